@@ -1,0 +1,89 @@
+//! Text codecs for the schema's millisecond types, used by the generated attributes.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use xso::error::Error;
+use xso::text::TextCodec;
+
+/// `durationType`: a non-negative number of milliseconds, as [`Duration`].
+pub struct Millis;
+
+/// `timeoutType`: milliseconds, or `-1` for "disabled", as `Option<Duration>` (`None` = `-1`).
+///
+/// `None` is not written out, since `-1` is every timeout's schema default.
+pub struct Timeout;
+
+fn parse_millis(s: &str) -> Result<Duration, Error> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::Other("a duration must be a non-negative integer in milliseconds"));
+    }
+    s.parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|_| Error::Other("duration out of range"))
+}
+
+fn write_millis(d: &Duration) -> Cow<'static, str> {
+    Cow::Owned(d.as_millis().to_string())
+}
+
+impl TextCodec<Duration> for Millis {
+    fn decode(&self, s: String) -> Result<Duration, Error> {
+        parse_millis(&s)
+    }
+
+    fn encode<'x>(&self, value: &'x Duration) -> Result<Option<Cow<'x, str>>, Error> {
+        Ok(Some(write_millis(value)))
+    }
+}
+
+impl TextCodec<Option<Duration>> for Millis {
+    fn decode(&self, s: String) -> Result<Option<Duration>, Error> {
+        parse_millis(&s).map(Some)
+    }
+
+    fn encode<'x>(&self, value: &'x Option<Duration>) -> Result<Option<Cow<'x, str>>, Error> {
+        Ok(value.as_ref().map(write_millis))
+    }
+}
+
+impl TextCodec<Option<Duration>> for Timeout {
+    fn decode(&self, s: String) -> Result<Option<Duration>, Error> {
+        if s.trim() == "-1" {
+            Ok(None)
+        } else {
+            parse_millis(&s).map(Some)
+        }
+    }
+
+    fn encode<'x>(&self, value: &'x Option<Duration>) -> Result<Option<Cow<'x, str>>, Error> {
+        Ok(value.as_ref().map(write_millis))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis() {
+        assert_eq!(Millis.decode("20000".into()).ok(), Some(Duration::from_secs(20)));
+        assert!(TextCodec::<Duration>::decode(&Millis, "-5".into()).is_err());
+        assert!(TextCodec::<Duration>::decode(&Millis, "foo".into()).is_err());
+        assert!(TextCodec::<Duration>::decode(&Millis, "".into()).is_err());
+        let d = Duration::from_millis(1500);
+        assert_eq!(Millis.encode(&d).ok().flatten().as_deref(), Some("1500"));
+    }
+
+    #[test]
+    fn timeout() {
+        assert_eq!(Timeout.decode("-1".into()).ok(), Some(None));
+        assert_eq!(
+            Timeout.decode("5000".into()).ok(),
+            Some(Some(Duration::from_secs(5)))
+        );
+        assert!(Timeout.decode("-2".into()).is_err());
+        assert_eq!(Timeout.encode(&None).ok(), Some(None));
+    }
+}

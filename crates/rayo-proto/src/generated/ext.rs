@@ -1,0 +1,23 @@
+//! `urn:xmpp:rayo:ext:1`: types generated from `xsd/rayo-ext.xsd` by rayo-codegen. Do not edit: change the schema and run `cargo run -p rayo-codegen`.
+//!
+//! The protocol documented by this schema is defined at http://rayo.org/xep
+
+use xso::{AsXml, FromXml};
+
+/// The `urn:xmpp:rayo:ext:1` namespace.
+pub const NS: &str = "urn:xmpp:rayo:ext:1";
+
+/// Instructs a component to come to an end before it completes naturally.
+#[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
+#[xml(namespace = NS, name = "stop")]
+pub struct Stop;
+
+/// Indicates that the component has come to an end and no further processing will occurr. Gives
+/// the reason for the termination.
+#[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
+#[xml(namespace = NS, name = "complete")]
+pub struct Complete {
+    /// The child elements, of any namespace other than this one, in document order.
+    #[xml(element(n = ..))]
+    pub children: Vec<minidom::Element>,
+}
