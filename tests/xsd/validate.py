@@ -163,7 +163,7 @@ class SchemaSet:
 def one_line(obj):
     text = str(obj).strip()
     first = text.splitlines()[0] if text else repr(obj)
-    return re.sub(r"\s+", " ", first)
+    return re.sub(r"\s+", " ", first).rstrip(" :")
 
 
 def namespace(tag):

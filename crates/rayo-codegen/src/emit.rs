@@ -26,6 +26,10 @@ use crate::Error;
 /// The namespace of the core Rayo schema, which defines the shared simple types.
 const CORE: &str = "urn:xmpp:rayo:1";
 
+/// XEP-0327 §10: "A server MUST NOT silently ignore any instructions": attributes and
+/// children the schema does not declare are errors, not discarded.
+const STRICT: &str = "on_unknown_attribute = Fail, on_unknown_child = Fail";
+
 /// All schemas, for resolving references across namespaces.
 pub struct Schemas<'a>(pub &'a [Schema]);
 
@@ -62,7 +66,10 @@ impl Schemas<'_> {
                 None => return Ok(None),
             },
             ElementType::Reference => {
-                let q = e.reference.clone().ok_or_else(|| Error::Unresolved(e.name.clone()))?;
+                let q = e
+                    .reference
+                    .clone()
+                    .ok_or_else(|| Error::Unresolved(e.name.clone()))?;
                 return self.content_of(self.global_element(&q)?);
             }
         };
@@ -194,11 +201,16 @@ impl Gen<'_> {
         let content = self.all.content_of(e)?;
         // A local element's own annotation describes its use in one parent; prefer its type's.
         let type_doc = content.as_ref().and_then(|c| c.doc.clone());
-        let doc = if global { e.doc.clone().or(type_doc) } else { type_doc.or(e.doc.clone()) }
-            .unwrap_or_else(|| format!("The `<{}/>` element.", e.name));
+        let doc = if global {
+            e.doc.clone().or(type_doc)
+        } else {
+            type_doc.or(e.doc.clone())
+        }
+        .unwrap_or_else(|| format!("The `<{}/>` element.", e.name));
         self.out.push_str(&doc_lines(&doc, ""));
         if !global {
-            self.out.push_str("///\n/// Declared locally inside other elements of this namespace.\n");
+            self.out
+                .push_str("///\n/// Declared locally inside other elements of this namespace.\n");
         }
         let Some(ct) = content else {
             return self.simple_element(e, &name);
@@ -288,7 +300,7 @@ impl Gen<'_> {
         let _ = writeln!(
             self.out,
             "#[derive(FromXml, AsXml, Debug, Clone, PartialEq{derive_default})]\n#[xml(namespace = \
-             NS, name = \"{}\")]",
+             NS, name = \"{}\", {STRICT})]",
             e.name
         );
         if fields.is_empty() {
@@ -310,7 +322,7 @@ impl Gen<'_> {
         let _ = writeln!(
             self.out,
             "#[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]\n#[xml(namespace = NS, \
-             name = \"{}\")]",
+             name = \"{}\", {STRICT})]",
             e.name
         );
         match (q.ns.as_str(), q.name.as_str()) {
@@ -422,7 +434,10 @@ impl Gen<'_> {
         if r.timeout {
             doc.push_str(" `None` when absent or `-1`: disabled, the schema's default.");
         } else if let Some(d) = &a.default {
-            let _ = write!(doc, " Absent means the schema's default, `{d}`: see [`Self::{fname}()`].");
+            let _ = write!(
+                doc,
+                " Absent means the schema's default, `{d}`: see [`Self::{fname}()`]."
+            );
         }
         out.push_str(&doc_lines(&doc, "    "));
         let _ = writeln!(
@@ -453,7 +468,10 @@ impl Gen<'_> {
             if !st.values.iter().any(|(v, _)| v == d) {
                 return Err(bad());
             }
-            return Ok((name.clone(), format!("self.{field}.unwrap_or({name}::{})", pascal(d))));
+            return Ok((
+                name.clone(),
+                format!("self.{field}.unwrap_or({name}::{})", pascal(d)),
+            ));
         }
         Ok(match r.ty.as_str() {
             "String" => (
@@ -557,7 +575,7 @@ impl Gen<'_> {
                 .clone()
                 .unwrap_or_else(|| format!("The `<{}/>` element.", c.name));
             self.out.push_str(&doc_lines(&vdoc, "    "));
-            let _ = writeln!(self.out, "    #[xml(name = \"{}\")]", c.name);
+            let _ = writeln!(self.out, "    #[xml(name = \"{}\", {STRICT})]", c.name);
             match self.all.content_of(c)? {
                 None => {
                     let _ = writeln!(self.out, "    {variant},");

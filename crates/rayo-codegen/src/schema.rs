@@ -155,10 +155,12 @@ pub struct Group {
 
 /// Reads a schema document.
 pub fn parse(file: &str, text: &str) -> Result<Schema, Error> {
-    let root: Element = strip_comments(text).parse().map_err(|e: minidom::Error| Error::Xml {
-        file: file.to_owned(),
-        message: e.to_string(),
-    })?;
+    let root: Element = strip_comments(text)
+        .parse()
+        .map_err(|e: minidom::Error| Error::Xml {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
     let cx = Cx { file, root: &root };
     if !root.is("schema", XS) {
         return Err(cx.unsupported("root is not xs:schema"));
@@ -356,7 +358,9 @@ impl Cx<'_> {
         for child in el.children().filter(|c| c.ns() == XS) {
             match child.name() {
                 "annotation" => {}
-                "element" => ct.particles.push(Particle::Element(self.element(child, ns)?)),
+                "element" => ct
+                    .particles
+                    .push(Particle::Element(self.element(child, ns)?)),
                 "group" => {
                     let (min, _) = self.occurs(child)?;
                     let group = self.qname(self.attr(child, "ref")?)?;
@@ -377,7 +381,9 @@ impl Cx<'_> {
         let ty = match (el.attr("type"), el.get_child("simpleType", XS)) {
             (Some(t), None) => AttrType::Named(self.qname(t)?),
             (None, Some(st)) => AttrType::Anonymous(self.simple_type(st)?),
-            _ => return Err(self.unsupported(&format!("attribute {name} without exactly one type"))),
+            _ => {
+                return Err(self.unsupported(&format!("attribute {name} without exactly one type")))
+            }
         };
         Ok(Attribute {
             name,

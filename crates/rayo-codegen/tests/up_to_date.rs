@@ -32,5 +32,9 @@ fn generated_code_is_up_to_date() {
 fn every_schema_namespace_is_generated() {
     let root = rayo_codegen::workspace_root();
     let schemas = rayo_codegen::load(&root.join("xsd")).expect("the schemas load");
-    assert_eq!(schemas.len(), 11, "ten XEP-0327 schemas and the XEP-0354 one");
+    assert_eq!(
+        schemas.len(),
+        11,
+        "ten XEP-0327 schemas and the XEP-0354 one"
+    );
 }

@@ -17,7 +17,9 @@ pub struct Timeout;
 fn parse_millis(s: &str) -> Result<Duration, Error> {
     let s = s.trim();
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::Other("a duration must be a non-negative integer in milliseconds"));
+        return Err(Error::Other(
+            "a duration must be a non-negative integer in milliseconds",
+        ));
     }
     s.parse::<u64>()
         .map(Duration::from_millis)
@@ -68,7 +70,10 @@ mod tests {
 
     #[test]
     fn millis() {
-        assert_eq!(Millis.decode("20000".into()).ok(), Some(Duration::from_secs(20)));
+        assert_eq!(
+            Millis.decode("20000".into()).ok(),
+            Some(Duration::from_secs(20))
+        );
         assert!(TextCodec::<Duration>::decode(&Millis, "-5".into()).is_err());
         assert!(TextCodec::<Duration>::decode(&Millis, "foo".into()).is_err());
         assert!(TextCodec::<Duration>::decode(&Millis, "".into()).is_err());

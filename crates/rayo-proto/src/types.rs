@@ -48,7 +48,9 @@ impl xso::FromXmlText for Fraction {
             .ok()
             .filter(|_| lexical)
             .ok_or(xso::error::Error::Other("not a decimal"))?;
-        Self::new(v).ok_or(xso::error::Error::Other("a fraction must be between 0 and 1"))
+        Self::new(v).ok_or(xso::error::Error::Other(
+            "a fraction must be between 0 and 1",
+        ))
     }
 }
 
@@ -65,7 +67,10 @@ mod tests {
 
     #[test]
     fn fraction() {
-        assert_eq!(Fraction::from_xml_text("0.5".into()).ok(), Fraction::new(0.5));
+        assert_eq!(
+            Fraction::from_xml_text("0.5".into()).ok(),
+            Fraction::new(0.5)
+        );
         assert!(Fraction::from_xml_text("1.5".into()).is_err());
         assert!(Fraction::from_xml_text("NaN".into()).is_err());
         assert!(Fraction::from_xml_text("1e-1".into()).is_err());

@@ -9,13 +9,13 @@ pub const NS: &str = "urn:xmpp:rayo:ext:1";
 
 /// Instructs a component to come to an end before it completes naturally.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "stop")]
+#[xml(namespace = NS, name = "stop", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Stop;
 
 /// Indicates that the component has come to an end and no further processing will occurr. Gives
 /// the reason for the termination.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "complete")]
+#[xml(namespace = NS, name = "complete", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Complete {
     /// The child elements, of any namespace other than this one, in document order.
     #[xml(element(n = ..))]

@@ -10,7 +10,7 @@ pub const NS: &str = "urn:xmpp:rayo:input:1";
 /// Instructs the server to begin an input detector of the specified mode, with certain
 /// attributes, governed by the rules provided in one or more grammar documents.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "input")]
+#[xml(namespace = NS, name = "input", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Input {
     /// The method by which to collect input. Absent means the schema's default, `dtmf`: see
     /// [`Self::mode()`].
@@ -155,7 +155,7 @@ impl xso::AsXmlText for InputMode {
 ///
 /// Declared locally inside other elements of this namespace.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "grammar")]
+#[xml(namespace = NS, name = "grammar", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Grammar {
     /// Provides a URI at which the grammar document is available. Must not be provided if the
     /// content-type attribute is set or the element contains a grammar document as CDATA.

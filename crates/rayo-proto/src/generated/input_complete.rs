@@ -11,7 +11,7 @@ pub const NS: &str = "urn:xmpp:rayo:input:complete:1";
 /// input. Provides the NLSML result of the grammar match after any symantic processing which
 /// may have been performed. See the NLSML spec for details.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "match")]
+#[xml(namespace = NS, name = "match", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Match {
     /// Indicates the content type of the result document provided as CDATA. Absent means the
     /// schema's default, `application/nlsml+xml`: see [`Self::content_type()`].
@@ -34,11 +34,11 @@ impl Match {
 /// Indicates that the component came to an end because a timeout was triggered before input was
 /// received.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "noinput")]
+#[xml(namespace = NS, name = "noinput", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Noinput;
 
 /// Indicates that the component came to an end because input was received which did not match
 /// any of the specified grammars.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "nomatch")]
+#[xml(namespace = NS, name = "nomatch", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Nomatch;

@@ -10,7 +10,7 @@ pub const NS: &str = "urn:xmpp:rayo:output:1";
 /// Instructs the server to begin an output component executing on the target call or mixer with
 /// the specified document and parameters.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "output")]
+#[xml(namespace = NS, name = "output", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Output {
     /// Indicates some offset through which the output should be skipped before rendering
     /// begins. Absent means the schema's default, `0`: see [`Self::start_offset()`].
@@ -70,7 +70,7 @@ impl Output {
 ///
 /// Declared locally inside other elements of this namespace.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "document")]
+#[xml(namespace = NS, name = "document", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Document {
     /// Provides a URI at which the document is available. Must not be provided if the
     /// content-type attribute is set or the element contains a document as CDATA.
@@ -88,38 +88,38 @@ pub struct Document {
 /// Instructs the server to cease rendering output at the current marker and permit resumption
 /// from the same point.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "pause")]
+#[xml(namespace = NS, name = "pause", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Pause;
 
 /// Instructs the server to continue rendering the output from the last pause marker.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "resume")]
+#[xml(namespace = NS, name = "resume", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Resume;
 
 /// Instructs the server to increase the rate of output by a unit amount.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "speed-up")]
+#[xml(namespace = NS, name = "speed-up", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct SpeedUp;
 
 /// Instructs the server to decrease the rate of output by a unit amount.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "speed-down")]
+#[xml(namespace = NS, name = "speed-down", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct SpeedDown;
 
 /// Instructs the server to increase the volume of output by a unit amount.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "volume-up")]
+#[xml(namespace = NS, name = "volume-up", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct VolumeUp;
 
 /// Instructs the server to decrease the volume of output by a unit amount.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "volume-down")]
+#[xml(namespace = NS, name = "volume-down", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct VolumeDown;
 
 /// Instructs the server to move the play marker of the output forward or back in time before
 /// resuming output.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq)]
-#[xml(namespace = NS, name = "seek")]
+#[xml(namespace = NS, name = "seek", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Seek {
     /// Indicates the direction in time in which to move the play marker.
     #[xml(attribute(name = "direction"))]

@@ -10,11 +10,11 @@ pub const NS: &str = "urn:xmpp:rayo:output:complete:1";
 /// Indicates that the output component came to an end as a result of reaching the end of the
 /// document to be rendered.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "finish")]
+#[xml(namespace = NS, name = "finish", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Finish;
 
 /// Indicates that the output component came to an end due to the maximum time limit being
 /// reached.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "max-time")]
+#[xml(namespace = NS, name = "max-time", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct MaxTime;

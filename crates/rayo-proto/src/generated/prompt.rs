@@ -11,7 +11,7 @@ pub const NS: &str = "urn:xmpp:rayo:prompt:1";
 /// attributes, governed by the rules provided in one or more grammar documents, while
 /// simultaneously rendering output.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq)]
-#[xml(namespace = NS, name = "prompt")]
+#[xml(namespace = NS, name = "prompt", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Prompt {
     /// Whether or not the input detector is permitted to interrupt the output. Absent means the
     /// schema's default, `true`: see [`Self::barge_in()`].
@@ -34,5 +34,5 @@ impl Prompt {
 
 /// Indicates that the component's input timers have started.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "input-timers-started")]
+#[xml(namespace = NS, name = "input-timers-started", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct InputTimersStarted;

@@ -10,7 +10,7 @@ pub const NS: &str = "urn:xmpp:rayo:1";
 /// Informs the recipient that a new call is available for control and invites it to take
 /// control using progress commands below.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "offer")]
+#[xml(namespace = NS, name = "offer", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Offer {
     /// The target URI for the call. May be a tel URI, SIP URI, a JID (for Jingle) or some other
     /// platform-specific addressing mechanism.
@@ -30,7 +30,7 @@ pub struct Offer {
 ///
 /// Declared locally inside other elements of this namespace.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "header")]
+#[xml(namespace = NS, name = "header", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Header {
     /// A token giving the name by which the header may be known.
     #[xml(attribute(name = "name"))]
@@ -42,7 +42,7 @@ pub struct Header {
 
 /// Indication that an outbound call has begun ringing, or accepted by the remote party.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "ringing")]
+#[xml(namespace = NS, name = "ringing", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Ringing {
     /// The `<header/>` children, in document order.
     #[xml(child(n = ..))]
@@ -52,7 +52,7 @@ pub struct Ringing {
 /// Indication that an outbound call has been answered and that the 3rd party negotiation has
 /// completed. At this point, the media stream should be open.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "answered")]
+#[xml(namespace = NS, name = "answered", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Answered {
     /// The `<header/>` children, in document order.
     #[xml(child(n = ..))]
@@ -61,7 +61,7 @@ pub struct Answered {
 
 /// Indication that the call has come to an end, giving the reason.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq)]
-#[xml(namespace = NS, name = "end")]
+#[xml(namespace = NS, name = "end", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct End {
     /// The reason the call ended: exactly one end reason element.
     #[xml(child)]
@@ -77,7 +77,7 @@ pub struct End {
 #[xml(namespace = NS)]
 pub enum EndReason {
     /// Indication that the call ended due to a normal hangup by the remote party.
-    #[xml(name = "hungup")]
+    #[xml(name = "hungup", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Hungup {
         /// A platform-specific end code. This could be a SIP code, ITU-T Q.850 or some other
         /// system. The code may be an arbitrary string.
@@ -85,7 +85,7 @@ pub enum EndReason {
         platform_code: Option<String>,
     },
     /// Indication that the call ended due to a normal hangup triggered by a hangup command.
-    #[xml(name = "hangup-command")]
+    #[xml(name = "hangup-command", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     HangupCommand {
         /// A platform-specific end code. This could be a SIP code, ITU-T Q.850 or some other
         /// system. The code may be an arbitrary string.
@@ -93,7 +93,7 @@ pub enum EndReason {
         platform_code: Option<String>,
     },
     /// Indication that the call ended due to a timeout in contacting the remote party.
-    #[xml(name = "timeout")]
+    #[xml(name = "timeout", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Timeout {
         /// A platform-specific end code. This could be a SIP code, ITU-T Q.850 or some other
         /// system. The code may be an arbitrary string.
@@ -102,7 +102,7 @@ pub enum EndReason {
     },
     /// Indication that the call ended due to being rejected by the remote party subsequent to
     /// being accepted.
-    #[xml(name = "busy")]
+    #[xml(name = "busy", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Busy {
         /// A platform-specific end code. This could be a SIP code, ITU-T Q.850 or some other
         /// system. The code may be an arbitrary string.
@@ -111,7 +111,7 @@ pub enum EndReason {
     },
     /// Indication that the call ended due to being rejected by the remote party before being
     /// accepted.
-    #[xml(name = "rejected")]
+    #[xml(name = "rejected", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Rejected {
         /// A platform-specific end code. This could be a SIP code, ITU-T Q.850 or some other
         /// system. The code may be an arbitrary string.
@@ -119,7 +119,7 @@ pub enum EndReason {
         platform_code: Option<String>,
     },
     /// Indication that the call ended due to a system error.
-    #[xml(name = "error")]
+    #[xml(name = "error", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Error {
         /// A platform-specific end code. This could be a SIP code, ITU-T Q.850 or some other
         /// system. The code may be an arbitrary string.
@@ -129,7 +129,7 @@ pub enum EndReason {
     /// Indication that the call ended due to a normal hangup by the remote party. Spelling of
     /// hungup used by example 87 of XEP-0327; receivers treat it as hungup and servers send
     /// hungup.
-    #[xml(name = "hangup")]
+    #[xml(name = "hangup", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Hangup {
         /// A platform-specific end code. This could be a SIP code, ITU-T Q.850 or some other
         /// system. The code may be an arbitrary string.
@@ -141,7 +141,7 @@ pub enum EndReason {
 /// Instructs the server to send notification to the calling party that the call will be dealt
 /// with and that ringing may begin.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "accept")]
+#[xml(namespace = NS, name = "accept", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Accept {
     /// The `<header/>` children, in document order.
     #[xml(child(n = ..))]
@@ -150,7 +150,7 @@ pub struct Accept {
 
 /// Instructs the server to pick up an incoming call and connect the media stream.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "answer")]
+#[xml(namespace = NS, name = "answer", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Answer {
     /// The `<header/>` children, in document order.
     #[xml(child(n = ..))]
@@ -160,7 +160,7 @@ pub struct Answer {
 /// Instructs the calling party that the call will not be accepted and that instead it should
 /// try to call the URI indicated in the command.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "redirect")]
+#[xml(namespace = NS, name = "redirect", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Redirect {
     /// The new target URI for the call to be redirected to.
     #[xml(attribute(name = "to"))]
@@ -172,7 +172,7 @@ pub struct Redirect {
 
 /// Instructs the server to reject the call with a given reason.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "reject")]
+#[xml(namespace = NS, name = "reject", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Reject {
     /// The reason the call is rejected: a single reject reason element.
     ///
@@ -190,19 +190,19 @@ pub struct Reject {
 pub enum RejectReason {
     /// Indicates that the controlling party refused the call for an unspecified reason, such as
     /// access control.
-    #[xml(name = "decline")]
+    #[xml(name = "decline", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Decline,
     /// Indicates that the controlling party refused the call due to excess load.
-    #[xml(name = "busy")]
+    #[xml(name = "busy", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Busy,
     /// Indicates that the controlling party refused the call because some error occurred.
-    #[xml(name = "error")]
+    #[xml(name = "error", on_unknown_attribute = Fail, on_unknown_child = Fail)]
     Error,
 }
 
 /// Instructs the server to bring the call to an end naturally.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "hangup")]
+#[xml(namespace = NS, name = "hangup", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Hangup {
     /// The `<header/>` children, in document order.
     #[xml(child(n = ..))]
@@ -212,7 +212,7 @@ pub struct Hangup {
 /// Instructs the server to create a new call and surrender control of it to the requesting
 /// party.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "dial")]
+#[xml(namespace = NS, name = "dial", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Dial {
     /// Indicates the party to whom the call should be directed.
     #[xml(attribute(name = "to"))]
@@ -240,7 +240,7 @@ pub struct Dial {
 /// Instructs the server to join the media streams of the call and the specified party, given
 /// direction and media negotiation parameters.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "join")]
+#[xml(namespace = NS, name = "join", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Join {
     /// Indicates the 3rd party call URI to which the target call should be joined. May not be
     /// set if the mixer-name attribute is set.
@@ -361,7 +361,7 @@ impl xso::AsXmlText for JoinMedia {
 
 /// Instructs the server to unjoin the media streams of the call and the specified party.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "unjoin")]
+#[xml(namespace = NS, name = "unjoin", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Unjoin {
     /// Indicates the 3rd party call URI to which the target call should be joined. May not be
     /// set if the mixer-name attribute is set.
@@ -375,7 +375,7 @@ pub struct Unjoin {
 
 /// Indicates that the call was successfully joined to the specified party.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "joined")]
+#[xml(namespace = NS, name = "joined", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Joined {
     /// Indicates the 3rd party call URI to which the target call should be joined. May not be
     /// set if the mixer-name attribute is set.
@@ -389,7 +389,7 @@ pub struct Joined {
 
 /// Indicates that the call ceased to be joined to the specified party.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "unjoined")]
+#[xml(namespace = NS, name = "unjoined", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Unjoined {
     /// Indicates the 3rd party call URI to which the target call should be joined. May not be
     /// set if the mixer-name attribute is set.
@@ -404,7 +404,7 @@ pub struct Unjoined {
 /// Indicates that a call joined to a mixer with which the controlling party has an events
 /// subscription has activated a speech detector, providing its ID.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "started-speaking")]
+#[xml(namespace = NS, name = "started-speaking", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct StartedSpeaking {
     /// Indicates the URI of the call which has triggered the speech detector.
     #[xml(attribute(name = "call-uri"))]
@@ -414,7 +414,7 @@ pub struct StartedSpeaking {
 /// Indicates that a call joined to a mixer with which the controlling party has an events
 /// subscription has ceased activation of a speech detector, providing its ID.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "stopped-speaking")]
+#[xml(namespace = NS, name = "stopped-speaking", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct StoppedSpeaking {
     /// Indicates the URI of the call which has triggered the speech detector.
     #[xml(attribute(name = "call-uri"))]
@@ -424,7 +424,7 @@ pub struct StoppedSpeaking {
 /// Used to give an indication of the identity of a newly created resource, either a call or a
 /// component.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "ref")]
+#[xml(namespace = NS, name = "ref", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Ref {
     /// Gives the URI of the new resource.
     #[xml(attribute(name = "uri"))]

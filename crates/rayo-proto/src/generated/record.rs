@@ -9,7 +9,7 @@ pub const NS: &str = "urn:xmpp:rayo:record:1";
 
 /// Instructs the server to begin recording input to the call to a file.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "record")]
+#[xml(namespace = NS, name = "record", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Record {
     /// File format used during recording. Absent means the schema's default, `wav`: see
     /// [`Self::format()`].
@@ -132,7 +132,7 @@ impl xso::AsXmlText for RecordDirection {
 ///
 /// Declared locally inside other elements of this namespace.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "hint")]
+#[xml(namespace = NS, name = "hint", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Hint {
     /// The name of the hint value as expected by the recorder.
     #[xml(attribute(name = "name"))]
@@ -145,10 +145,10 @@ pub struct Hint {
 /// Instructs the server to cease recording input but to leave the destination open for
 /// appending to permit resumption from the same point.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "pause")]
+#[xml(namespace = NS, name = "pause", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Pause;
 
 /// Instructs the server to continue recording input, appending to the same destination.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "resume")]
+#[xml(namespace = NS, name = "resume", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Resume;

@@ -9,7 +9,7 @@ pub const NS: &str = "urn:xmpp:rayo:record:complete:1";
 
 /// Metadata of the completed recording, given beside the complete reason.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq)]
-#[xml(namespace = NS, name = "recording")]
+#[xml(namespace = NS, name = "recording", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Recording {
     /// Indicates the URI at which the recording is made available.
     #[xml(attribute(name = "uri"))]
@@ -24,17 +24,17 @@ pub struct Recording {
 
 /// Indicates that the component came to an end due to the max duration being reached.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "max-duration")]
+#[xml(namespace = NS, name = "max-duration", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct MaxDuration;
 
 /// Indicates that the component came to an end due to no input being detected before the
 /// initial-timeout.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "initial-timeout")]
+#[xml(namespace = NS, name = "initial-timeout", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct InitialTimeout;
 
 /// Indicates that the component came to an end because no input had been detected for the final
 /// timeout duration.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Default)]
-#[xml(namespace = NS, name = "final-timeout")]
+#[xml(namespace = NS, name = "final-timeout", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct FinalTimeout;

@@ -1,0 +1,218 @@
+//! Reading files that hold a sequence of stanzas (or bare payloads), as the XEP-0327
+//! examples do: comments allowed between them, a non-XML tail reported, never a panic.
+
+use minidom::Element;
+use quick_xml::events::Event as XmlEvent;
+use quick_xml::Reader;
+
+use crate::address::EntityKind;
+use crate::error::Error;
+use crate::event::is_event;
+use crate::ns;
+use crate::payload::{Context, Payload};
+use crate::stanza::Stanza;
+
+/// One top-level element of a document, with where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// 1-based line of its start tag.
+    pub line: usize,
+    /// Its text, from `<` to the end of its end tag.
+    pub text: String,
+}
+
+/// Something in a document that is not a well-formed top-level element.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct SyntaxError {
+    /// 1-based line where the problem starts.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What a chunk holds once read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A whole stanza.
+    Stanza(Stanza),
+    /// A bare payload, read in the context its name implies.
+    Payload(Payload),
+}
+
+/// Splits `input` into its top-level elements. Comments, processing instructions and white
+/// space between them are skipped. The first thing that is not XML (text at the top level,
+/// a syntax error) ends the split with a [`SyntaxError`].
+pub fn split(input: &str) -> (Vec<Chunk>, Option<SyntaxError>) {
+    let mut reader = Reader::from_str(input);
+    let mut chunks = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0usize;
+    let line_at = |pos: usize| input[..pos.min(input.len())].matches('\n').count() + 1;
+    loop {
+        let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let ev = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(e) => {
+                let pos = usize::try_from(reader.error_position()).unwrap_or(before);
+                let err = SyntaxError {
+                    line: line_at(pos),
+                    message: format!("not well-formed XML: {e}"),
+                };
+                return (chunks, Some(err));
+            }
+        };
+        let after = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        match ev {
+            XmlEvent::Start(_) => {
+                if depth == 0 {
+                    start = before;
+                }
+                depth += 1;
+            }
+            XmlEvent::Empty(_) if depth == 0 => chunks.push(Chunk {
+                line: line_at(before),
+                text: input[before..after].to_owned(),
+            }),
+            XmlEvent::End(_) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    chunks.push(Chunk {
+                        line: line_at(start),
+                        text: input[start..after].to_owned(),
+                    });
+                }
+            }
+            XmlEvent::Text(t) if depth == 0 => {
+                let raw = t.into_inner();
+                let bytes: &[u8] = raw.as_bytes();
+                let skipped = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                if skipped < bytes.len() {
+                    let err = SyntaxError {
+                        line: line_at(before + skipped),
+                        message: "text outside any element (not XML)".to_owned(),
+                    };
+                    return (chunks, Some(err));
+                }
+            }
+            XmlEvent::CData(_) | XmlEvent::GeneralRef(_) if depth == 0 => {
+                let err = SyntaxError {
+                    line: line_at(before),
+                    message: "text outside any element (not XML)".to_owned(),
+                };
+                return (chunks, Some(err));
+            }
+            XmlEvent::Eof => {
+                let err = (depth > 0).then(|| SyntaxError {
+                    line: line_at(start),
+                    message: "element not closed before the end of the input".to_owned(),
+                });
+                return (chunks, err);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Chunk {
+    /// Parses the chunk into an element; an element without a namespace is read as
+    /// `jabber:client`, as stanzas on a client stream are.
+    pub fn element(&self) -> Result<Element, Error> {
+        Element::from_reader_with_prefixes(self.text.as_bytes(), ns::JABBER_CLIENT.to_owned())
+            .map_err(|e| Error::Stanza {
+                name: "xml".to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Parses and types the chunk: a stanza, or a bare payload. The rules the schema cannot
+    /// express are not checked here (see [`Item::validate`]).
+    pub fn item(&self) -> Result<Item, Error> {
+        let elem = self.element()?;
+        if matches!(elem.name(), "iq" | "presence" | "message") && elem.ns() == ns::JABBER_CLIENT {
+            return Stanza::parse(elem).map(Item::Stanza);
+        }
+        Payload::parse(bare_context(&elem), elem).map(Item::Payload)
+    }
+}
+
+impl Item {
+    /// Checks the rules the schema cannot express.
+    pub fn validate(&self) -> Result<(), Error> {
+        match self {
+            Item::Stanza(s) => s.validate(),
+            Item::Payload(p) => p.validate(),
+        }
+    }
+}
+
+impl From<Item> for Element {
+    fn from(i: Item) -> Element {
+        match i {
+            Item::Stanza(s) => s.into(),
+            Item::Payload(p) => p.into(),
+        }
+    }
+}
+
+/// The context a bare payload is read in: where such an element is normally sent.
+fn bare_context(elem: &Element) -> Context {
+    let ns = elem.ns();
+    let name = elem.name();
+    match (ns.as_str(), name) {
+        _ if is_event(&ns, name) => Context::Presence,
+        (ns::RAYO, "ref") => Context::Result,
+        (ns::CMR, "query") => Context::Get,
+        (ns::RAYO, "dial") => Context::Set(EntityKind::Service),
+        (ns::EXT, "stop") => Context::Set(EntityKind::Component),
+        (ns::OUTPUT, "output") | (ns::INPUT, "input") | (ns::PROMPT, "prompt") => {
+            Context::Set(EntityKind::Call)
+        }
+        (ns::RECORD, "record") => Context::Set(EntityKind::Call),
+        (ns::OUTPUT | ns::RECORD, _) => Context::Set(EntityKind::Component),
+        _ => Context::Set(EntityKind::Call),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_with_comments_and_lines() {
+        let doc = "<!-- caption -->\n<iq type='set' id='1' to='a@call.x'>\n  <answer xmlns='urn:xmpp:rayo:1'/>\n</iq>\n\n<presence to='b@x'/>\n";
+        let (chunks, err) = split(doc);
+        assert_eq!(err, None);
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[0].line, 2);
+        assert_eq!(chunks[1].line, 6);
+        assert!(chunks[1].text.starts_with("<presence"));
+    }
+
+    #[test]
+    fn reports_a_non_xml_tail() {
+        let doc = "<message to='a@b'><body>x</body></message>\n\nMESSAGE sip:romeo@montague.lit SIP/2.0\nVia: x\n";
+        let (chunks, err) = split(doc);
+        assert_eq!(chunks.len(), 1);
+        let err = err.expect("the SIP tail is reported");
+        assert_eq!(err.line, 3);
+    }
+
+    #[test]
+    fn reports_unclosed_and_broken_xml() {
+        assert!(split("<iq type='set'>").1.is_some());
+        assert!(split("<iq></presence>").1.is_some());
+        assert!(split("<a><b></a>").1.is_some());
+    }
+
+    #[test]
+    fn reads_stanzas_and_bare_payloads() {
+        let (chunks, _) = split("<dial xmlns='urn:xmpp:rayo:1' to='tel:+1'/>");
+        assert!(matches!(
+            chunks[0].item(),
+            Ok(Item::Payload(Payload::Command(_)))
+        ));
+        let (chunks, _) = split("<iq type='result' id='x' from='a@b'/>");
+        assert!(matches!(chunks[0].item(), Ok(Item::Stanza(_))));
+    }
+}
