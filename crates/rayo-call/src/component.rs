@@ -1,0 +1,278 @@
+//! Components (XEP-0327 §6.5): creation, commands, completion.
+
+use jid::Jid;
+use rayo_proto::command::{ComponentCommand, ComponentStart, OutputCommand, RecordCommand};
+use rayo_proto::event::{Complete, CompleteReason, Event};
+use rayo_proto::generated::prompt::InputTimersStarted;
+use rayo_proto::generated::rayo::Ref;
+use rayo_proto::generated::record::RecordDirection;
+use xmpp_parsers::stanza_error::{DefinedCondition as C, ErrorType as T};
+
+use crate::engine::{Engine, Request};
+use crate::media::{MediaAction, MediaEvent, Party};
+use crate::policy::{Policy, Refusal};
+use crate::signal::SignalAction;
+use crate::state::{CallState, Component, ComponentKind};
+use crate::ComponentId;
+
+impl<P: Policy> Engine<P> {
+    /// A command that starts a component on a call or mixer.
+    pub(crate) fn start_component(&mut self, req: &Request, on: Party, spec: ComponentStart) {
+        let mut early = false;
+        let parent_jid = match &on {
+            Party::Call(c) => {
+                let Some(call) = self.calls.get(c) else {
+                    return self.refuse_with(req, T::Cancel, C::ItemNotFound);
+                };
+                if !call.media_ready() {
+                    // §6.5: "the server MUST NOT answer the call, and SHOULD attempt to use
+                    // early-media ... If such early-media is not possible, it MUST return
+                    // an error indicating that the call state is incorrect".
+                    let can = call.inbound
+                        && call.early_media_possible
+                        && matches!(call.state, CallState::Offered | CallState::Accepted);
+                    if !can {
+                        return self.refuse(
+                            req,
+                            Refusal::new(T::Wait, C::UnexpectedRequest)
+                                .with_text("the call is not answered and has no early media"),
+                        );
+                    }
+                    early = true;
+                }
+                call.jid.clone()
+            }
+            Party::Mixer(m) => {
+                let Some(mixer) = self.mixers.get(m) else {
+                    return self.refuse_with(req, T::Cancel, C::ItemNotFound);
+                };
+                if let ComponentStart::Record(r) = &spec {
+                    // §6.5.6: "When executing a record against a mixer, send mode is not
+                    // supported."
+                    if r.direction() == RecordDirection::Send {
+                        return self.refuse(
+                            req,
+                            Refusal::option_not_implemented()
+                                .with_text("a mixer cannot record in send mode"),
+                        );
+                    }
+                }
+                mixer.jid.clone()
+            }
+        };
+        if let Err(r) = self.policy.check_component(&on, &spec) {
+            return self.refuse(req, r);
+        }
+        let id = ComponentId(self.token());
+        let Some(jid) = Self::component_jid(&parent_jid, &id) else {
+            return self.refuse(req, Refusal::bad_request());
+        };
+        let kind = match &spec {
+            ComponentStart::Output(_) => ComponentKind::Output,
+            ComponentStart::Input(_) => ComponentKind::Input,
+            ComponentStart::Prompt(_) => ComponentKind::Prompt { output_done: false },
+            ComponentStart::Record(_) => ComponentKind::Record,
+        };
+        let paused = match &spec {
+            ComponentStart::Output(o) => o.start_paused(),
+            ComponentStart::Prompt(p) => p.output.start_paused(),
+            ComponentStart::Record(r) => r.start_paused(),
+            ComponentStart::Input(_) => false,
+        };
+        let jid: Jid = jid.into();
+        self.components.insert(
+            id.clone(),
+            Component {
+                on: on.clone(),
+                jid: jid.clone(),
+                owner: req.from.clone(),
+                kind,
+                paused,
+                stopping: false,
+            },
+        );
+        match &on {
+            Party::Call(c) => {
+                if let Some(call) = self.calls.get_mut(c) {
+                    call.components.insert(id.clone());
+                    if early && !call.early_media_on {
+                        call.early_media_on = true;
+                        self.signal(SignalAction::EarlyMedia { call: c.clone() });
+                    }
+                }
+            }
+            Party::Mixer(m) => {
+                if let Some(mixer) = self.mixers.get_mut(m) {
+                    mixer.components.insert(id.clone());
+                }
+            }
+        }
+        let uri = rayo_proto::address::uri_for(&jid);
+        self.reply_result(req, Some(Ref { uri }.into()));
+        self.media(MediaAction::StartComponent {
+            on,
+            component: id,
+            spec,
+            early,
+        });
+    }
+
+    /// A command to a running component.
+    pub(crate) fn component_command(
+        &mut self,
+        req: &Request,
+        id: ComponentId,
+        cmd: ComponentCommand,
+    ) {
+        let Some(comp) = self.components.get(&id) else {
+            return self.refuse_with(req, T::Cancel, C::ItemNotFound);
+        };
+        if comp.owner != req.from {
+            // §6.5.2: a command from anyone but the component's creator: conflict (cancel).
+            return self.refuse_with(req, T::Cancel, C::Conflict);
+        }
+        let (kind, paused, stopping) = (comp.kind, comp.paused, comp.stopping);
+        match cmd {
+            ComponentCommand::Stop(_) => {
+                self.reply_result(req, None);
+                if !stopping {
+                    if let Some(c) = self.components.get_mut(&id) {
+                        c.stopping = true;
+                    }
+                    self.media(MediaAction::StopComponent {
+                        component: id,
+                        report: true,
+                    });
+                }
+            }
+            ComponentCommand::Output(o) => {
+                match kind {
+                    ComponentKind::Output | ComponentKind::Prompt { output_done: false } => {}
+                    // §6.5.5: "If output component commands are executed after the output
+                    // component has ceased executing, a <unexpected-request> error MUST be
+                    // returned."
+                    ComponentKind::Prompt { output_done: true } => {
+                        return self.refuse_with(req, T::Wait, C::UnexpectedRequest)
+                    }
+                    _ => return self.refuse(req, Refusal::not_implemented()),
+                }
+                if let Some(p) = pause_change(&o, paused) {
+                    match p {
+                        Ok(now_paused) => self.set_paused(&id, now_paused),
+                        Err(()) => return self.refuse_with(req, T::Wait, C::UnexpectedRequest),
+                    }
+                }
+                self.reply_result(req, None);
+                self.media(MediaAction::Output {
+                    component: id,
+                    command: o,
+                });
+            }
+            ComponentCommand::Record(r) => {
+                if kind != ComponentKind::Record {
+                    return self.refuse(req, Refusal::not_implemented());
+                }
+                let want = matches!(r, RecordCommand::Pause(_));
+                if want == paused {
+                    return self.refuse_with(req, T::Wait, C::UnexpectedRequest);
+                }
+                self.set_paused(&id, want);
+                self.reply_result(req, None);
+                self.media(MediaAction::Record {
+                    component: id,
+                    command: r,
+                });
+            }
+        }
+    }
+
+    fn set_paused(&mut self, id: &ComponentId, paused: bool) {
+        if let Some(c) = self.components.get_mut(id) {
+            c.paused = paused;
+        }
+    }
+
+    /// The media engine reports.
+    pub(crate) fn handle_media(&mut self, _now: std::time::Instant, ev: MediaEvent) {
+        match ev {
+            MediaEvent::Complete {
+                component,
+                reason,
+                metadata,
+            } => self.complete(&component, Complete { reason, metadata }),
+            MediaEvent::InputTimersStarted { component } => {
+                let Some(c) = self.components.get_mut(&component) else {
+                    return;
+                };
+                let ComponentKind::Prompt { output_done } = &mut c.kind else {
+                    return;
+                };
+                if *output_done {
+                    return;
+                }
+                *output_done = true;
+                let (from, to) = (c.jid.clone(), c.owner.clone());
+                self.send_event(
+                    from,
+                    to,
+                    Event::InputTimersStarted(InputTimersStarted),
+                    None,
+                );
+            }
+            MediaEvent::Speaking {
+                mixer,
+                call,
+                speaking,
+            } => self.speaking(mixer, call, speaking),
+        }
+    }
+
+    /// A component ends: its owner gets the complete event, and it is forgotten.
+    fn complete(&mut self, id: &ComponentId, complete: Complete) {
+        let Some(comp) = self.components.remove(id) else {
+            return;
+        };
+        match &comp.on {
+            Party::Call(c) => {
+                if let Some(call) = self.calls.get_mut(c) {
+                    call.components.remove(id);
+                }
+            }
+            Party::Mixer(m) => {
+                if let Some(mixer) = self.mixers.get_mut(m) {
+                    mixer.components.remove(id);
+                }
+            }
+        }
+        self.send_event(comp.jid, comp.owner, Event::Complete(complete), None);
+    }
+
+    /// The call or mixer ends under a running component: it completes with `hangup` now,
+    /// and the media engine is told to stop it without reporting back.
+    pub(crate) fn complete_for_hangup(&mut self, id: &ComponentId) {
+        if !self.components.contains_key(id) {
+            return;
+        }
+        self.media(MediaAction::StopComponent {
+            component: id.clone(),
+            report: false,
+        });
+        self.complete(
+            id,
+            Complete {
+                reason: CompleteReason::Hangup,
+                metadata: Vec::new(),
+            },
+        );
+    }
+}
+
+/// How an output command changes the paused state: `None` if it does not, `Err` if it
+/// makes no sense now (pause while paused, resume while playing).
+fn pause_change(o: &OutputCommand, paused: bool) -> Option<Result<bool, ()>> {
+    match o {
+        OutputCommand::Pause(_) => Some(if paused { Err(()) } else { Ok(true) }),
+        OutputCommand::Resume(_) => Some(if paused { Ok(false) } else { Err(()) }),
+        _ => None,
+    }
+}

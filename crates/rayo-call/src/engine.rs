@@ -1,0 +1,360 @@
+//! The engine: one `Input` in, `Output`s and a wake-up time out; no socket, no clock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use jid::{BareJid, FullJid, Jid, NodePart, ResourcePart};
+use minidom::Element;
+use rayo_proto::address::Addressing;
+use rayo_proto::error::stanza_error;
+use rayo_proto::event::Event;
+use xmpp_parsers::caps::Caps;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::message::Message;
+use xmpp_parsers::presence::{Presence, Type as PresenceType};
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
+
+use crate::clients::Clients;
+use crate::media::{MediaAction, MediaEvent, Party};
+use crate::offer::Route;
+use crate::policy::{AllowAll, Policy, Refusal, ZoneScope};
+use crate::signal::{SignalAction, SignalEvent};
+use crate::state::{Call, Component, Mixer};
+use crate::{CallId, ComponentId, MixerId};
+
+/// The engine's configuration.
+pub struct Config {
+    /// The service's domains (XEP-0327 §5.2).
+    pub addressing: Addressing,
+    /// Inbound routing rules, tried in order; the first whose pattern matches the called
+    /// URI decides who is offered the call.
+    pub routes: Vec<Route>,
+    /// How wide a security zone is (§4.1).
+    pub zone_scope: ZoneScope,
+    /// Whether outbound calls are supported at all (`feature-not-implemented` otherwise).
+    pub outbound_calls: bool,
+    /// Seed for call, mixer and component ids (give the driver's randomness here).
+    pub id_seed: u64,
+}
+
+impl Config {
+    /// A configuration for `addressing`, with no routes, bare-JID zones, outbound calls on.
+    pub fn new(addressing: Addressing) -> Self {
+        Config {
+            addressing,
+            routes: Vec::new(),
+            zone_scope: ZoneScope::BareJid,
+            outbound_calls: true,
+            id_seed: 0x5eed_0000_0000_0001,
+        }
+    }
+}
+
+/// Something the engine is told.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// An IQ addressed to the service, a call, a mixer or a component.
+    Iq(Iq),
+    /// A presence addressed to the service (client availability) or one of its entities.
+    Presence(Presence),
+    /// A message addressed to a call (XEP-0327 §6.8).
+    Message(Message),
+    /// The signalling layer reports about a call. For [`SignalEvent::Incoming`] the call id
+    /// is the driver's choice ([`Engine::allocate_call_id`] gives one).
+    Signal {
+        /// The call.
+        call: CallId,
+        /// What happened.
+        event: SignalEvent,
+    },
+    /// The media engine reports.
+    Media(MediaEvent),
+}
+
+/// Something the engine wants done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// An IQ result or error to send.
+    Iq(Iq),
+    /// A presence (an event, caps, unavailability) to send.
+    Presence(Presence),
+    /// A message to send (call-bound message from the remote party, or an error).
+    Message(Message),
+    /// An action for the signalling layer.
+    Signal(SignalAction),
+    /// An action for the media engine.
+    Media(MediaAction),
+}
+
+/// What a timer is for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    /// The current round of offers of a call expires; `u64` is the round.
+    Offer(CallId, u64),
+    /// An outbound call was not answered in time.
+    Dial(CallId),
+}
+
+/// The Rayo engine of one node: clients, calls, mixers, components and joins.
+pub struct Engine<P: Policy = AllowAll> {
+    pub(crate) cfg: Config,
+    pub(crate) policy: P,
+    pub(crate) clients: Clients,
+    pub(crate) calls: HashMap<CallId, Call>,
+    pub(crate) mixers: HashMap<MixerId, Mixer>,
+    pub(crate) mixer_names: HashMap<(String, String), MixerId>,
+    pub(crate) components: HashMap<ComponentId, Component>,
+    /// Joins, both ways: `joins[a][b]` is the direction from `a`'s point of view.
+    pub(crate) joins: BTreeMap<Party, BTreeMap<Party, crate::state::JoinParams>>,
+    timers: BTreeSet<(Instant, Timer)>,
+    out: VecDeque<Output>,
+    rng: u64,
+    /// The offer payload of calls still being offered (re-sent in later rounds).
+    pub(crate) offers: HashMap<CallId, rayo_proto::generated::rayo::Offer>,
+}
+
+impl Engine<AllowAll> {
+    /// An engine that allows everything its configuration does.
+    pub fn new(cfg: Config) -> Self {
+        Engine::with_policy(cfg, AllowAll)
+    }
+}
+
+impl<P: Policy> Engine<P> {
+    /// An engine asking `policy` for the deployment's decisions.
+    pub fn with_policy(cfg: Config, policy: P) -> Self {
+        let rng = cfg.id_seed;
+        Engine {
+            cfg,
+            policy,
+            clients: Clients::default(),
+            calls: HashMap::new(),
+            mixers: HashMap::new(),
+            mixer_names: HashMap::new(),
+            components: HashMap::new(),
+            joins: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            out: VecDeque::new(),
+            rng,
+            offers: HashMap::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The deployment policy.
+    pub fn policy_mut(&mut self) -> &mut P {
+        &mut self.policy
+    }
+
+    /// Handles one input.
+    pub fn handle(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Iq(iq) => self.handle_iq(now, iq),
+            Input::Presence(p) => self.handle_presence(now, p),
+            Input::Message(m) => self.handle_message(now, m),
+            Input::Signal { call, event } => self.handle_signal(now, call, event),
+            Input::Media(ev) => self.handle_media(now, ev),
+        }
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((at, _)) = self.timers.first() {
+            if *at > now {
+                break;
+            }
+            let Some((_, timer)) = self.timers.pop_first() else {
+                break;
+            };
+            match timer {
+                Timer::Offer(call, round) => self.offer_expired(now, call, round),
+                Timer::Dial(call) => self.dial_expired(now, call),
+            }
+        }
+    }
+
+    /// The next output, if any.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When [`Engine::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(at, _)| *at)
+    }
+
+    /// A fresh call id, for the signalling driver to announce an incoming call with.
+    pub fn allocate_call_id(&mut self) -> CallId {
+        loop {
+            let id = CallId(self.token());
+            if !self.calls.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Number of live calls.
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Number of live mixers.
+    pub fn mixer_count(&self) -> usize {
+        self.mixers.len()
+    }
+
+    /// Number of running components.
+    pub fn component_count(&self) -> usize {
+        self.components.len()
+    }
+
+    /// Whether `call` is live.
+    pub fn has_call(&self, call: &CallId) -> bool {
+        self.calls.contains_key(call)
+    }
+
+    /// The JID of a live call.
+    pub fn call_jid(&self, call: &CallId) -> Option<BareJid> {
+        self.calls.get(call).map(|c| c.jid.clone())
+    }
+
+    // ---- helpers shared by the modules -------------------------------------------------
+
+    pub(crate) fn emit(&mut self, o: Output) {
+        self.out.push_back(o);
+    }
+
+    pub(crate) fn signal(&mut self, a: SignalAction) {
+        self.out.push_back(Output::Signal(a));
+    }
+
+    pub(crate) fn media(&mut self, a: MediaAction) {
+        self.out.push_back(Output::Media(a));
+    }
+
+    pub(crate) fn set_timer(&mut self, at: Instant, t: Timer) {
+        self.timers.insert((at, t));
+    }
+
+    pub(crate) fn cancel_timers(&mut self, pred: impl Fn(&Timer) -> bool) {
+        self.timers.retain(|(_, t)| !pred(t));
+    }
+
+    /// A random-looking token of 12 base-32 characters (splitmix64 over the seed).
+    pub(crate) fn token(&mut self) -> String {
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+        (0..12)
+            .map(|i| ALPHABET[((z >> (i * 5)) & 31) as usize] as char)
+            .collect()
+    }
+
+    /// The zone of a JID (§4.1).
+    pub(crate) fn zone_of(&self, jid: &Jid) -> String {
+        match self.cfg.zone_scope {
+            ZoneScope::BareJid => jid.to_bare().to_string(),
+            ZoneScope::Domain => jid.domain().to_string(),
+        }
+    }
+
+    pub(crate) fn call_bare(&self, id: &CallId) -> Option<BareJid> {
+        let node = NodePart::new(&id.0).ok()?.into_owned();
+        Some(self.cfg.addressing.call_jid(&node))
+    }
+
+    pub(crate) fn mixer_bare(&self, name: &str) -> Option<BareJid> {
+        let node = NodePart::new(name).ok()?.into_owned();
+        Some(self.cfg.addressing.mixer_jid(&node))
+    }
+
+    pub(crate) fn component_jid(parent: &BareJid, id: &ComponentId) -> Option<FullJid> {
+        let res = ResourcePart::new(&id.0).ok()?;
+        Some(parent.with_resource(&res))
+    }
+
+    /// Replies `result` to a request, with an optional payload.
+    pub(crate) fn reply_result(&mut self, req: &Request, payload: Option<Element>) {
+        self.emit(Output::Iq(Iq::Result {
+            from: Some(req.to.clone()),
+            to: Some(req.from.clone()),
+            id: req.id.clone(),
+            payload,
+        }));
+    }
+
+    /// Replies an error to a request, echoing its payload (RFC 6120 §8.3.1).
+    pub(crate) fn reply_error(&mut self, req: &Request, error: StanzaError) {
+        self.emit(Output::Iq(Iq::Error {
+            from: Some(req.to.clone()),
+            to: Some(req.from.clone()),
+            id: req.id.clone(),
+            error,
+            payload: Some(req.payload.clone()),
+        }));
+    }
+
+    pub(crate) fn refuse(&mut self, req: &Request, r: Refusal) {
+        let mut e = stanza_error(r.type_, r.condition);
+        if let Some(text) = r.text {
+            e.texts.insert(String::from("en"), text);
+        }
+        self.reply_error(req, e);
+    }
+
+    pub(crate) fn refuse_with(&mut self, req: &Request, t: ErrorType, c: DefinedCondition) {
+        self.reply_error(req, stanza_error(t, c));
+    }
+
+    /// Sends an event as directed presence from `from` to `to`, with `caps` when given.
+    pub(crate) fn send_event(&mut self, from: Jid, to: Jid, event: Event, caps: Option<Caps>) {
+        let final_ = event.is_final();
+        let mut p = Presence::new(if final_ {
+            PresenceType::Unavailable
+        } else {
+            PresenceType::None
+        })
+        .with_from(from)
+        .with_to(to);
+        if let Some(c) = caps {
+            p.payloads.push(c.into());
+        }
+        p.payloads.push(event.into());
+        self.emit(Output::Presence(p));
+    }
+
+    /// Sends a bare presence (caps only, or unavailable).
+    pub(crate) fn send_presence(&mut self, from: Jid, to: Jid, caps: Option<Caps>, gone: bool) {
+        let mut p = Presence::new(if gone {
+            PresenceType::Unavailable
+        } else {
+            PresenceType::None
+        })
+        .with_from(from)
+        .with_to(to);
+        if let Some(c) = caps {
+            p.payloads.push(c.into());
+        }
+        self.emit(Output::Presence(p));
+    }
+
+    pub(crate) fn after(now: Instant, d: Duration) -> Instant {
+        now.checked_add(d).unwrap_or(now)
+    }
+}
+
+/// An IQ request being handled: who sent it to whom, its id and payload.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub from: Jid,
+    pub to: Jid,
+    pub id: String,
+    pub payload: Element,
+}
