@@ -224,7 +224,7 @@ impl Gen<'_> {
             accessors.push_str(&acc);
             all_defaultable &= defaultable;
         }
-        let mut wildcard = false;
+        let mut wildcard: Option<u32> = None;
         for p in &ct.particles {
             match p {
                 Particle::Element(c) => {
@@ -275,10 +275,24 @@ impl Gen<'_> {
                         let _ = writeln!(fields, "    #[xml(child)]\n    pub {fname}: {ty},");
                     }
                 }
-                Particle::Any { .. } => wildcard = true,
+                Particle::Any { min, .. } => wildcard = Some(wildcard.unwrap_or(0) + min),
             }
         }
-        if wildcard {
+        let mut callback = String::new();
+        if let Some(min) = wildcard {
+            // The schema's `##other` wildcards: at least `min` children, none in this
+            // namespace or in none (xso's element field would take anything).
+            callback = format!(", deserialize_callback = {name}::check_children");
+            let _ = write!(
+                accessors,
+                "    /// Checks the wildcard children against the schema: at least {min}, each \
+                 in a namespace other than this one.\n    fn check_children(this: &mut Self) -> \
+                 Result<(), xso::error::Error> {{\n        if this.children.len() < {min} {{\n            \
+                 return Err(xso::error::Error::Other(\"too few child elements\"));\n        }}\n        \
+                 if this.children.iter().any(|c| c.ns() == NS || c.ns().is_empty()) {{\n            \
+                 return Err(xso::error::Error::Other(\"a child element must be of another \
+                 namespace\"));\n        }}\n        Ok(())\n    }}\n"
+            );
             fields.push_str(
                 "    /// The child elements, of any namespace other than this one, in document \
                  order.\n    #[xml(element(n = ..))]\n    pub children: Vec<minidom::Element>,\n",
@@ -293,14 +307,14 @@ impl Gen<'_> {
             }
             fields.push_str(
                 "    /// The body (a document given inline, usually as CDATA), kept byte for byte.\n    \
-                 #[xml(text)]\n    pub body: String,\n",
+                 #[xml(text(codec = crate::codec::Body))]\n    pub body: String,\n",
             );
         }
         let derive_default = if all_defaultable { ", Default" } else { "" };
         let _ = writeln!(
             self.out,
             "#[derive(FromXml, AsXml, Debug, Clone, PartialEq{derive_default})]\n#[xml(namespace = \
-             NS, name = \"{}\", {STRICT})]",
+             NS, name = \"{}\", {STRICT}{callback})]",
             e.name
         );
         if fields.is_empty() {
@@ -333,7 +347,7 @@ impl Gen<'_> {
                 let _ = writeln!(
                     self.out,
                     "pub struct {name} {{\n    /// The text content, kept byte for byte.\n    \
-                     #[xml(text)]\n    pub text: String,\n}}\n"
+                     #[xml(text(codec = crate::codec::Body))]\n    pub text: String,\n}}\n"
                 );
             }
             _ => {
@@ -355,11 +369,18 @@ impl Gen<'_> {
                 timeout: false,
                 new_enum: None,
             };
+            // XSD collapses white space around these values: the codec trims.
+            let token = |ty: &str| AttrRust {
+                ty: ty.to_owned(),
+                codec: Some("crate::codec::Token"),
+                timeout: false,
+                new_enum: None,
+            };
             Ok(match (q.ns.as_str(), q.name.as_str()) {
                 (XS, "anyURI" | "string" | "token") => plain("String"),
-                (XS, "boolean") => plain("bool"),
-                (XS, "long") => plain("i64"),
-                (XS, "nonNegativeInteger") => plain("u64"),
+                (XS, "boolean") => token("bool"),
+                (XS, "long") => token("i64"),
+                (XS, "nonNegativeInteger") => token("u64"),
                 (CORE, "durationType") => AttrRust {
                     ty: "core::time::Duration".to_owned(),
                     codec: Some("crate::codec::Millis"),
@@ -539,7 +560,7 @@ impl Gen<'_> {
              core::fmt::Formatter<'_>) -> core::fmt::Result {{\n        \
              f.write_str(self.as_str())\n    }}\n}}\n\nimpl xso::FromXmlText for {name} {{\n    \
              fn from_xml_text(s: String) -> Result<Self, xso::error::Error> {{\n        match \
-             s.as_str() {{\n{from}            _ => Err(xso::error::Error::Other(\"unknown {name} \
+             s.trim() {{\n{from}            _ => Err(xso::error::Error::Other(\"unknown {name} \
              value\")),\n        }}\n    }}\n}}\n\nimpl xso::AsXmlText for {name} {{\n    fn \
              as_xml_text(&self) -> Result<std::borrow::Cow<'_, str>, xso::error::Error> {{\n        \
              Ok(std::borrow::Cow::Borrowed(self.as_str()))\n    }}\n}}\n"

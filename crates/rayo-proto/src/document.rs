@@ -44,11 +44,30 @@ pub enum Item {
 /// space between them are skipped. The first thing that is not XML (text at the top level,
 /// a syntax error) ends the split with a [`SyntaxError`].
 pub fn split(input: &str) -> (Vec<Chunk>, Option<SyntaxError>) {
+    // The reader skips a byte order mark without counting it in its positions: drop it
+    // here so that its positions are positions in `input`.
+    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut reader = Reader::from_str(input);
     let mut chunks = Vec::new();
     let mut depth = 0usize;
     let mut start = 0usize;
-    let line_at = |pos: usize| input[..pos.min(input.len())].matches('\n').count() + 1;
+    // Positions from the reader may fall inside a multi-byte character (an error inside
+    // one): count bytes, never slice the `str` there. A line feed is always one byte.
+    let line_at = |pos: usize| {
+        let upto = input.as_bytes().get(..pos).unwrap_or(input.as_bytes());
+        upto.iter().filter(|&&b| b == b'\n').count() + 1
+    };
+    // Element boundaries are at `<` and `>`, so always character boundaries; were one not,
+    // it would be reported, not panic.
+    let text_of = |from: usize, to: usize| {
+        input
+            .get(from..to)
+            .map(str::to_owned)
+            .ok_or_else(|| SyntaxError {
+                line: line_at(from),
+                message: "element boundary inside a character (not XML)".to_owned(),
+            })
+    };
     loop {
         let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let ev = match reader.read_event() {
@@ -70,17 +89,23 @@ pub fn split(input: &str) -> (Vec<Chunk>, Option<SyntaxError>) {
                 }
                 depth += 1;
             }
-            XmlEvent::Empty(_) if depth == 0 => chunks.push(Chunk {
-                line: line_at(before),
-                text: input[before..after].to_owned(),
-            }),
+            XmlEvent::Empty(_) if depth == 0 => match text_of(before, after) {
+                Ok(text) => chunks.push(Chunk {
+                    line: line_at(before),
+                    text,
+                }),
+                Err(err) => return (chunks, Some(err)),
+            },
             XmlEvent::End(_) => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    chunks.push(Chunk {
-                        line: line_at(start),
-                        text: input[start..after].to_owned(),
-                    });
+                    match text_of(start, after) {
+                        Ok(text) => chunks.push(Chunk {
+                            line: line_at(start),
+                            text,
+                        }),
+                        Err(err) => return (chunks, Some(err)),
+                    }
                 }
             }
             XmlEvent::Text(t) if depth == 0 => {
@@ -251,6 +276,28 @@ mod tests {
         assert!(split("<iq type='set'>").1.is_some());
         assert!(split("<iq></presence>").1.is_some());
         assert!(split("<a><b></a>").1.is_some());
+    }
+
+    #[test]
+    fn an_error_inside_a_multi_byte_character_is_reported_not_a_panic() {
+        // Found by the fuzzer: after a byte order mark, the reader's error position fell
+        // inside a U+FFFD.
+        let crash = "\u{feff}<iq>\n  <doc:ment a='x'>\u{fffd}\u{fffd}  </document>\n</iq>\n";
+        let (chunks, err) = split(crash);
+        assert!(chunks.is_empty());
+        assert_eq!(err.map(|e| e.line), Some(2));
+        assert_eq!(
+            split("\u{feff}<a>\u{e9}\u{e9}</ab>").1.map(|e| e.line),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let (chunks, err) = split("\u{feff}<a x='1'/>\n<b>\n</b>");
+        assert_eq!(err, None);
+        let texts: Vec<(usize, &str)> = chunks.iter().map(|c| (c.line, &c.text[..])).collect();
+        assert_eq!(texts, [(1, "<a x='1'/>"), (2, "<b>\n</b>")]);
     }
 
     #[test]

@@ -289,6 +289,12 @@ impl TryFrom<ext::Complete> for Complete {
             .map(|m| {
                 if m.is("recording", ns::RECORD_COMPLETE) {
                     typed(m).map(CompleteMetadata::Recording)
+                } else if ns::is_schema_namespace(&m.ns()) {
+                    // A second reason, or a command: not metadata.
+                    Err(Error::Rule {
+                        name: "complete",
+                        rule: "MUST contain exactly one reason element (XEP-0327 §7.19.2)",
+                    })
                 } else {
                     Ok(CompleteMetadata::Other(m))
                 }

@@ -1,6 +1,8 @@
 //! `urn:xmpp:rayo:1` (`generated::rayo`): parse, serialise, mismatch and invalid tests for
 //! every element type, then the core commands and events through `Command` and `Event`.
 
+#![allow(clippy::panic, clippy::expect_used)] // a failing test panics
+
 mod common;
 
 use common::*;
@@ -468,6 +470,24 @@ fn malformed_commands_are_bad_request() {
         refusal(EntityKind::Call, "<redirect xmlns='urn:xmpp:rayo:1'/>"),
         BAD_REQUEST
     );
+}
+
+#[test]
+fn headers_need_a_name() {
+    for xml in [
+        "<accept xmlns='urn:xmpp:rayo:1'><header name='' value='x'/></accept>",
+        "<hangup xmlns='urn:xmpp:rayo:1'><header name=' ' value='x'/></hangup>",
+        "<dial xmlns='urn:xmpp:rayo:1' to='tel:1'><header name='' value='x'/></dial>",
+    ] {
+        let target = if xml.starts_with("<dial") {
+            EntityKind::Service
+        } else {
+            EntityKind::Call
+        };
+        assert_eq!(refusal(target, xml), BAD_REQUEST, "{xml}");
+    }
+    let offer = "<offer xmlns='urn:xmpp:rayo:1' to='tel:1'><header name='' value='x'/></offer>";
+    assert_eq!(event_refusal(offer), BAD_REQUEST);
 }
 
 #[test]

@@ -23,6 +23,6 @@ pub struct Hangup;
 #[xml(namespace = NS, name = "error", on_unknown_attribute = Fail, on_unknown_child = Fail)]
 pub struct Error {
     /// The text content, kept byte for byte.
-    #[xml(text)]
+    #[xml(text(codec = crate::codec::Body))]
     pub text: String,
 }

@@ -135,7 +135,7 @@ impl core::fmt::Display for InputMode {
 
 impl xso::FromXmlText for InputMode {
     fn from_xml_text(s: String) -> Result<Self, xso::error::Error> {
-        match s.as_str() {
+        match s.trim() {
             "any" => Ok(Self::Any),
             "voice" => Ok(Self::Voice),
             "dtmf" => Ok(Self::Dtmf),
@@ -166,6 +166,6 @@ pub struct Grammar {
     #[xml(attribute(name = "content-type", default))]
     pub content_type: Option<String>,
     /// The body (a document given inline, usually as CDATA), kept byte for byte.
-    #[xml(text)]
+    #[xml(text(codec = crate::codec::Body))]
     pub body: String,
 }

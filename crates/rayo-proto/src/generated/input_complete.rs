@@ -18,7 +18,7 @@ pub struct Match {
     #[xml(attribute(name = "content-type", default))]
     pub content_type: Option<String>,
     /// The body (a document given inline, usually as CDATA), kept byte for byte.
-    #[xml(text)]
+    #[xml(text(codec = crate::codec::Body))]
     pub body: String,
 }
 

@@ -19,7 +19,7 @@ pub struct Output {
     /// Indicates wether or not the component should be started in a paused state to be resumed
     /// at a later time. Absent means the schema's default, `false`: see
     /// [`Self::start_paused()`].
-    #[xml(attribute(name = "start-paused", default))]
+    #[xml(attribute(name = "start-paused", default, codec = crate::codec::Token))]
     pub start_paused: Option<bool>,
     /// Indicates the duration of silence that should space repeats of the rendered document.
     /// Absent means the schema's default, `0`: see [`Self::repeat_interval()`].
@@ -27,7 +27,7 @@ pub struct Output {
     pub repeat_interval: Option<core::time::Duration>,
     /// Indicates the number of times the output should be played. Absent means the schema's
     /// default, `1`: see [`Self::repeat_times()`].
-    #[xml(attribute(name = "repeat-times", default))]
+    #[xml(attribute(name = "repeat-times", default, codec = crate::codec::Token))]
     pub repeat_times: Option<u64>,
     /// Indicates the maximum amount of time for which the output should be allowed to run
     /// before being terminated. Includes repeats. `None` when absent or `-1`: disabled, the
@@ -81,7 +81,7 @@ pub struct Document {
     #[xml(attribute(name = "content-type", default))]
     pub content_type: Option<String>,
     /// The body (a document given inline, usually as CDATA), kept byte for byte.
-    #[xml(text)]
+    #[xml(text(codec = crate::codec::Body))]
     pub body: String,
 }
 
@@ -156,7 +156,7 @@ impl core::fmt::Display for SeekDirection {
 
 impl xso::FromXmlText for SeekDirection {
     fn from_xml_text(s: String) -> Result<Self, xso::error::Error> {
-        match s.as_str() {
+        match s.trim() {
             "forward" => Ok(Self::Forward),
             "back" => Ok(Self::Back),
             _ => Err(xso::error::Error::Other("unknown SeekDirection value")),

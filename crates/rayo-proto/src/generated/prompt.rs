@@ -15,7 +15,7 @@ pub const NS: &str = "urn:xmpp:rayo:prompt:1";
 pub struct Prompt {
     /// Whether or not the input detector is permitted to interrupt the output. Absent means the
     /// schema's default, `true`: see [`Self::barge_in()`].
-    #[xml(attribute(name = "barge-in", default))]
+    #[xml(attribute(name = "barge-in", default, codec = crate::codec::Token))]
     pub barge_in: Option<bool>,
     /// Provides the output component to be executed
     #[xml(child)]

@@ -302,7 +302,7 @@ impl core::fmt::Display for JoinDirection {
 
 impl xso::FromXmlText for JoinDirection {
     fn from_xml_text(s: String) -> Result<Self, xso::error::Error> {
-        match s.as_str() {
+        match s.trim() {
             "duplex" => Ok(Self::Duplex),
             "send" => Ok(Self::Send),
             "recv" => Ok(Self::Recv),
@@ -345,7 +345,7 @@ impl core::fmt::Display for JoinMedia {
 
 impl xso::FromXmlText for JoinMedia {
     fn from_xml_text(s: String) -> Result<Self, xso::error::Error> {
-        match s.as_str() {
+        match s.trim() {
             "bridge" => Ok(Self::Bridge),
             "direct" => Ok(Self::Direct),
             _ => Err(xso::error::Error::Other("unknown JoinMedia value")),

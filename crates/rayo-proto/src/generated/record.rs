@@ -17,15 +17,15 @@ pub struct Record {
     pub format: Option<String>,
     /// Indicates whether subsequent record will be preceded with a beep. Absent means the
     /// schema's default, `false`: see [`Self::start_beep()`].
-    #[xml(attribute(name = "start-beep", default))]
+    #[xml(attribute(name = "start-beep", default, codec = crate::codec::Token))]
     pub start_beep: Option<bool>,
     /// Indicates whether subsequent record stop will be preceded with a beep. Absent means the
     /// schema's default, `false`: see [`Self::stop_beep()`].
-    #[xml(attribute(name = "stop-beep", default))]
+    #[xml(attribute(name = "stop-beep", default, codec = crate::codec::Token))]
     pub stop_beep: Option<bool>,
     /// Whether subsequent record will start in PAUSE mode. Absent means the schema's default,
     /// `false`: see [`Self::start_paused()`].
-    #[xml(attribute(name = "start-paused", default))]
+    #[xml(attribute(name = "start-paused", default, codec = crate::codec::Token))]
     pub start_paused: Option<bool>,
     /// Indicates the maximum duration for the recording. `None` when absent or `-1`: disabled,
     /// the schema's default.
@@ -46,7 +46,7 @@ pub struct Record {
     pub direction: Option<RecordDirection>,
     /// Whether all channels (call legs) should be mixed into a single recording channel. Absent
     /// means the schema's default, `false`: see [`Self::mix()`].
-    #[xml(attribute(name = "mix", default))]
+    #[xml(attribute(name = "mix", default, codec = crate::codec::Token))]
     pub mix: Option<bool>,
     /// Optional format-specific encoding hints
     #[xml(child(n = ..))]
@@ -113,7 +113,7 @@ impl core::fmt::Display for RecordDirection {
 
 impl xso::FromXmlText for RecordDirection {
     fn from_xml_text(s: String) -> Result<Self, xso::error::Error> {
-        match s.as_str() {
+        match s.trim() {
             "duplex" => Ok(Self::Duplex),
             "send" => Ok(Self::Send),
             "recv" => Ok(Self::Recv),

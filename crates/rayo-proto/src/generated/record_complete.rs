@@ -18,7 +18,7 @@ pub struct Recording {
     #[xml(attribute(name = "duration", codec = crate::codec::Millis))]
     pub duration: core::time::Duration,
     /// Indicates the filesize (in bytes) of the completed recording.
-    #[xml(attribute(name = "size"))]
+    #[xml(attribute(name = "size", codec = crate::codec::Token))]
     pub size: i64,
 }
 
