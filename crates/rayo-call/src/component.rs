@@ -24,13 +24,14 @@ impl<P: Policy> Engine<P> {
                 let Some(call) = self.calls.get(c) else {
                     return self.refuse_with(req, T::Cancel, C::ItemNotFound);
                 };
-                if !call.media_ready() {
+                if call.state != CallState::Answered {
                     // §6.5: "the server MUST NOT answer the call, and SHOULD attempt to use
                     // early-media ... If such early-media is not possible, it MUST return
                     // an error indicating that the call state is incorrect".
-                    let can = call.inbound
-                        && call.early_media_possible
-                        && matches!(call.state, CallState::Offered | CallState::Accepted);
+                    let can = call.early_media_on
+                        || (call.inbound
+                            && call.early_media_possible
+                            && matches!(call.state, CallState::Offered | CallState::Accepted));
                     if !can {
                         return self.refuse(
                             req,
@@ -38,6 +39,8 @@ impl<P: Policy> Engine<P> {
                                 .with_text("the call is not answered and has no early media"),
                         );
                     }
+                    // Every component started before the answer runs on early media, not
+                    // only the one that opened it.
                     early = true;
                 }
                 call.jid.clone()
@@ -127,11 +130,25 @@ impl<P: Policy> Engine<P> {
         let Some(comp) = self.components.get(&id) else {
             return self.refuse_with(req, T::Cancel, C::ItemNotFound);
         };
+        // §6.4: "A server MUST NOT allow clients to interact with mixers allocated within
+        // other security zones either by observing their status or media": to a client of
+        // another zone, a mixer's component does not exist (as its mixer does not).
+        if let Party::Mixer(m) = &comp.on {
+            let zone = self.zone_of(&req.from);
+            if self.mixers.get(m).is_some_and(|mx| mx.zone != zone) {
+                return self.refuse_with(req, T::Cancel, C::ItemNotFound);
+            }
+        }
         if comp.owner != req.from {
             // §6.5.2: a command from anyone but the component's creator: conflict (cancel).
             return self.refuse_with(req, T::Cancel, C::Conflict);
         }
         let (kind, paused, stopping) = (comp.kind, comp.paused, comp.stopping);
+        // §6.5.2: once a stop is acknowledged the component is ceasing: any other command is
+        // "not appropriate for the component at its current stage of execution".
+        if stopping && !matches!(cmd, ComponentCommand::Stop(_)) {
+            return self.refuse_with(req, T::Wait, C::UnexpectedRequest);
+        }
         match cmd {
             ComponentCommand::Stop(_) => {
                 self.reply_result(req, None);

@@ -109,6 +109,9 @@ pub struct Engine<P: Policy = AllowAll> {
     timers: BTreeSet<(Instant, Timer)>,
     out: VecDeque<Output>,
     rng: u64,
+    /// Caps of calls and mixers: constant, computed once (XEP-0115 §5 hashing is not free).
+    pub(crate) call_caps: Caps,
+    pub(crate) mixer_caps: Caps,
     /// The offer payload of calls still being offered (re-sent in later rounds).
     pub(crate) offers: HashMap<CallId, rayo_proto::generated::rayo::Offer>,
 }
@@ -137,6 +140,8 @@ impl<P: Policy> Engine<P> {
             out: VecDeque::new(),
             rng,
             offers: HashMap::new(),
+            call_caps: crate::caps::caps(rayo_proto::ns::CALL_CAPS, &crate::caps::call_info()),
+            mixer_caps: crate::caps::caps(rayo_proto::ns::MIXER_CAPS, &crate::caps::mixer_info()),
         }
     }
 

@@ -10,7 +10,7 @@ use rayo_proto::generated::rayo::{
 };
 use xmpp_parsers::stanza_error::{DefinedCondition as C, ErrorType as T};
 
-use crate::engine::{Engine, Request};
+use crate::engine::{Engine, Output, Request};
 use crate::media::{MediaAction, Party};
 use crate::policy::{Policy, Refusal};
 use crate::state::{JoinParams, Mixer};
@@ -71,34 +71,10 @@ impl<P: Policy> Engine<P> {
             media: j.media(),
         };
         let zone = self.zone_of(&req.from);
-        // A mixer is named within the sender's zone and created on first join (§6.4).
         let (mixer, created) = match &j.mixer_name {
-            Some(name) => match self.mixer_names.get(&(zone.clone(), name.clone())) {
-                Some(m) => (Some(m.clone()), false),
-                None => {
-                    if params.media == JoinMedia::Direct {
-                        return self.refuse(req, Refusal::option_not_implemented());
-                    }
-                    if let Err(r) = self.policy.create_mixer(name) {
-                        return self.refuse(req, r);
-                    }
-                    let Some(jid) = self.mixer_bare(name) else {
-                        return self.refuse(req, Refusal::bad_request());
-                    };
-                    let id = MixerId(self.token());
-                    self.mixers.insert(
-                        id.clone(),
-                        Mixer {
-                            name: name.clone(),
-                            zone: zone.clone(),
-                            jid,
-                            presence_sent: BTreeSet::new(),
-                            components: BTreeSet::new(),
-                        },
-                    );
-                    self.mixer_names.insert((zone, name.clone()), id.clone());
-                    (Some(id), true)
-                }
+            Some(name) => match self.mixer_for(zone, name, params.media) {
+                Ok((m, created)) => (Some(m), created),
+                Err(r) => return self.refuse(req, r),
             },
             None => (None, false),
         };
@@ -148,14 +124,59 @@ impl<P: Policy> Engine<P> {
         self.joined_events(&a, &b);
     }
 
-    /// A dial's nested join, made once the new call is answered.
+    /// The mixer `name` of `zone`, created (without telling the media engine yet) if it does
+    /// not exist: a mixer is named within its zone and created on first join (§6.4).
+    fn mixer_for(
+        &mut self,
+        zone: String,
+        name: &str,
+        media: JoinMedia,
+    ) -> Result<(MixerId, bool), Refusal> {
+        if let Some(m) = self.mixer_names.get(&(zone.clone(), mixer_key(name))) {
+            return Ok((m.clone(), false));
+        }
+        if media == JoinMedia::Direct {
+            return Err(Refusal::option_not_implemented().with_text("mixers are always bridged"));
+        }
+        self.policy.create_mixer(name)?;
+        let jid = self.mixer_bare(name).ok_or_else(Refusal::bad_request)?;
+        let id = MixerId(self.token());
+        self.mixers.insert(
+            id.clone(),
+            Mixer {
+                name: name.to_owned(),
+                zone: zone.clone(),
+                jid,
+                presence_sent: BTreeSet::new(),
+                subscribers: BTreeSet::new(),
+                components: BTreeSet::new(),
+            },
+        );
+        self.mixer_names.insert((zone, mixer_key(name)), id.clone());
+        Ok((id, true))
+    }
+
+    /// A dial's nested join, made once the new call is answered; a join to a mixer creates
+    /// the mixer as a join command would.
     pub(crate) fn nested_join(&mut self, dcp: &Jid, new: &CallId, j: Join) {
-        let Ok(Some(b)) = self.join_target(dcp, j.call_uri.as_deref(), None) else {
+        let (mixer, created) = match &j.mixer_name {
+            Some(name) => match self.mixer_for(self.zone_of(dcp), name, j.media()) {
+                Ok((m, created)) => (Some(m), created),
+                Err(_) => return,
+            },
+            None => (None, false),
+        };
+        let Ok(Some(b)) = self.join_target(dcp, j.call_uri.as_deref(), mixer.as_ref()) else {
+            self.drop_if_unused(mixer.as_ref(), created);
             return;
         };
         let a = Party::Call(new.clone());
         if self.breaks_existing(&a, &b, j.media()) {
+            self.drop_if_unused(mixer.as_ref(), created);
             return;
+        }
+        if let (Some(m), true) = (&mixer, created) {
+            self.media(MediaAction::CreateMixer { mixer: m.clone() });
         }
         self.link(
             &a,
@@ -165,13 +186,16 @@ impl<P: Policy> Engine<P> {
                 media: j.media(),
             },
         );
+        if let Some(m) = &mixer {
+            self.mixer_presence(m);
+        }
         self.joined_events(&a, &b);
     }
 
     fn drop_if_unused(&mut self, mixer: Option<&MixerId>, created: bool) {
         if let (Some(m), true) = (mixer, created) {
             if let Some(mx) = self.mixers.remove(m) {
-                self.mixer_names.remove(&(mx.zone, mx.name));
+                self.mixer_names.remove(&(mx.zone, mixer_key(&mx.name)));
             }
         }
     }
@@ -280,10 +304,19 @@ impl<P: Policy> Engine<P> {
             }
             Party::Mixer(m) => {
                 self.mixer_presence(m);
-                let Some(from) = self.mixers.get(m).map(|m| m.jid.clone()) else {
+                let Some(mixer) = self.mixers.get(m) else {
                     return;
                 };
-                for to in self.controllers(p) {
+                let from = mixer.jid.clone();
+                // §6.4: to the controlling parties with calls in it, and to every client
+                // with a presence subscription.
+                let mut to = self.controllers(p);
+                for s in &mixer.subscribers {
+                    if !to.contains(s) {
+                        to.push(s.clone());
+                    }
+                }
+                for to in to {
                     self.send_event(from.clone().into(), to, event.clone(), None);
                 }
             }
@@ -302,7 +335,7 @@ impl<P: Policy> Engine<P> {
             .filter(|c| mixer.presence_sent.insert(c.clone()))
             .collect();
         for to in new {
-            let caps = crate::caps::caps(rayo_proto::ns::MIXER_CAPS, &crate::caps::mixer_info());
+            let caps = self.mixer_caps.clone();
             self.send_presence(from.clone(), to, Some(caps), false);
         }
     }
@@ -321,7 +354,7 @@ impl<P: Policy> Engine<P> {
                 }
                 _ => return self.refuse_with(req, T::Cancel, C::ServiceUnavailable),
             },
-            (None, Some(name)) => match self.mixer_names.get(&(zone, name.clone())) {
+            (None, Some(name)) => match self.mixer_names.get(&(zone, mixer_key(name))) {
                 Some(m) => Some(Party::Mixer(m.clone())),
                 None => return self.refuse_with(req, T::Cancel, C::ServiceUnavailable),
             },
@@ -425,7 +458,7 @@ impl<P: Policy> Engine<P> {
             return;
         };
         self.mixer_names
-            .remove(&(mixer.zone.clone(), mixer.name.clone()));
+            .remove(&(mixer.zone.clone(), mixer_key(&mixer.name)));
         self.media(MediaAction::DestroyMixer { mixer: m.clone() });
         let from: Jid = mixer.jid.into();
         for to in mixer.presence_sent {
@@ -452,4 +485,62 @@ impl<P: Policy> Engine<P> {
         };
         self.party_event(&Party::Mixer(mixer), event);
     }
+}
+
+impl<P: Policy> Engine<P> {
+    /// A presence subscription request to a mixer (§6.4): "presence subscriptions from
+    /// clients within the same security zone as the mixer must be implicitly permitted".
+    /// Clients of other zones are refused as if the mixer did not exist.
+    pub(crate) fn mixer_subscription(
+        &mut self,
+        from: &Jid,
+        to: &Jid,
+        type_: xmpp_parsers::presence::Type,
+    ) {
+        use xmpp_parsers::presence::{Presence, Type};
+        let Some(node) = to.node() else { return };
+        let zone = self.zone_of(from);
+        let found = match self.cfg.addressing.classify(to) {
+            Some(Entity::Mixer(_)) | Some(Entity::CallOrMixer(_, None)) => self
+                .mixer_names
+                .get(&(zone, mixer_key(node.as_str())))
+                .cloned(),
+            _ => return,
+        };
+        let reply = |t: Type| {
+            Output::Presence(
+                Presence::new(t)
+                    .with_from(to.to_bare())
+                    .with_to(from.clone()),
+            )
+        };
+        match (type_, found) {
+            (Type::Subscribe, Some(m)) => {
+                self.emit(reply(Type::Subscribed));
+                let caps = self.mixer_caps.clone();
+                if let Some(mixer) = self.mixers.get_mut(&m) {
+                    mixer.subscribers.insert(from.clone());
+                    mixer.presence_sent.insert(from.clone());
+                    let jid: Jid = mixer.jid.clone().into();
+                    self.send_presence(jid, from.clone(), Some(caps), false);
+                }
+            }
+            (Type::Subscribe, None) => self.emit(reply(Type::Unsubscribed)),
+            (Type::Unsubscribe, m) => {
+                if let Some(mixer) = m.and_then(|m| self.mixers.get_mut(&m)) {
+                    mixer.subscribers.remove(from);
+                }
+                self.emit(reply(Type::Unsubscribed));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The key of a mixer's friendly name in `mixer_names`: the node of its JID, as nodeprep
+/// makes it (RFC 7622 §3.3), so that `mixer-name='myMixer'` and a command to
+/// `myMixer@mixer.…` (whose JID is `mymixer@mixer.…`) find the same mixer. A name that is no
+/// valid node is kept as given (no JID can name it; creating it is refused).
+fn mixer_key(name: &str) -> String {
+    jid::NodePart::new(name).map_or_else(|_| name.to_owned(), |n| n.as_str().to_owned())
 }

@@ -27,15 +27,18 @@ impl<P: Policy> Engine<P> {
             Some(Target::Call(c)) => c,
             _ => return self.message_error(&m, T::Cancel, C::ItemNotFound),
         };
+        // §6.8.1: "If a message is directed to the call's JID with a type other than
+        // 'normal' then the server MUST return a <feature-not-implemented/> error with a
+        // type of 'modify'", whoever sends it.
+        if m.type_ != MessageType::Normal {
+            return self.message_error(&m, T::Modify, C::FeatureNotImplemented);
+        }
         let is_dcp = self
             .calls
             .get(&call)
             .is_some_and(|c| c.dcp.as_ref() == Some(&from));
         if !is_dcp {
             return self.message_error(&m, T::Cancel, C::Conflict);
-        }
-        if m.type_ != MessageType::Normal {
-            return self.message_error(&m, T::Modify, C::FeatureNotImplemented);
         }
         let body = m.get_best_body_cloned(vec!["en"]).map(|(_, b)| b);
         match body {

@@ -199,6 +199,9 @@ impl<P: Policy> Engine<P> {
             to.node().is_none() && *to.domain() == **self.cfg.addressing.service()
         });
         if !to_service {
+            if let Some(to) = p.to.clone() {
+                self.mixer_subscription(&from, &to, p.type_);
+            }
             return;
         }
         let chat = match p.type_ {
@@ -255,7 +258,11 @@ impl<P: Policy> Engine<P> {
         if self.calls.contains_key(&id) {
             return;
         }
-        let Some(jid) = self.call_bare(&id) else {
+        // The id is the node of the call's JID: it must already be in its normalised form
+        // (as `allocate_call_id` makes them), or commands to the JID could not find it.
+        let normal = jid::NodePart::new(&id.0).is_ok_and(|n| n.as_str() == id.0);
+        let jid = if normal { self.call_bare(&id) } else { None };
+        let Some(jid) = jid else {
             self.signal(SignalAction::Reject {
                 call: id,
                 cause: RejectCause::Error,
@@ -393,15 +400,16 @@ impl<P: Policy> Engine<P> {
         }
     }
 
-    /// Sends a call's event to `to`, with caps on the call's first presence to it.
+    /// Sends a call's event to `to`; the offer carries the call's caps (§6.2.2: "The server
+    /// MUST also include entity capabilities information in the presence stanza containing
+    /// the offer"). Other events go without, as examples 22, 23 and 28 show them.
     pub(crate) fn call_event(&mut self, id: &CallId, to: &Jid, event: Event) {
         let Some(call) = self.calls.get_mut(id) else {
             return;
         };
-        let first = call.presence_sent.insert(to.clone());
+        let first = matches!(event, Event::Offer(_)) && call.presence_sent.insert(to.clone());
         let from = call.jid.clone();
-        let caps =
-            first.then(|| crate::caps::caps(rayo_proto::ns::CALL_CAPS, &crate::caps::call_info()));
+        let caps = first.then(|| self.call_caps.clone());
         self.send_event(from.into(), to.clone(), event, caps);
     }
 

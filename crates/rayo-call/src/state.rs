@@ -112,6 +112,8 @@ pub struct Mixer {
     pub jid: BareJid,
     /// JIDs it has sent presence to: they get its unavailable presence when it goes.
     pub presence_sent: BTreeSet<Jid>,
+    /// Clients of its zone that subscribed to its presence: they get its events too.
+    pub subscribers: BTreeSet<Jid>,
     /// Its running components.
     pub components: BTreeSet<ComponentId>,
 }

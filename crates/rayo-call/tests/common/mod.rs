@@ -261,3 +261,326 @@ pub fn assert_matches_listing(actual: &Element, expected: &Element) {
     let (a, b) = (norm(actual), norm(expected));
     assert_eq!(a, b, "\nactual:   {actual:?}\nexpected: {expected:?}");
 }
+
+// ---- helpers for the §6.1, §6.2, §6.6–§6.8 tests ------------------------------------------
+
+/// A `<header/>`.
+pub fn header(name: &str, value: &str) -> rayo_proto::generated::rayo::Header {
+    rayo_proto::generated::rayo::Header {
+        name: name.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+/// Stanza `index` of a spec listing after replacing text in the file (`edits`, in order):
+/// for listings that name things this service cannot have (see the test using it).
+pub fn listing_edited(file: &str, index: usize, edits: &[(&str, &str)]) -> Element {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs/examples");
+    let mut text = std::fs::read_to_string(dir.join(file)).expect("spec example readable");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{file} contains {from:?}");
+        text = text.replace(from, to);
+    }
+    let (chunks, _) = rayo_proto::document::split(&text);
+    chunks[index].element().expect("well-formed listing")
+}
+
+/// The IQ set an IQ error listing answers: addresses swapped, same id, the echoed payload.
+pub fn request_answered_by(reply: &Element) -> Iq {
+    let payload = reply
+        .children()
+        .find(|c| c.name() != "error")
+        .cloned()
+        .expect("the reply echoes its request");
+    Iq::Set {
+        from: reply.attr("to").map(jid),
+        to: reply.attr("from").map(jid),
+        id: reply.attr("id").expect("an id").to_owned(),
+        payload,
+    }
+}
+
+/// One line per output, for asserting their order: `result -> to`, `error cond -> to`,
+/// `from -> to: event` (`complete(hangup)`, `end(reason)`), `message from -> to`,
+/// `signal Variant`, `media Variant`.
+pub fn trace(out: &[Output]) -> Vec<String> {
+    use rayo_proto::event::{CompleteReason, Event};
+    let variant = |d: String| d.split([' ', '(', '{']).next().unwrap_or("").to_owned();
+    let s = |j: &Option<Jid>| j.as_ref().map(|j| j.to_string()).unwrap_or_default();
+    out.iter()
+        .map(|o| match o {
+            Output::Iq(Iq::Result { to, .. }) => format!("result -> {}", s(to)),
+            Output::Iq(Iq::Error { to, error, .. }) => format!(
+                "error {} -> {}",
+                rayo_proto::error::condition_name(&error.defined_condition),
+                s(to)
+            ),
+            Output::Iq(iq) => format!("iq {iq:?}"),
+            Output::Presence(p) => {
+                let events: Vec<String> = p
+                    .payloads
+                    .iter()
+                    .filter_map(|e| Event::parse(e.clone()).ok())
+                    .map(|e| match &e {
+                        Event::Complete(c) if c.reason == CompleteReason::Hangup => {
+                            "complete(hangup)".to_owned()
+                        }
+                        Event::End(end) => {
+                            let r = Element::from(end.reason.clone());
+                            format!("end({})", r.name())
+                        }
+                        e => e.name().to_owned(),
+                    })
+                    .collect();
+                let what = if events.is_empty() {
+                    "presence".to_owned()
+                } else {
+                    events.join(",")
+                };
+                format!("{} -> {}: {what}", s(&p.from), s(&p.to))
+            }
+            Output::Message(m) => format!("message {} -> {}", s(&m.from), s(&m.to)),
+            Output::Signal(a) => format!("signal {}", variant(format!("{a:?}"))),
+            Output::Media(a) => format!("media {}", variant(format!("{a:?}"))),
+        })
+        .collect()
+}
+
+impl<P: Policy> Harness<P> {
+    /// Sends the request that an IQ error listing answers (see [`request_answered_by`]).
+    pub fn send_request_of(&mut self, file: &str, index: usize) -> Vec<Output> {
+        let iq = request_answered_by(&listing(file, index));
+        self.input(Input::Iq(iq))
+    }
+
+    /// Juliet dials `tel:+13055195825`, asking for the call to be `id`.
+    pub fn dial_as(&mut self, id: &str) -> Vec<Output> {
+        let dial = format!(
+            "<dial xmlns='urn:xmpp:rayo:1' to='tel:+13055195825' \
+             uri='xmpp:{id}@call.{SERVICE}'/>"
+        );
+        self.set(JULIET, SERVICE, &format!("dial-{id}"), &dial)
+    }
+}
+
+// ---- helpers for the §6.3–§6.5 tests (joins, mixers, components) ------------------------
+
+/// The spec's error listings of §6.3 say `from='callA@shakespeare.lit'` where every other
+/// listing (and §5.2) has `callA@call.shakespeare.lit`: the edit for [`listing_edited`].
+pub const CALL_A_FROM_TYPO: (&str, &str) = (
+    "from='callA@shakespeare.lit'",
+    "from='callA@call.shakespeare.lit'",
+);
+
+type JoinCheck = dyn FnMut(
+    &rayo_call::Party,
+    &rayo_call::Party,
+    rayo_proto::generated::rayo::JoinDirection,
+    rayo_proto::generated::rayo::JoinMedia,
+) -> Result<(), rayo_call::Refusal>;
+type ComponentCheck = dyn FnMut(
+    &rayo_call::Party,
+    &rayo_proto::command::ComponentStart,
+) -> Result<(), rayo_call::Refusal>;
+
+/// A deployment policy scripted by the test (permissive where not scripted).
+pub struct ScriptedPolicy {
+    /// Answers [`Policy::check_join`].
+    pub join: Box<JoinCheck>,
+    /// Answers [`Policy::check_component`].
+    pub component: Box<ComponentCheck>,
+    /// Answers [`Policy::create_mixer`].
+    pub mixer: Box<dyn FnMut(&str) -> Result<(), rayo_call::Refusal>>,
+}
+
+impl Default for ScriptedPolicy {
+    fn default() -> Self {
+        ScriptedPolicy {
+            join: Box::new(|_, _, _, _| Ok(())),
+            component: Box::new(|_, _| Ok(())),
+            mixer: Box::new(|_| Ok(())),
+        }
+    }
+}
+
+impl Policy for ScriptedPolicy {
+    fn check_component(
+        &mut self,
+        on: &rayo_call::Party,
+        spec: &rayo_proto::command::ComponentStart,
+    ) -> Result<(), rayo_call::Refusal> {
+        (self.component)(on, spec)
+    }
+
+    fn check_join(
+        &mut self,
+        a: &rayo_call::Party,
+        b: &rayo_call::Party,
+        direction: rayo_proto::generated::rayo::JoinDirection,
+        media: rayo_proto::generated::rayo::JoinMedia,
+    ) -> Result<(), rayo_call::Refusal> {
+        (self.join)(a, b, direction, media)
+    }
+
+    fn create_mixer(&mut self, name: &str) -> Result<(), rayo_call::Refusal> {
+        (self.mixer)(name)
+    }
+}
+
+/// The routes of [`Harness::new`]: every call to Juliet's and Romeo's bare JIDs at once.
+pub fn juliet_and_romeo_routes() -> Vec<Route> {
+    vec![Route::new(
+        "*",
+        vec![jid("juliet@capulet.lit"), jid("romeo@montague.lit")],
+        Box::new(All),
+    )]
+}
+
+impl Harness<ScriptedPolicy> {
+    /// A harness routing like [`Harness::new`], asking `policy`.
+    pub fn scripted(policy: ScriptedPolicy) -> Self {
+        Harness::with_policy(juliet_and_romeo_routes(), policy)
+    }
+}
+
+impl<P: Policy> Harness<P> {
+    /// `who` (made available) takes inbound call `id`: offer, accept, answer.
+    pub fn answered_call_by(&mut self, who: &str, id: &str) {
+        self.available(who);
+        self.incoming_as(id, true);
+        let to = format!("{id}@call.{SERVICE}");
+        let acc = self.set(who, &to, "acc", "<accept xmlns='urn:xmpp:rayo:1'/>");
+        let ans = self.set(who, &to, "ans", "<answer xmlns='urn:xmpp:rayo:1'/>");
+        for out in [acc, ans] {
+            assert!(
+                matches!(iqs(&out)[..], [Iq::Result { .. }]),
+                "{who} takes {id}: {out:#?}"
+            );
+        }
+    }
+
+    /// Sends a stanza given as an element (a listing, possibly edited).
+    pub fn send(&mut self, e: Element) -> Vec<Output> {
+        let input = match e.name() {
+            "iq" => Input::Iq(Iq::try_from(e).expect("an IQ")),
+            "presence" => Input::Presence(Presence::try_from(e).expect("a presence")),
+            _ => Input::Message(xmpp_parsers::message::Message::try_from(e).expect("a message")),
+        };
+        self.input(input)
+    }
+
+    /// `who` starts a component on `on` (a call or mixer JID); returns the component's JID
+    /// from the `<ref/>` of the result.
+    pub fn start_component(&mut self, who: &str, on: &str, payload: &str) -> String {
+        let out = self.set(who, on, "start", payload);
+        ref_jid(&out).unwrap_or_else(|| panic!("a ref for {payload}: {out:#?}"))
+    }
+}
+
+/// The `uri` of the `<ref/>` in the IQ result among outputs.
+pub fn ref_uri(out: &[Output]) -> Option<String> {
+    iqs(out).into_iter().find_map(|iq| match iq {
+        Iq::Result {
+            payload: Some(p), ..
+        } if p.name() == "ref" => p.attr("uri").map(str::to_owned),
+        _ => None,
+    })
+}
+
+/// The JID the `<ref/>` of the IQ result names.
+pub fn ref_jid(out: &[Output]) -> Option<String> {
+    ref_uri(out).map(|u| u.trim_start_matches("xmpp:").to_owned())
+}
+
+/// The resource of a full JID (a component's id).
+pub fn resource(full: &str) -> String {
+    full.split_once('/')
+        .map(|(_, r)| r.to_owned())
+        .unwrap_or_default()
+}
+
+/// An IQ error listing with its echoed payload replaced by `payload`: for the listings whose
+/// echo is only a stand-in (a `<stop/>` for "some command the component does not implement").
+pub fn with_echo(expected: &Element, payload: &str) -> Element {
+    let mut e = expected.clone();
+    let echoed: Vec<(String, String)> = e
+        .children()
+        .filter(|c| c.name() != "error")
+        .map(|c| (c.name().to_owned(), c.ns()))
+        .collect();
+    for (name, ns) in echoed {
+        e.remove_child(&name, ns.as_str());
+    }
+    e.append_child(el(payload));
+    e
+}
+
+/// The element without the `<text/>` of its `<error/>`: the listings show none, and the
+/// engine may explain itself (RFC 6120 §8.3.2: text is optional and for humans).
+pub fn without_error_text(e: &Element) -> Element {
+    let mut e = e.clone();
+    for c in e.children_mut() {
+        if c.name() == "error" {
+            while c
+                .remove_child("text", "urn:ietf:params:xml:ns:xmpp-stanzas")
+                .is_some()
+            {}
+        }
+    }
+    e
+}
+
+/// [`assert_matches_listing`] for an IQ error, not comparing the error's optional text.
+pub fn assert_error_matches_listing(actual: &Element, expected: &Element) {
+    assert_matches_listing(&without_error_text(actual), expected);
+}
+
+/// The `<complete/>` of a listing, typed: what the media engine reports for it.
+pub fn complete_of(file: &str, index: usize) -> rayo_proto::event::Complete {
+    let p = listing(file, index);
+    let c = p
+        .children()
+        .find(|c| c.name() == "complete")
+        .cloned()
+        .expect("a complete event");
+    match rayo_proto::event::Event::parse(c).expect("a valid event") {
+        rayo_proto::event::Event::Complete(c) => c,
+        other => panic!("not a complete: {other:?}"),
+    }
+}
+
+/// The media engine reports that `component` completed as the listing says.
+pub fn completed_as(component: &str, file: &str, index: usize) -> MediaEvent {
+    let c = complete_of(file, index);
+    MediaEvent::Complete {
+        component: rayo_call::ComponentId(component.to_owned()),
+        reason: c.reason,
+        metadata: c.metadata,
+    }
+}
+
+/// Stanza `index` of a spec listing after `edits` (as [`listing_edited`]), with the JID
+/// localparts the spec writes in mixed case (`callA`, `myMixer`) written as nodeprep makes
+/// them (RFC 7622 §3.3.1: localparts are case-folded), wherever they stand in a URI or JID:
+/// `xmpp:callB@…` is the same call as `xmpp:callb@…`, and the engine writes the latter.
+/// Friendly names (`mixer-name='myMixer'`) are left alone.
+pub fn listing_folded(file: &str, index: usize, edits: &[(&str, &str)]) -> Element {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs/examples");
+    let mut text = std::fs::read_to_string(dir.join(file)).expect("spec example readable");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{file} contains {from:?}");
+        text = text.replace(from, to);
+    }
+    for (from, to) in [
+        ("callA@", "calla@"),
+        ("callB@", "callb@"),
+        ("callC@", "callc@"),
+        ("myMixer@", "mymixer@"),
+    ] {
+        text = text.replace(from, to);
+    }
+    let (chunks, _) = rayo_proto::document::split(&text);
+    chunks[index].element().expect("well-formed listing")
+}
