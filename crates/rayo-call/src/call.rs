@@ -108,15 +108,13 @@ impl<P: Policy> Engine<P> {
 
     /// Which live entity `to` names, for a request from `from`.
     pub(crate) fn resolve(&self, from: &Jid, to: &Jid) -> Option<Target> {
-        let zone = self.zone_of(from);
         let call = |node: &str| {
             let id = CallId(node.to_owned());
             self.calls.contains_key(&id).then_some(id)
         };
         let mixer = |node: &str| {
-            self.mixer_names
-                .get(&(zone.clone(), node.to_owned()))
-                .cloned()
+            let key = (self.zone_of(from), node.to_owned());
+            self.mixer_names.get(&key).cloned()
         };
         let component = |res: &str, parent: &Jid| {
             let id = crate::ComponentId(res.to_owned());

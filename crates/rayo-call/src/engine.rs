@@ -8,7 +8,6 @@ use minidom::Element;
 use rayo_proto::address::Addressing;
 use rayo_proto::error::stanza_error;
 use rayo_proto::event::Event;
-use xmpp_parsers::caps::Caps;
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::Message;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
@@ -110,8 +109,8 @@ pub struct Engine<P: Policy = AllowAll> {
     out: VecDeque<Output>,
     rng: u64,
     /// Caps of calls and mixers: constant, computed once (XEP-0115 §5 hashing is not free).
-    pub(crate) call_caps: Caps,
-    pub(crate) mixer_caps: Caps,
+    pub(crate) call_caps: Element,
+    pub(crate) mixer_caps: Element,
     /// The offer payload of calls still being offered (re-sent in later rounds).
     pub(crate) offers: HashMap<CallId, rayo_proto::generated::rayo::Offer>,
 }
@@ -140,8 +139,10 @@ impl<P: Policy> Engine<P> {
             out: VecDeque::new(),
             rng,
             offers: HashMap::new(),
-            call_caps: crate::caps::caps(rayo_proto::ns::CALL_CAPS, &crate::caps::call_info()),
-            mixer_caps: crate::caps::caps(rayo_proto::ns::MIXER_CAPS, &crate::caps::mixer_info()),
+            call_caps: crate::caps::caps(rayo_proto::ns::CALL_CAPS, &crate::caps::call_info())
+                .into(),
+            mixer_caps: crate::caps::caps(rayo_proto::ns::MIXER_CAPS, &crate::caps::mixer_info())
+                .into(),
         }
     }
 
@@ -319,7 +320,7 @@ impl<P: Policy> Engine<P> {
     }
 
     /// Sends an event as directed presence from `from` to `to`, with `caps` when given.
-    pub(crate) fn send_event(&mut self, from: Jid, to: Jid, event: Event, caps: Option<Caps>) {
+    pub(crate) fn send_event(&mut self, from: Jid, to: Jid, event: Event, caps: Option<Element>) {
         let final_ = event.is_final();
         let mut p = Presence::new(if final_ {
             PresenceType::Unavailable
@@ -329,14 +330,14 @@ impl<P: Policy> Engine<P> {
         .with_from(from)
         .with_to(to);
         if let Some(c) = caps {
-            p.payloads.push(c.into());
+            p.payloads.push(c);
         }
         p.payloads.push(event.into());
         self.emit(Output::Presence(p));
     }
 
     /// Sends a bare presence (caps only, or unavailable).
-    pub(crate) fn send_presence(&mut self, from: Jid, to: Jid, caps: Option<Caps>, gone: bool) {
+    pub(crate) fn send_presence(&mut self, from: Jid, to: Jid, caps: Option<Element>, gone: bool) {
         let mut p = Presence::new(if gone {
             PresenceType::Unavailable
         } else {
@@ -345,7 +346,7 @@ impl<P: Policy> Engine<P> {
         .with_from(from)
         .with_to(to);
         if let Some(c) = caps {
-            p.payloads.push(c.into());
+            p.payloads.push(c);
         }
         self.emit(Output::Presence(p));
     }
