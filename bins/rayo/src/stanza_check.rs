@@ -107,7 +107,6 @@ pub fn check_bytes(
             (text, Some(problem))
         }
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (chunks, tail) = document::split(text);
     let mut tally = Tally::default();
     for chunk in &chunks {
@@ -119,7 +118,11 @@ pub fn check_bytes(
                 }
                 Err(e) => {
                     let what = one_line(&e);
-                    writeln!(err, "{name}:{}: cannot serialise: {what} (a bug in rayo-proto: please report it)", chunk.line)?;
+                    writeln!(
+                        err,
+                        "{name}:{}: cannot serialise: {what} (a bug of rayo-proto)",
+                        chunk.line
+                    )?;
                     tally.failed += 1;
                 }
             },
@@ -301,6 +304,17 @@ mod tests {
         assert!(
             err.starts_with("-:2: not XML: bytes that are not UTF-8"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let (out, err, tally) = check("\u{feff}<presence to='a@b'/>\n<presence to='c@d'/>");
+        assert_eq!(err, "");
+        assert_eq!(tally.passed, 2);
+        assert!(
+            out.starts_with("<presence xmlns='jabber:client' to='a@b'>"),
+            "{out}"
         );
     }
 

@@ -2,7 +2,7 @@
 
 use jid::Jid;
 use rayo_proto::command::{ComponentCommand, ComponentStart, OutputCommand, RecordCommand};
-use rayo_proto::event::{Complete, CompleteReason, Event};
+use rayo_proto::event::{Complete, CompleteMetadata, CompleteReason, Event};
 use rayo_proto::generated::prompt::InputTimersStarted;
 use rayo_proto::generated::rayo::Ref;
 use rayo_proto::generated::record::RecordDirection;
@@ -267,18 +267,27 @@ impl<P: Policy> Engine<P> {
     /// The call or mixer ends under a running component: it completes with `hangup` now,
     /// and the media engine is told to stop it without reporting back.
     pub(crate) fn complete_for_hangup(&mut self, id: &ComponentId) {
-        if !self.components.contains_key(id) {
+        let Some(kind) = self.components.get(id).map(|c| c.kind) else {
             return;
-        }
+        };
         self.media(MediaAction::StopComponent {
             component: id.clone(),
             report: false,
         });
+        let metadata = match kind {
+            ComponentKind::Record => self
+                .policy
+                .finalize_recording(id)
+                .map(CompleteMetadata::Recording)
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        };
         self.complete(
             id,
             Complete {
                 reason: CompleteReason::Hangup,
-                metadata: Vec::new(),
+                metadata,
             },
         );
     }

@@ -7,6 +7,7 @@ use rayo_proto::generated::rayo::{Dial, JoinDirection, JoinMedia};
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 
 use crate::media::Party;
+use crate::ComponentId;
 
 /// A refusal, as the stanza error the client gets.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +112,18 @@ pub trait Policy {
     fn create_mixer(&mut self, name: &str) -> Result<(), Refusal> {
         let _ = name;
         Ok(())
+    }
+
+    /// A record component ends because its call or mixer ended: close its file now and say
+    /// what it holds. XEP-0327 §6.5.6: "Record component completion provides recording
+    /// metadata in all cases", and a hangup completes components synchronously, before the
+    /// end event (§6.6.3). The node answers from its media engine; `None` when it has none.
+    fn finalize_recording(
+        &mut self,
+        component: &ComponentId,
+    ) -> Option<rayo_proto::generated::record_complete::Recording> {
+        let _ = component;
+        None
     }
 }
 

@@ -529,3 +529,58 @@ fn s6_5_6_record_ignores_hints_it_does_not_understand() {
         [MediaAction::StartComponent { spec: ComponentStart::Record(r), .. }] if r.hints.len() == 2
     ));
 }
+
+/// A media engine that closes recordings when asked.
+struct Recorder;
+
+impl rayo_call::Policy for Recorder {
+    fn finalize_recording(
+        &mut self,
+        component: &ComponentId,
+    ) -> Option<rayo_proto::generated::record_complete::Recording> {
+        Some(rayo_proto::generated::record_complete::Recording {
+            uri: format!("file:///recordings/{}.wav", component.0),
+            duration: std::time::Duration::from_millis(3000),
+            size: 48_044,
+        })
+    }
+}
+
+#[test]
+fn s6_5_6_record_completed_by_a_hangup_still_carries_the_recording() {
+    // §6.5.6: "Record component completion provides recording metadata in all cases."
+    let routes = vec![rayo_call::Route::new(
+        "*",
+        vec![jid("juliet@capulet.lit")],
+        Box::new(rayo_call::All),
+    )];
+    let mut h = Harness::with_policy(routes, Recorder);
+    h.available(JULIET);
+    h.incoming_as("9f00061", true);
+    let call = "9f00061@call.shakespeare.lit";
+    h.set(JULIET, call, "acc", "<accept xmlns='urn:xmpp:rayo:1'/>");
+    h.set(JULIET, call, "ans", "<answer xmlns='urn:xmpp:rayo:1'/>");
+    h.set(
+        JULIET,
+        call,
+        "rec",
+        "<record xmlns='urn:xmpp:rayo:record:1'/>",
+    );
+    let out = h.set(JULIET, call, "bye", "<hangup xmlns='urn:xmpp:rayo:1'/>");
+    let complete = presences(&out)
+        .into_iter()
+        .find(|p| p.payloads.iter().any(|e| e.name() == "complete"))
+        .expect("the record component completes");
+    let stanza = rayo_proto::Stanza::parse(minidom::Element::from(complete)).expect("typed");
+    let rayo_proto::Stanza::Presence(p) = stanza else {
+        panic!("a presence")
+    };
+    let rayo_proto::Payload::Event(rayo_proto::Event::Complete(c)) = &p.payloads[0] else {
+        panic!("a complete event: {p:?}")
+    };
+    assert_eq!(c.reason, CompleteReason::Hangup);
+    assert!(
+        matches!(&c.metadata[..], [rayo_proto::event::CompleteMetadata::Recording(r)] if r.size == 48_044),
+        "{c:?}"
+    );
+}
