@@ -127,7 +127,10 @@ mod tests {
 
     #[test]
     fn tokens_are_trimmed() {
-        assert_eq!(TextCodec::<bool>::decode(&Token, " true ".into()).ok(), Some(true));
+        assert_eq!(
+            TextCodec::<bool>::decode(&Token, " true ".into()).ok(),
+            Some(true)
+        );
         assert_eq!(TextCodec::<u64>::decode(&Token, " 2 ".into()).ok(), Some(2));
         assert!(TextCodec::<u64>::decode(&Token, "-2".into()).is_err());
         assert_eq!(Body.encode(&String::new()).ok(), Some(None));

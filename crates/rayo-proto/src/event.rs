@@ -117,9 +117,7 @@ impl Event {
             (ns::RAYO, "started-speaking") => Event::StartedSpeaking(typed(elem)?),
             (ns::RAYO, "stopped-speaking") => Event::StoppedSpeaking(typed(elem)?),
             (ns::PROMPT, "input-timers-started") => Event::InputTimersStarted(typed(elem)?),
-            (ns::EXT, "complete") => {
-                Event::Complete(Complete::try_from(typed::<ext::Complete>(elem)?)?)
-            }
+            (ns::EXT, "complete") => Event::Complete(Complete::from_element(elem)?),
             (_, name) => {
                 return Err(Error::UnknownPayload {
                     name: name.to_owned(),
@@ -188,7 +186,7 @@ impl From<Event> for Element {
             Event::StartedSpeaking(x) => x.into(),
             Event::StoppedSpeaking(x) => x.into(),
             Event::InputTimersStarted(x) => x.into(),
-            Event::Complete(x) => ext::Complete::from(x).into(),
+            Event::Complete(x) => x.into(),
         }
     }
 }
@@ -315,8 +313,44 @@ impl From<Complete> for ext::Complete {
     }
 }
 
+impl Complete {
+    /// Reads a `<complete/>` element as [`ext::Complete`] would (no attributes, no text,
+    /// children of other namespaces, at least one), keeping its children as they are instead
+    /// of rebuilding them, then types its reason and metadata.
+    pub fn from_element(mut elem: Element) -> Result<Complete, Error> {
+        let malformed = |reason: &str| Error::Malformed {
+            name: "complete".to_owned(),
+            reason: reason.to_owned(),
+        };
+        if elem.attrs().into_iter().next().is_some() {
+            return Err(malformed("unknown attribute"));
+        }
+        let own = elem.ns();
+        let mut children = Vec::new();
+        for node in elem.take_nodes() {
+            match node {
+                minidom::Node::Element(c) if c.ns() == own || c.ns().is_empty() => {
+                    return Err(malformed("a child element must be of another namespace"))
+                }
+                minidom::Node::Element(c) => children.push(c),
+                minidom::Node::Text(t) if t.trim().is_empty() => {}
+                minidom::Node::Text(_) => return Err(malformed("unexpected text")),
+            }
+        }
+        Complete::try_from(ext::Complete { children })
+    }
+}
+
 impl From<Complete> for Element {
     fn from(c: Complete) -> Element {
-        ext::Complete::from(c).into()
+        let mut e = Element::bare("complete", ns::EXT);
+        e.append_child(c.reason.into());
+        for m in c.metadata {
+            e.append_child(match m {
+                CompleteMetadata::Recording(r) => r.into(),
+                CompleteMetadata::Other(o) => o,
+            });
+        }
+        e
     }
 }

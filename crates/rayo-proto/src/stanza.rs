@@ -97,21 +97,25 @@ impl Stanza {
         }
         match elem.name() {
             "iq" => {
-                let iq = Iq::try_from(elem).map_err(|e| stanza_err("iq", &e))?;
+                let iq = parse_iq(elem)?;
                 Ok(Stanza::Iq(IqStanza::from_iq(iq, kind_of)?))
             }
             "presence" => {
-                let mut presence =
-                    Presence::try_from(elem).map_err(|e| stanza_err("presence", &e))?;
-                let payloads = std::mem::take(&mut presence.payloads)
+                // xmpp-parsers rebuilds every payload subtree node by node; the envelope is
+                // read without them, and the payloads are typed here directly.
+                let (envelope, detached) = detach(elem, &["show", "status", "priority", "error"]);
+                let presence =
+                    Presence::try_from(envelope).map_err(|e| stanza_err("presence", &e))?;
+                let payloads = detached
                     .into_iter()
                     .map(|p| Payload::parse(Context::Presence, p))
                     .collect::<Result<_, _>>()?;
                 Ok(Stanza::Presence(PresenceStanza { presence, payloads }))
             }
             "message" => {
-                let mut message = Message::try_from(elem).map_err(|e| stanza_err("message", &e))?;
-                let payloads = std::mem::take(&mut message.payloads)
+                let (envelope, detached) = detach(elem, &["body", "subject", "thread", "error"]);
+                let message = Message::try_from(envelope).map_err(|e| stanza_err("message", &e))?;
+                let payloads = detached
                     .into_iter()
                     .map(|p| Payload::parse(Context::Message, p))
                     .collect::<Result<_, _>>()?;
@@ -135,6 +139,181 @@ impl Stanza {
             Stanza::Message(m) => m.payloads.iter().try_for_each(Payload::validate),
         }
     }
+}
+
+/// Splits a presence or message into its envelope (the children of the client namespace
+/// named in `keep`) and its payloads (every other child element, in order).
+fn detach(mut elem: Element, keep: &[&str]) -> (Element, Vec<Element>) {
+    let mut payloads = Vec::new();
+    let mut envelope_children = Vec::new();
+    for node in elem.take_nodes() {
+        if let minidom::Node::Element(child) = node {
+            if child.ns() == elem.ns() && keep.contains(&child.name()) {
+                envelope_children.push(child);
+            } else {
+                payloads.push(child);
+            }
+        }
+    }
+    for c in envelope_children {
+        elem.append_child(c);
+    }
+    (elem, payloads)
+}
+
+/// Reads an IQ (RFC 6120 §8.2.3): a get or set carries exactly one payload, a result at
+/// most one, an error an `<error/>` and possibly the request's payload.
+fn parse_iq(mut elem: Element) -> Result<Iq, Error> {
+    let bad = |reason: String| Error::Stanza {
+        name: "iq".to_owned(),
+        reason,
+    };
+    let jid = |name: &str| -> Result<Option<Jid>, Error> {
+        elem.attr(name)
+            .map(|v| Jid::new(v).map_err(|e| bad(format!("bad {name} JID {v:?}: {e}"))))
+            .transpose()
+    };
+    let (from, to) = (jid("from")?, jid("to")?);
+    let id = elem
+        .attr("id")
+        .ok_or_else(|| bad("no id".to_owned()))?
+        .to_owned();
+    let type_ = elem.attr("type").unwrap_or_default().to_owned();
+    let mut children: Vec<Element> = elem
+        .take_nodes()
+        .into_iter()
+        .filter_map(|n| match n {
+            minidom::Node::Element(e) => Some(e),
+            minidom::Node::Text(_) => None,
+        })
+        .collect();
+    let one = |mut c: Vec<Element>| -> Result<Element, Error> {
+        match (c.pop(), c.is_empty()) {
+            (Some(e), true) => Ok(e),
+            _ => Err(bad(format!("a {type_} IQ carries exactly one payload"))),
+        }
+    };
+    Ok(match type_.as_str() {
+        "get" => Iq::Get {
+            from,
+            to,
+            id,
+            payload: one(children)?,
+        },
+        "set" => Iq::Set {
+            from,
+            to,
+            id,
+            payload: one(children)?,
+        },
+        "result" if children.len() <= 1 => Iq::Result {
+            from,
+            to,
+            id,
+            payload: children.pop(),
+        },
+        "error" => {
+            let pos = children
+                .iter()
+                .position(|c| c.is("error", ns::JABBER_CLIENT))
+                .ok_or_else(|| bad("an error IQ without <error/>".to_owned()))?;
+            let error = StanzaError::try_from(children.remove(pos))
+                .map_err(|e| bad(format!("bad <error/>: {e}")))?;
+            if children.len() > 1 {
+                return Err(bad("an error IQ echoes at most one payload".to_owned()));
+            }
+            Iq::Error {
+                from,
+                to,
+                id,
+                error,
+                payload: children.pop(),
+            }
+        }
+        other => return Err(bad(format!("bad type {other:?}"))),
+    })
+}
+
+/// Writes an IQ; payloads are attached as they are (xmpp-parsers would rebuild them), the
+/// echoed payload of an error before the `<error/>`, as XEP-0327's listings show it.
+fn write_iq(iq: Iq) -> Element {
+    let placeholder = || Element::bare("x", ns::JABBER_CLIENT);
+    let (shell, payload) = match iq {
+        Iq::Get {
+            from,
+            to,
+            id,
+            payload,
+        } => (
+            Iq::Get {
+                from,
+                to,
+                id,
+                payload: placeholder(),
+            },
+            Some(payload),
+        ),
+        Iq::Set {
+            from,
+            to,
+            id,
+            payload,
+        } => (
+            Iq::Set {
+                from,
+                to,
+                id,
+                payload: placeholder(),
+            },
+            Some(payload),
+        ),
+        Iq::Result {
+            from,
+            to,
+            id,
+            payload,
+        } => (
+            Iq::Result {
+                from,
+                to,
+                id,
+                payload: None,
+            },
+            payload,
+        ),
+        Iq::Error {
+            from,
+            to,
+            id,
+            error,
+            payload,
+        } => (
+            Iq::Error {
+                from,
+                to,
+                id,
+                error,
+                payload: None,
+            },
+            payload,
+        ),
+    };
+    let mut e = Element::from(shell);
+    let error: Vec<Element> = e
+        .take_nodes()
+        .into_iter()
+        .filter_map(|n| match n {
+            minidom::Node::Element(c) if c.is("error", ns::JABBER_CLIENT) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if let Some(p) = payload {
+        e.append_child(p);
+    }
+    for c in error {
+        e.append_child(c);
+    }
+    e
 }
 
 impl IqStanza {
@@ -236,20 +415,20 @@ impl From<IqStanza> for Iq {
 impl From<Stanza> for Element {
     fn from(s: Stanza) -> Element {
         match s {
-            Stanza::Iq(iq) => Element::from(<Iq as From<IqStanza>>::from(iq)),
-            Stanza::Presence(PresenceStanza {
-                mut presence,
-                payloads,
-            }) => {
-                presence.payloads = payloads.into_iter().map(Element::from).collect();
-                presence.into()
+            Stanza::Iq(iq) => write_iq(<Iq as From<IqStanza>>::from(iq)),
+            Stanza::Presence(PresenceStanza { presence, payloads }) => {
+                let mut e = Element::from(presence);
+                for p in payloads {
+                    e.append_child(p.into());
+                }
+                e
             }
-            Stanza::Message(MessageStanza {
-                mut message,
-                payloads,
-            }) => {
-                message.payloads = payloads.into_iter().map(Element::from).collect();
-                message.into()
+            Stanza::Message(MessageStanza { message, payloads }) => {
+                let mut e = Element::from(message);
+                for p in payloads {
+                    e.append_child(p.into());
+                }
+                e
             }
         }
     }
