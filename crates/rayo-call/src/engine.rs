@@ -319,35 +319,29 @@ impl<P: Policy> Engine<P> {
         self.reply_error(req, stanza_error(t, c));
     }
 
-    /// Sends an event as directed presence from `from` to `to`, with `caps` when given.
+    /// Sends an event as directed presence from `from` to `to`, with `caps` when given; the
+    /// final events (end, complete) go in unavailable presence.
     pub(crate) fn send_event(&mut self, from: Jid, to: Jid, event: Event, caps: Option<Element>) {
-        let final_ = event.is_final();
-        let mut p = Presence::new(if final_ {
-            PresenceType::Unavailable
-        } else {
-            PresenceType::None
-        })
-        .with_from(from)
-        .with_to(to);
-        if let Some(c) = caps {
-            p.payloads.push(c);
-        }
-        p.payloads.push(event.into());
-        self.emit(Output::Presence(p));
+        let gone = event.is_final();
+        let payloads = caps.into_iter().chain([event.into()]).collect();
+        self.presence(from, to, gone, payloads);
     }
 
     /// Sends a bare presence (caps only, or unavailable).
     pub(crate) fn send_presence(&mut self, from: Jid, to: Jid, caps: Option<Element>, gone: bool) {
-        let mut p = Presence::new(if gone {
+        self.presence(from, to, gone, caps.into_iter().collect());
+    }
+
+    fn presence(&mut self, from: Jid, to: Jid, gone: bool, payloads: Vec<Element>) {
+        let type_ = if gone {
             PresenceType::Unavailable
         } else {
             PresenceType::None
-        })
-        .with_from(from)
-        .with_to(to);
-        if let Some(c) = caps {
-            p.payloads.push(c);
-        }
+        };
+        let p = Presence::new(type_)
+            .with_from(from)
+            .with_to(to)
+            .with_payloads(payloads);
         self.emit(Output::Presence(p));
     }
 
