@@ -30,6 +30,7 @@ pub mod address;
 pub mod codec;
 pub mod command;
 pub mod delay;
+pub mod disco;
 pub mod document;
 pub mod error;
 pub mod event;

@@ -29,6 +29,8 @@ pub const JABBER_CLIENT: &str = "jabber:client";
 pub const CAPS: &str = "http://jabber.org/protocol/caps";
 /// XEP-0030 service discovery, info.
 pub const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
+/// XEP-0199 XMPP ping.
+pub const PING: &str = "urn:xmpp:ping";
 /// XEP-0203 delayed delivery.
 pub const DELAY: &str = "urn:xmpp:delay";
 /// RFC 6120 stanza error conditions.
