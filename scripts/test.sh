@@ -13,12 +13,20 @@ trap 'rm -f "$log"' EXIT
 step() { printf '\n==> %s\n' "$*"; }
 
 install() {
+    # Real peers the tests start on loopback: Prosody (component mode), slixmpp (a second
+    # XMPP client implementation), sipp (SIP and RTP).
     local apt_pkgs=()
+    command -v prosody >/dev/null || apt_pkgs+=(prosody)
+    python3 -c 'import slixmpp' 2>/dev/null || /usr/bin/python3 -c 'import slixmpp' 2>/dev/null \
+        || apt_pkgs+=(python3-slixmpp)
+    command -v sipp >/dev/null || apt_pkgs+=(sip-tester)
     command -v rustfmt >/dev/null || rustup component add rustfmt
     if [ ${#apt_pkgs[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_pkgs[@]}"
+        # The package may start a system-wide Prosody; the tests start their own.
+        $sudo service prosody stop >/dev/null 2>&1 || true
     fi
     python3 -c 'import xmlschema' 2>/dev/null || python3 -m pip install --quiet xmlschema
     command -v cargo-fuzz >/dev/null || cargo install --quiet --locked cargo-fuzz

@@ -25,6 +25,34 @@ pub enum Command {
     /// Work with Rayo stanzas offline (no server needed).
     #[command(subcommand)]
     Stanza(StanzaCommand),
+    /// Work with DTMF grammars offline (SRGS XML and VoiceXML builtins).
+    #[command(subcommand)]
+    Grammar(GrammarCommand),
+}
+
+/// The subcommands of `rayo grammar`.
+#[derive(Debug, Subcommand)]
+pub enum GrammarCommand {
+    /// Match DTMF digits against a grammar; print the match state and interpretation.
+    #[command(long_about = MATCH_LONG_ABOUT, after_help = MATCH_AFTER_HELP)]
+    Match(MatchArgs),
+}
+
+/// Arguments of `rayo grammar match`.
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// An SRGS XML grammar file (`-` for standard input) or a `builtin:dtmf/NAME?p=v` URI.
+    #[arg(long, value_name = "FILE")]
+    pub grammar: String,
+    /// The digit that ends input (never part of it), as an input component's `terminator`.
+    #[arg(long, value_name = "DIGIT")]
+    pub terminator: Option<char>,
+    /// Print the NLSML result of a match instead of the line.
+    #[arg(long)]
+    pub nlsml: bool,
+    /// The DTMF digits entered: 0-9, *, #, A-D.
+    #[arg(value_name = "DIGITS", allow_hyphen_values = true)]
+    pub digits: String,
 }
 
 /// The subcommands of `rayo stanza`.
@@ -77,3 +105,34 @@ Examples:
     rayo stanza check ../shared/specs/examples/*.xml
     rayo stanza check calls.xml > canonical.xml && rayo stanza check canonical.xml
     echo \"<dial xmlns='urn:xmpp:rayo:1' to='tel:+13055195825'/>\" | rayo stanza check";
+
+const MATCH_LONG_ABOUT: &str = "\
+Match DTMF digits against a grammar, as an input component would.
+
+The grammar is an SRGS 1.0 XML file in DTMF mode (application/srgs+xml), or a VoiceXML
+builtin DTMF grammar: builtin:dtmf/digits?minlength=N;maxlength=M (or length=N),
+boolean?y=D;n=D, number, currency, date, phone, time.
+
+One line is printed: the state after the digits, a tab, and the interpretation (empty
+unless the digits match):
+
+    nomatch     no continuation of the digits can match
+    potential   the digits are the start of a match
+    match       the digits match, and more digits could too
+    maxmatch    the digits match and no further digit can
+
+With --terminator, input stops at that digit (which is not part of it): the digits before it
+are a match or, if only a potential match, nomatch. With --nlsml a match prints its NLSML
+result (application/nlsml+xml) instead of the line.
+
+A grammar that is refused prints `invalid`, a tab and the reason (what a Rayo server
+answers with bad-request), and exits with status 1.";
+
+const MATCH_AFTER_HELP: &str = "\
+Exit status: 0 when the digits were matched against the grammar (whatever the state),
+1 for an invalid grammar, 2 on a usage error, a bad digit or a file that cannot be read.
+
+Examples:
+    rayo grammar match --grammar pin.grxml '1234#'
+    rayo grammar match --grammar 'builtin:dtmf/digits?length=4' --nlsml 1234
+    rayo grammar match --grammar pin.grxml --terminator '#' 12#";

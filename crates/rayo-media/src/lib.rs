@@ -1,0 +1,59 @@
+//! The media transport of a Rayo node: G.711 audio over RTP with DTMF.
+//!
+//! Sans-IO where it keeps state: [`rtp`] parses and frames packets, [`jitter`] reorders them
+//! by `now`, [`dtmf`] handles RFC 4733 telephone events, [`inband`] finds DTMF tones in the
+//! audio, [`stream`] puts them together for one call. [`udp`] is the thin tokio driver:
+//! sockets from a port range, one packet every 20 ms by the clock.
+//!
+//! [`srgs`], [`nlsml`] and [`input`] are the input component: SRGS and builtin DTMF
+//! grammars, NLSML results, and its sans-IO timing state machine.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use rayo_media::stream::{DtmfSource, Receiver, Sender, StreamConfig};
+//!
+//! let mut tx = Sender::new(StreamConfig::pcmu(), 0x1234, 1, 0);
+//! let mut rx = Receiver::new(StreamConfig::pcmu());
+//! tx.send_dtmf('5')?;
+//! let t0 = Instant::now();
+//! for i in 0..10 {
+//!     let mut packet = Vec::new();
+//!     tx.tick(&[0; 160], &mut packet); // one 20 ms tick
+//!     rx.handle_datagram(t0 + Duration::from_millis(20 * i), &packet);
+//! }
+//! assert_eq!(rx.poll_dtmf(), Some(('5', DtmfSource::Rfc4733)));
+//! assert_eq!(rx.stats().malformed, 0);
+//! # Ok::<(), rayo_media::Error>(())
+//! ```
+
+pub mod dtmf;
+pub mod g711;
+pub mod inband;
+pub mod input;
+pub mod jitter;
+pub mod nlsml;
+pub mod rtp;
+pub mod srgs;
+pub mod stream;
+pub mod udp;
+
+/// What can go wrong in the media transport.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A peer sent bytes that are not a well-formed RTP packet or telephone-event payload.
+    #[error("malformed packet: {0}")]
+    Malformed(&'static str),
+    /// A character that is no DTMF digit.
+    #[error("not a DTMF digit: {0:?}")]
+    UnknownDigit(char),
+    /// Something needed was not negotiated for the stream.
+    #[error("not negotiated: {0}")]
+    NotNegotiated(&'static str),
+    /// No port of the configured range could be bound.
+    #[error("no free RTP port in the configured range")]
+    PortsExhausted,
+    /// A socket error.
+    #[error("socket: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,255 @@
+//! The tokio driver of RTP: per-call UDP sockets from a configured port range, and a task
+//! per call that paces one packet every 20 ms by the clock and feeds what arrives to the
+//! sans-IO [`Receiver`].
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use crate::jitter::JitterStats;
+use crate::rtp::{FRAME_DURATION, FRAME_SAMPLES};
+use crate::stream::{DtmfSource, ReceiveStats, Receiver, Sender, StreamConfig};
+use crate::Error;
+
+/// A range of UDP ports for RTP; even ports are handed out in turn (RTCP would take the
+/// odd one above).
+#[derive(Debug)]
+pub struct PortRange {
+    ip: IpAddr,
+    first: u16,
+    last: u16,
+    next: AtomicU32,
+}
+
+impl PortRange {
+    /// Ports `first..=last` on `ip`.
+    pub fn new(ip: IpAddr, first: u16, last: u16) -> Self {
+        PortRange {
+            ip,
+            first: first & !1,
+            last,
+            next: AtomicU32::new(0),
+        }
+    }
+
+    /// Binds a socket on the next free even port.
+    pub async fn bind(&self) -> Result<UdpSocket, Error> {
+        let count = u32::from(self.last.saturating_sub(self.first) / 2 + 1);
+        for _ in 0..count {
+            let i = self.next.fetch_add(1, Ordering::Relaxed) % count;
+            let port = self.first + (i * 2) as u16;
+            if let Ok(s) = UdpSocket::bind(SocketAddr::new(self.ip, port)).await {
+                return Ok(s);
+            }
+        }
+        Err(Error::PortsExhausted)
+    }
+}
+
+/// The sans-IO pacing clock: a tick every 20 ms from the start, never two at once. When the
+/// driver wakes late by more than a frame, the missed ticks are dropped, not burst.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacer {
+    next: Instant,
+}
+
+impl Pacer {
+    /// Ticks from `start`.
+    pub fn new(start: Instant) -> Self {
+        Pacer { next: start }
+    }
+
+    /// When the next tick is due.
+    pub fn poll_timeout(&self) -> Instant {
+        self.next
+    }
+
+    /// Whether a tick is due at `now`; if so it is taken.
+    pub fn tick(&mut self, now: Instant) -> bool {
+        if now < self.next {
+            return false;
+        }
+        self.next += FRAME_DURATION;
+        if now >= self.next {
+            let behind = (now - self.next).as_micros() / FRAME_DURATION.as_micros() + 1;
+            self.next += FRAME_DURATION * behind as u32;
+        }
+        true
+    }
+}
+
+/// A command to a running session.
+#[derive(Debug)]
+pub enum Command {
+    /// Where to send (from the remote SDP); nothing is sent before.
+    Remote(SocketAddr),
+    /// Audio to send, 8 kHz linear; silence when the queue is empty.
+    Play(Vec<i16>),
+    /// An RFC 4733 digit to send.
+    Dtmf(char),
+    /// Stop the session.
+    Stop,
+}
+
+/// What a running session reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// A digit arrived.
+    Dtmf(char, DtmfSource),
+    /// The session stopped: what it sent and received.
+    Stopped {
+        /// Packets sent.
+        sent: u64,
+        /// Receive counters.
+        received: ReceiveStats,
+        /// Jitter buffer counters (losses are gaps in what arrived).
+        jitter: JitterStats,
+    },
+}
+
+/// A handle on a call's RTP task.
+#[derive(Debug)]
+pub struct Session {
+    /// The local address (for the SDP).
+    pub local: SocketAddr,
+    /// Commands.
+    pub commands: mpsc::UnboundedSender<Command>,
+    /// Events.
+    pub events: mpsc::UnboundedReceiver<SessionEvent>,
+}
+
+impl Session {
+    /// Spawns the RTP task of a call on `socket`.
+    pub fn spawn(socket: UdpSocket, cfg: StreamConfig, ssrc: u32) -> Result<Session, Error> {
+        let local = socket.local_addr()?;
+        let (ctx, crx) = mpsc::unbounded_channel();
+        let (etx, erx) = mpsc::unbounded_channel();
+        tokio::spawn(run(socket, cfg, ssrc, crx, etx));
+        Ok(Session {
+            local,
+            commands: ctx,
+            events: erx,
+        })
+    }
+}
+
+async fn run(
+    socket: UdpSocket,
+    cfg: StreamConfig,
+    ssrc: u32,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+) {
+    let mut rx = Receiver::new(cfg.clone());
+    let mut tx = Sender::new(cfg, ssrc, (ssrc >> 16) as u16, ssrc.rotate_left(7));
+    let mut remote: Option<SocketAddr> = None;
+    let mut pacer = Pacer::new(Instant::now());
+    let mut audio: VecDeque<i16> = VecDeque::new();
+    let mut frame = Vec::with_capacity(FRAME_SAMPLES);
+    let mut packet = Vec::with_capacity(200);
+    let mut sink = Vec::with_capacity(FRAME_SAMPLES);
+    let mut buf = vec![0u8; 2048];
+    let mut sent = 0u64;
+    loop {
+        let wake = match rx.poll_timeout() {
+            Some(t) => t.min(pacer.poll_timeout()),
+            None => pacer.poll_timeout(),
+        };
+        tokio::select! {
+            r = socket.recv_from(&mut buf) => {
+                if let Ok((n, _)) = r {
+                    rx.handle_datagram(Instant::now(), &buf[..n]);
+                }
+            }
+            c = commands.recv() => match c {
+                Some(Command::Remote(a)) => {
+                    if remote.is_none() {
+                        pacer = Pacer::new(Instant::now());
+                    }
+                    remote = Some(a);
+                }
+                Some(Command::Play(s)) => audio.extend(s),
+                Some(Command::Dtmf(d)) => { let _ = tx.send_dtmf(d); }
+                Some(Command::Stop) | None => break,
+            },
+            _ = tokio::time::sleep_until(wake.into()) => {}
+        }
+        let now = Instant::now();
+        while rx.poll_audio(now, &mut sink) {
+            sink.clear();
+        }
+        while let Some((d, src)) = rx.poll_dtmf() {
+            let _ = events.send(SessionEvent::Dtmf(d, src));
+        }
+        if pacer.tick(now) {
+            if let Some(to) = remote {
+                frame.clear();
+                let n = audio.len().min(FRAME_SAMPLES);
+                frame.extend(audio.drain(..n));
+                frame.resize(FRAME_SAMPLES, 0);
+                packet.clear();
+                tx.tick(&frame, &mut packet);
+                if socket.send_to(&packet, to).await.is_ok() {
+                    sent += 1;
+                }
+            }
+        }
+    }
+    let _ = events.send(SessionEvent::Stopped {
+        sent,
+        received: rx.stats(),
+        jitter: rx.jitter_stats(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn pacer_never_bursts() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(t0);
+        assert!(p.tick(t0));
+        assert!(!p.tick(t0 + Duration::from_millis(19)));
+        assert!(p.tick(t0 + Duration::from_millis(21)));
+        assert_eq!(p.poll_timeout(), t0 + Duration::from_millis(40));
+        // Woken 200 ms late: one tick, then the schedule goes on from there.
+        assert!(p.tick(t0 + Duration::from_millis(240)));
+        assert!(!p.tick(t0 + Duration::from_millis(241)));
+        assert!(p.poll_timeout() > t0 + Duration::from_millis(240));
+    }
+
+    #[tokio::test]
+    async fn two_sessions_exchange_packets_and_dtmf() {
+        let range = PortRange::new("127.0.0.1".parse().expect("ip"), 41000, 41100);
+        let a =
+            Session::spawn(range.bind().await.expect("port"), StreamConfig::pcmu(), 1).expect("a");
+        let mut b =
+            Session::spawn(range.bind().await.expect("port"), StreamConfig::pcmu(), 2).expect("b");
+        assert_ne!(a.local, b.local);
+        a.commands.send(Command::Remote(b.local)).expect("running");
+        a.commands.send(Command::Dtmf('4')).expect("running");
+        let got = tokio::time::timeout(Duration::from_secs(2), b.events.recv())
+            .await
+            .expect("in time");
+        assert_eq!(got, Some(SessionEvent::Dtmf('4', DtmfSource::Rfc4733)));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = a.commands.send(Command::Stop);
+        b.commands.send(Command::Stop).expect("running");
+        match tokio::time::timeout(Duration::from_secs(2), b.events.recv())
+            .await
+            .expect("in time")
+        {
+            Some(SessionEvent::Stopped { received, .. }) => {
+                assert!(received.packets >= 10, "{received:?}")
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+}

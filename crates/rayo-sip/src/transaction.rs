@@ -1,0 +1,617 @@
+//! RFC 3261 §17 client and server transactions (with the RFC 6026 Accepted state), sans-IO:
+//! messages and `now` in, datagrams to send, events for the transaction user and the next
+//! timer out. Every transaction's timers (A, B, D, E, F, G, H, I, J, K, L, M) are in one table.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ezk_sip_types::Method;
+
+use crate::message::Message;
+use crate::Error;
+
+/// A transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Transport {
+    /// UDP: unreliable, the transactions retransmit.
+    Udp,
+    /// TCP: reliable.
+    Tcp,
+}
+
+impl Transport {
+    /// The name in a Via header.
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        }
+    }
+}
+
+/// Where a message goes or came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Peer {
+    /// The address.
+    pub addr: SocketAddr,
+    /// The transport.
+    pub transport: Transport,
+}
+
+/// The RFC 3261 timer values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timers {
+    /// Round-trip estimate (500 ms).
+    pub t1: Duration,
+    /// Largest retransmission interval of non-INVITE requests and INVITE responses (4 s).
+    pub t2: Duration,
+    /// Longest a message stays in the network (5 s).
+    pub t4: Duration,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            t4: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A transaction's identity: the branch of the top Via and the method (ACK matching INVITE).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TxKey {
+    /// The branch.
+    pub branch: String,
+    /// The method (of the request that created the transaction).
+    pub method: String,
+    /// Server (true) or client transaction.
+    pub server: bool,
+}
+
+/// Something for the transaction user.
+#[derive(Debug, Clone)]
+pub enum TxEvent {
+    /// A new request (a server transaction was created, except for ACK which has none).
+    Request {
+        /// The server transaction.
+        key: TxKey,
+        /// The request.
+        msg: Message,
+        /// Where it came from.
+        peer: Peer,
+    },
+    /// A response of a client transaction (each 2xx of an INVITE, for the TU to ACK).
+    Response {
+        /// The client transaction.
+        key: TxKey,
+        /// The response.
+        msg: Message,
+    },
+    /// A response that matches no transaction (a 2xx retransmitted after it ended).
+    Stray {
+        /// The response.
+        msg: Message,
+        /// Where it came from.
+        peer: Peer,
+    },
+    /// A client transaction got no final response (timer B or F), or a server transaction
+    /// got no ACK for its final response (timer H, or L for a 2xx).
+    Timeout {
+        /// The transaction.
+        key: TxKey,
+    },
+}
+
+/// Bytes to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where.
+    pub peer: Peer,
+    /// The datagram or stream bytes.
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    A,
+    B,
+    D,
+    E,
+    F,
+    G,
+    H,
+    I,
+    J,
+    K,
+    L,
+    M,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Client INVITE: Calling; client non-INVITE and server non-INVITE: Trying.
+    Initial,
+    Proceeding,
+    Completed,
+    Accepted,
+    Confirmed,
+}
+
+#[derive(Debug)]
+struct Tx {
+    invite: bool,
+    state: State,
+    peer: Peer,
+    /// The request (client) or the last response (server), as sent.
+    bytes: Vec<u8>,
+    /// Client: the request, to build the ACK of a non-2xx final response.
+    request: Option<Message>,
+    /// Client: the ACK sent for a non-2xx final response.
+    ack: Option<Vec<u8>>,
+    interval: Duration,
+    /// Server INVITE: Call-ID and CSeq number, to match the ACK of a 2xx.
+    dialog_match: Option<(String, u32)>,
+    acked: bool,
+}
+
+/// Every transaction of an endpoint.
+#[derive(Debug, Default)]
+pub struct Transactions {
+    timers_cfg: Timers,
+    txs: HashMap<TxKey, Tx>,
+    timers: BTreeMap<(Instant, u64), (TxKey, Timer)>,
+    timer_seq: u64,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<TxEvent>,
+    /// Messages dropped because they could not be matched or were malformed.
+    pub dropped: u64,
+}
+
+/// A response to `req` with its Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6), and
+/// `to_tag` added to To when it has none.
+pub fn response_to(req: &Message, code: u16, to_tag: Option<&str>) -> Message {
+    let mut r = Message::response(code);
+    for (k, v) in &req.ordered {
+        let n = k.to_ascii_lowercase();
+        match n.as_str() {
+            "via" | "v" | "from" | "f" | "call-id" | "i" | "cseq" => r.push(k, v),
+            "to" | "t" => match to_tag {
+                Some(t) if crate::message::header_param(v, "tag").is_none() && code != 100 => {
+                    r.push(k, &format!("{v};tag={t}"))
+                }
+                _ => r.push(k, v),
+            },
+            _ => {}
+        }
+    }
+    r
+}
+
+impl Transactions {
+    /// A layer with these timer values.
+    pub fn new(timers: Timers) -> Self {
+        Transactions {
+            timers_cfg: timers,
+            ..Default::default()
+        }
+    }
+
+    fn set(&mut self, at: Instant, key: &TxKey, t: Timer) {
+        self.timer_seq += 1;
+        self.timers.insert((at, self.timer_seq), (key.clone(), t));
+    }
+
+    fn send(&mut self, peer: Peer, bytes: Vec<u8>) {
+        self.transmits.push_back(Transmit { peer, bytes });
+    }
+
+    /// Sends a message outside any transaction (the ACK of a 2xx, a stateless response).
+    pub fn send_stateless(&mut self, peer: Peer, msg: &Message) {
+        self.send(peer, msg.to_bytes());
+    }
+
+    /// Starts a client transaction sending `msg` (whose top Via carries a fresh branch).
+    pub fn send_request(&mut self, now: Instant, msg: Message, peer: Peer) -> Result<TxKey, Error> {
+        let method = msg
+            .method()
+            .ok_or(Error::Malformed("not a request"))?
+            .clone();
+        let key = TxKey {
+            branch: msg.branch()?,
+            method: method.to_string(),
+            server: false,
+        };
+        let invite = method == Method::INVITE;
+        let bytes = msg.to_bytes();
+        let t1 = self.timers_cfg.t1;
+        self.send(peer, bytes.clone());
+        if peer.transport == Transport::Udp {
+            self.set(now + t1, &key, if invite { Timer::A } else { Timer::E });
+        }
+        self.set(
+            now + 64 * t1,
+            &key,
+            if invite { Timer::B } else { Timer::F },
+        );
+        self.txs.insert(
+            key.clone(),
+            Tx {
+                invite,
+                state: State::Initial,
+                peer,
+                bytes,
+                request: invite.then_some(msg),
+                ack: None,
+                interval: t1,
+                dialog_match: None,
+                acked: false,
+            },
+        );
+        Ok(key)
+    }
+
+    /// Sends a response in server transaction `key`.
+    pub fn send_response(&mut self, now: Instant, key: &TxKey, msg: Message) -> Result<(), Error> {
+        let code = msg.status().ok_or(Error::Malformed("not a response"))?;
+        let t = self.timers_cfg;
+        let Some(tx) = self.txs.get_mut(key) else {
+            return Err(Error::NoTransaction);
+        };
+        if !matches!(tx.state, State::Initial | State::Proceeding) {
+            return Err(Error::NoTransaction);
+        }
+        let bytes = msg.to_bytes();
+        tx.bytes = bytes.clone();
+        let peer = tx.peer;
+        let udp = peer.transport == Transport::Udp;
+        let invite = tx.invite;
+        tx.interval = t.t1;
+        let next = match (invite, code) {
+            (_, 100..=199) => {
+                tx.state = State::Proceeding;
+                None
+            }
+            (true, 200..=299) => {
+                tx.state = State::Accepted;
+                Some(State::Accepted)
+            }
+            (true, _) => {
+                tx.state = State::Completed;
+                Some(State::Completed)
+            }
+            (false, _) => {
+                tx.state = State::Completed;
+                Some(State::Completed)
+            }
+        };
+        self.send(peer, bytes);
+        match (invite, next) {
+            (true, Some(s)) => {
+                if udp {
+                    self.set(now + t.t1, key, Timer::G);
+                }
+                self.set(
+                    now + 64 * t.t1,
+                    key,
+                    if s == State::Accepted {
+                        Timer::L
+                    } else {
+                        Timer::H
+                    },
+                );
+            }
+            (false, Some(_)) => self.set(
+                now + if udp { 64 * t.t1 } else { Duration::ZERO },
+                key,
+                Timer::J,
+            ),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Takes a message that arrived from `peer` at `now`. Malformed or unmatched ones are
+    /// dropped and counted.
+    pub fn handle_message(&mut self, now: Instant, msg: Message, peer: Peer) {
+        let branch = match msg.branch() {
+            Ok(b) => b,
+            Err(_) => {
+                self.dropped += 1;
+                return;
+            }
+        };
+        if let Some(method) = msg.method().cloned() {
+            self.handle_request(now, msg, method, branch, peer);
+        } else {
+            self.handle_response(now, msg, branch, peer);
+        }
+    }
+
+    fn handle_request(
+        &mut self,
+        now: Instant,
+        msg: Message,
+        method: Method,
+        branch: String,
+        peer: Peer,
+    ) {
+        let t = self.timers_cfg;
+        if method == Method::ACK {
+            let key = TxKey {
+                branch: branch.clone(),
+                method: "INVITE".into(),
+                server: true,
+            };
+            if let Some(tx) = self.txs.get_mut(&key) {
+                if tx.state == State::Completed {
+                    tx.state = State::Confirmed;
+                    let d = if tx.peer.transport == Transport::Udp {
+                        t.t4
+                    } else {
+                        Duration::ZERO
+                    };
+                    self.set(now + d, &key, Timer::I);
+                    return; // ACK of a non-2xx: absorbed.
+                }
+                if tx.state != State::Accepted {
+                    return;
+                }
+            }
+            // ACK of a 2xx: stops the 2xx retransmissions, and goes to the TU.
+            if let (Ok(cid), Ok((n, _))) = (msg.call_id(), msg.cseq()) {
+                for tx in self.txs.values_mut() {
+                    if tx.state == State::Accepted
+                        && tx.dialog_match.as_ref() == Some(&(cid.clone(), n))
+                    {
+                        tx.acked = true;
+                    }
+                }
+            }
+            let key = TxKey {
+                branch,
+                method: "ACK".into(),
+                server: true,
+            };
+            self.events.push_back(TxEvent::Request { key, msg, peer });
+            return;
+        }
+        let key = TxKey {
+            branch,
+            method: method.to_string(),
+            server: true,
+        };
+        if let Some(tx) = self.txs.get(&key) {
+            // A retransmission: answered with the last response, absorbed.
+            if !tx.bytes.is_empty() {
+                let (p, b) = (tx.peer, tx.bytes.clone());
+                self.send(p, b);
+            }
+            return;
+        }
+        let invite = method == Method::INVITE;
+        let dialog_match = match (msg.call_id(), msg.cseq()) {
+            (Ok(c), Ok((n, _))) => Some((c, n)),
+            _ => {
+                self.dropped += 1;
+                return;
+            }
+        };
+        let mut bytes = Vec::new();
+        if invite {
+            bytes = response_to(&msg, 100, None).to_bytes();
+            self.send(peer, bytes.clone());
+        }
+        self.txs.insert(
+            key.clone(),
+            Tx {
+                invite,
+                state: if invite {
+                    State::Proceeding
+                } else {
+                    State::Initial
+                },
+                peer,
+                bytes,
+                request: None,
+                ack: None,
+                interval: t.t1,
+                dialog_match,
+                acked: false,
+            },
+        );
+        self.events.push_back(TxEvent::Request { key, msg, peer });
+    }
+
+    fn handle_response(&mut self, now: Instant, msg: Message, branch: String, peer: Peer) {
+        let t = self.timers_cfg;
+        let (Some(code), Ok((_, method))) = (msg.status(), msg.cseq()) else {
+            self.dropped += 1;
+            return;
+        };
+        let key = TxKey {
+            branch,
+            method: method.to_string(),
+            server: false,
+        };
+        let Some(tx) = self.txs.get_mut(&key) else {
+            self.events.push_back(TxEvent::Stray { msg, peer });
+            return;
+        };
+        let udp = tx.peer.transport == Transport::Udp;
+        match (tx.invite, tx.state, code) {
+            (_, State::Initial | State::Proceeding, 100..=199) => {
+                tx.state = State::Proceeding;
+                if !tx.invite {
+                    tx.interval = t.t2;
+                }
+                self.events.push_back(TxEvent::Response { key, msg });
+            }
+            (true, State::Initial | State::Proceeding, 200..=299) => {
+                tx.state = State::Accepted;
+                self.set(now + 64 * t.t1, &key, Timer::M);
+                self.events.push_back(TxEvent::Response { key, msg });
+            }
+            (true, State::Accepted, 200..=299) => {
+                self.events.push_back(TxEvent::Response { key, msg })
+            }
+            (true, State::Initial | State::Proceeding, _) => {
+                tx.state = State::Completed;
+                let ack = tx.request.as_ref().map(|r| ack_for(r, &msg).to_bytes());
+                tx.ack = ack.clone();
+                let p = tx.peer;
+                if let Some(a) = ack {
+                    self.send(p, a);
+                }
+                self.set(
+                    now + if udp {
+                        Duration::from_secs(32)
+                    } else {
+                        Duration::ZERO
+                    },
+                    &key,
+                    Timer::D,
+                );
+                self.events.push_back(TxEvent::Response { key, msg });
+            }
+            (true, State::Completed, 300..) => {
+                if let Some(a) = tx.ack.clone() {
+                    let p = tx.peer;
+                    self.send(p, a);
+                }
+            }
+            (false, State::Initial | State::Proceeding, 200..) => {
+                tx.state = State::Completed;
+                self.set(
+                    now + if udp { t.t4 } else { Duration::ZERO },
+                    &key,
+                    Timer::K,
+                );
+                self.events.push_back(TxEvent::Response { key, msg });
+            }
+            _ => {}
+        }
+    }
+
+    /// When the next timer fires.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.keys().next().map(|(at, _)| *at)
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let t = self.timers_cfg;
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let (key, timer) = entry.remove();
+            let Some(tx) = self.txs.get_mut(&key) else {
+                continue;
+            };
+            match (timer, tx.state) {
+                (Timer::A, State::Initial) => {
+                    tx.interval *= 2;
+                    let (p, b, i) = (tx.peer, tx.bytes.clone(), tx.interval);
+                    self.send(p, b);
+                    self.set(now + i, &key, Timer::A);
+                }
+                (Timer::E, State::Initial | State::Proceeding) => {
+                    tx.interval = if tx.state == State::Proceeding {
+                        t.t2
+                    } else {
+                        (tx.interval * 2).min(t.t2)
+                    };
+                    let (p, b, i) = (tx.peer, tx.bytes.clone(), tx.interval);
+                    self.send(p, b);
+                    self.set(now + i, &key, Timer::E);
+                }
+                (Timer::G, State::Completed | State::Accepted) if !tx.acked => {
+                    tx.interval = (tx.interval * 2).min(t.t2);
+                    let (p, b, i) = (tx.peer, tx.bytes.clone(), tx.interval);
+                    self.send(p, b);
+                    self.set(now + i, &key, Timer::G);
+                }
+                (Timer::B, State::Initial)
+                | (Timer::F, State::Initial | State::Proceeding)
+                | (Timer::H, State::Completed) => {
+                    self.txs.remove(&key);
+                    self.events.push_back(TxEvent::Timeout { key });
+                }
+                (Timer::L, State::Accepted) => {
+                    let acked = tx.acked;
+                    self.txs.remove(&key);
+                    if !acked {
+                        self.events.push_back(TxEvent::Timeout { key });
+                    }
+                }
+                (Timer::D, State::Completed)
+                | (Timer::K, State::Completed)
+                | (Timer::J, State::Completed)
+                | (Timer::I, State::Confirmed)
+                | (Timer::M, State::Accepted) => {
+                    self.txs.remove(&key);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The next bytes to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the transaction user.
+    pub fn poll_event(&mut self) -> Option<TxEvent> {
+        self.events.pop_front()
+    }
+
+    /// Live transactions.
+    pub fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// Whether no transaction is live.
+    pub fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+    }
+}
+
+/// The ACK of a non-2xx final response (RFC 3261 §17.1.1.3): same Request-URI, Call-ID,
+/// From, CSeq number and top Via as the INVITE, To of the response.
+pub fn ack_for(invite: &Message, resp: &Message) -> Message {
+    let mut ack = Message {
+        line: invite.line.clone(),
+        headers: Default::default(),
+        ordered: Vec::new(),
+        body: Vec::new(),
+    };
+    if let ezk_sip_types::msg::MessageLine::Request(l) = &mut ack.line {
+        l.method = Method::ACK;
+    }
+    let mut via_done = false;
+    for (k, v) in &invite.ordered {
+        match k.to_ascii_lowercase().as_str() {
+            "via" | "v" if !via_done => {
+                via_done = true;
+                ack.push(k, v.split(',').next().unwrap_or(v).trim());
+            }
+            "from" | "f" | "call-id" | "i" | "route" | "max-forwards" => ack.push(k, v),
+            "cseq" => {
+                let n = v.split_whitespace().next().unwrap_or("1");
+                ack.push(k, &format!("{n} ACK"));
+            }
+            _ => {}
+        }
+    }
+    if let Some(to) = resp.header("To") {
+        ack.push("To", to);
+    }
+    ack
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,238 @@
+//! Transactions under a virtual clock.
+use super::*;
+
+const S: Duration = Duration::from_secs(1);
+const MS: Duration = Duration::from_millis(1);
+
+fn peer(t: Transport) -> Peer {
+    Peer {
+        addr: "127.0.0.1:5070".parse().expect("addr"),
+        transport: t,
+    }
+}
+
+fn request(method: &str, branch: &str) -> Message {
+    let m: Method = method.into();
+    Message::request(m, "sip:bob@127.0.0.1:5070")
+        .expect("uri")
+        .with(
+            "Via",
+            &format!("SIP/2.0/UDP 127.0.0.1:5060;branch={branch}"),
+        )
+        .with("Max-Forwards", "70")
+        .with("From", "<sip:rayo@127.0.0.1>;tag=f1")
+        .with("To", "<sip:bob@127.0.0.1:5070>")
+        .with("Call-ID", "c1")
+        .with("CSeq", &format!("1 {method}"))
+}
+
+/// Runs the clock from `start` to `end` in 10 ms steps; returns the send times (ms after
+/// `start`) and the events.
+fn run(tx: &mut Transactions, start: Instant, end: Duration) -> (Vec<u128>, Vec<TxEvent>) {
+    let mut sends = Vec::new();
+    let mut events = Vec::new();
+    let mut now = start;
+    while now <= start + end {
+        tx.handle_timeout(now);
+        while let Some(_t) = tx.poll_transmit() {
+            sends.push((now - start).as_millis());
+        }
+        events.extend(std::iter::from_fn(|| tx.poll_event()));
+        now += 10 * MS;
+    }
+    (sends, events)
+}
+
+#[test]
+fn invite_retransmits_over_udp_until_timer_b() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    tx.send_request(t0, request("INVITE", "z9hG4bK1"), peer(Transport::Udp))
+        .expect("sent");
+    let (sends, events) = run(&mut tx, t0, 40 * S);
+    assert_eq!(sends, vec![0, 500, 1500, 3500, 7500, 15500, 31500]);
+    assert!(matches!(&events[..], [TxEvent::Timeout { key }] if key.method == "INVITE"));
+    assert!(tx.is_empty());
+}
+
+#[test]
+fn no_retransmission_over_tcp_but_timer_b() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    tx.send_request(t0, request("INVITE", "z9hG4bK1"), peer(Transport::Tcp))
+        .expect("sent");
+    let (sends, events) = run(&mut tx, t0, 33 * S);
+    assert_eq!(sends, vec![0]);
+    assert_eq!(events.len(), 1);
+}
+
+#[test]
+fn non_invite_caps_at_t2_until_timer_f() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    tx.send_request(t0, request("OPTIONS", "z9hG4bK2"), peer(Transport::Udp))
+        .expect("sent");
+    let (sends, events) = run(&mut tx, t0, 40 * S);
+    assert_eq!(
+        sends,
+        vec![0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]
+    );
+    assert!(matches!(&events[..], [TxEvent::Timeout { key }] if key.method == "OPTIONS"));
+}
+
+#[test]
+fn provisional_stops_invite_retransmissions() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let inv = request("INVITE", "z9hG4bK3");
+    tx.send_request(t0, inv.clone(), peer(Transport::Udp))
+        .expect("sent");
+    let _ = tx.poll_transmit();
+    tx.handle_message(
+        t0 + 100 * MS,
+        response_to(&inv, 180, Some("t")),
+        peer(Transport::Udp),
+    );
+    let (sends, events) = run(&mut tx, t0, 60 * S);
+    assert!(sends.is_empty());
+    assert!(matches!(&events[..], [TxEvent::Response { msg, .. }] if msg.status() == Some(180)));
+}
+
+#[test]
+fn ack_for_non_2xx_and_for_each_retransmission() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let inv = request("INVITE", "z9hG4bK4");
+    tx.send_request(t0, inv.clone(), peer(Transport::Udp))
+        .expect("sent");
+    let _ = tx.poll_transmit();
+    let busy = response_to(&inv, 486, Some("totag"));
+    tx.handle_message(t0 + 100 * MS, busy.clone(), peer(Transport::Udp));
+    tx.handle_message(t0 + 600 * MS, busy, peer(Transport::Udp));
+    let acks: Vec<_> = std::iter::from_fn(|| tx.poll_transmit()).collect();
+    assert_eq!(acks.len(), 2);
+    let (ack, _) = Message::parse(&acks[0].bytes, false).expect("valid ACK");
+    assert_eq!(ack.method(), Some(&Method::ACK));
+    assert_eq!(ack.branch().expect("branch"), "z9hG4bK4");
+    assert_eq!(ack.cseq().expect("cseq"), (1, Method::ACK));
+    assert_eq!(ack.to_tag().expect("to").as_deref(), Some("totag"));
+    assert_eq!(ack.request_uri().as_deref(), Some("sip:bob@127.0.0.1:5070"));
+    let events: Vec<_> = std::iter::from_fn(|| tx.poll_event()).collect();
+    assert_eq!(events.len(), 1, "the final response reaches the TU once");
+    // Timer D ends the transaction after 32 s.
+    let (sends, _) = run(&mut tx, t0 + 100 * MS, 33 * S);
+    assert!(sends.is_empty());
+    assert!(tx.is_empty());
+}
+
+#[test]
+fn server_absorbs_retransmitted_invite_and_resends_last_response() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let inv = request("INVITE", "z9hG4bK5");
+    tx.handle_message(t0, inv.clone(), peer(Transport::Udp));
+    let trying = tx.poll_transmit().expect("100 Trying");
+    assert!(trying.bytes.starts_with(b"SIP/2.0 100"));
+    let Some(TxEvent::Request { key, .. }) = tx.poll_event() else {
+        panic!("a request")
+    };
+    tx.send_response(t0, &key, response_to(&inv, 180, Some("t")))
+        .expect("sent");
+    let _ = tx.poll_transmit();
+    tx.handle_message(t0 + 500 * MS, inv.clone(), peer(Transport::Udp));
+    assert!(tx.poll_event().is_none(), "absorbed");
+    let again = tx.poll_transmit().expect("180 again");
+    assert!(again.bytes.starts_with(b"SIP/2.0 180"));
+}
+
+#[test]
+fn server_non_2xx_retransmits_with_g_until_ack() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let inv = request("INVITE", "z9hG4bK6");
+    tx.handle_message(t0, inv.clone(), peer(Transport::Udp));
+    let _ = tx.poll_transmit();
+    let Some(TxEvent::Request { key, .. }) = tx.poll_event() else {
+        panic!("a request")
+    };
+    tx.send_response(t0, &key, response_to(&inv, 603, Some("t")))
+        .expect("sent");
+    let (sends, _) = run(&mut tx, t0, 2 * S);
+    assert_eq!(sends, vec![0, 500, 1500]);
+    let mut ack = request("ACK", "z9hG4bK6");
+    ack.remove("CSeq");
+    ack.push("CSeq", "1 ACK");
+    tx.handle_message(t0 + 2 * S, ack, peer(Transport::Udp));
+    assert!(
+        tx.poll_event().is_none(),
+        "the ACK of a non-2xx stays in the transaction"
+    );
+    let (sends, events) = run(&mut tx, t0 + 2 * S, 40 * S);
+    assert!(sends.is_empty());
+    assert!(events.is_empty());
+    assert!(tx.is_empty(), "timer I ended it");
+}
+
+#[test]
+fn server_timer_h_without_ack() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let inv = request("INVITE", "z9hG4bK7");
+    tx.handle_message(t0, inv.clone(), peer(Transport::Udp));
+    let Some(TxEvent::Request { key, .. }) = tx.poll_event() else {
+        panic!("a request")
+    };
+    tx.send_response(t0, &key, response_to(&inv, 486, Some("t")))
+        .expect("sent");
+    let (sends, events) = run(&mut tx, t0, 40 * S);
+    // 100, 486, then G: 0.5, 1.5, 3.5, 7.5, 11.5 ... up to 31.5.
+    assert_eq!(sends.len(), 2 + 10);
+    assert!(matches!(&events[..], [TxEvent::Timeout { .. }]));
+}
+
+#[test]
+fn server_non_invite_answers_retransmissions_until_j() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let opt = request("OPTIONS", "z9hG4bK8");
+    tx.handle_message(t0, opt.clone(), peer(Transport::Udp));
+    let Some(TxEvent::Request { key, .. }) = tx.poll_event() else {
+        panic!("a request")
+    };
+    tx.send_response(t0, &key, response_to(&opt, 200, Some("t")))
+        .expect("sent");
+    let _ = tx.poll_transmit();
+    tx.handle_message(t0 + S, opt.clone(), peer(Transport::Udp));
+    assert!(tx.poll_event().is_none());
+    assert!(tx
+        .poll_transmit()
+        .expect("200 again")
+        .bytes
+        .starts_with(b"SIP/2.0 200"));
+    let _ = run(&mut tx, t0 + S, 33 * S);
+    assert!(tx.is_empty());
+}
+
+#[test]
+fn two_hundred_retransmitted_until_ack() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let inv = request("INVITE", "z9hG4bK9");
+    tx.handle_message(t0, inv.clone(), peer(Transport::Udp));
+    let _ = tx.poll_transmit();
+    let Some(TxEvent::Request { key, .. }) = tx.poll_event() else {
+        panic!("a request")
+    };
+    tx.send_response(t0, &key, response_to(&inv, 200, Some("t")))
+        .expect("sent");
+    let (sends, _) = run(&mut tx, t0, 2 * S);
+    assert_eq!(sends, vec![0, 500, 1500]);
+    let mut ack = request("ACK", "z9hG4bKnew");
+    ack.remove("CSeq");
+    ack.push("CSeq", "1 ACK");
+    tx.handle_message(t0 + 2 * S, ack, peer(Transport::Udp));
+    assert!(matches!(tx.poll_event(), Some(TxEvent::Request { key, .. }) if key.method == "ACK"));
+    let (sends, events) = run(&mut tx, t0 + 2 * S, 40 * S);
+    assert!(sends.is_empty());
+    assert!(events.is_empty());
+}

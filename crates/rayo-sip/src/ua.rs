@@ -1,0 +1,518 @@
+//! The user agent: SIP calls mapped to rayo-call's [`SignalAction`]s and [`SignalEvent`]s,
+//! sans-IO. Datagrams, actions and `now` in; datagrams, signal events and media commands out,
+//! and the next timer (the transactions' table).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use ezk_sip_types::Method;
+use rayo_call::{CallId, RejectCause, SignalAction, SignalEvent};
+use rayo_media::stream::StreamConfig;
+use rayo_proto::generated::rayo::{EndReason, Header};
+
+use crate::auth::{Challenge, Credentials};
+use crate::dialog::Dialog;
+use crate::message::{addr_uri, Message};
+use crate::sdp::{self, Negotiated};
+use crate::transaction::{
+    response_to, Peer, Timers, Transactions, Transmit, Transport, TxEvent, TxKey,
+};
+use crate::Error;
+
+mod inbound;
+mod outbound;
+
+/// The user agent's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The SIP address the node listens on (its Via and Contact).
+    pub local: SocketAddr,
+    /// The transport of outbound requests.
+    pub transport: Transport,
+    /// Where outbound calls go (a trunk); without one, to the host and port of the URI
+    /// dialled, which must then be an IP address.
+    pub outbound_proxy: Option<SocketAddr>,
+    /// Credentials for digest challenges of the trunk.
+    pub credentials: Option<Credentials>,
+    /// The RTP address and even port range (inclusive) handed out to calls.
+    pub rtp_ip: IpAddr,
+    /// First RTP port.
+    pub rtp_first: u16,
+    /// Last RTP port.
+    pub rtp_last: u16,
+    /// Timer values.
+    pub timers: Timers,
+    /// Seed of tags, branches and Call-IDs (give the driver's randomness here).
+    pub seed: u64,
+    /// Look for in-band DTMF in received audio.
+    pub inband_dtmf: bool,
+}
+
+impl Config {
+    /// A configuration listening on `local`, RTP on the same IP, ports 20000-29998.
+    pub fn new(local: SocketAddr) -> Self {
+        Config {
+            local,
+            transport: Transport::Udp,
+            outbound_proxy: None,
+            credentials: None,
+            rtp_ip: local.ip(),
+            rtp_first: 20000,
+            rtp_last: 29998,
+            timers: Timers::default(),
+            seed: 0x5eed,
+            inband_dtmf: true,
+        }
+    }
+}
+
+/// Something the user agent wants done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send bytes.
+    Transmit(Transmit),
+    /// Tell the engine.
+    Signal {
+        /// The call.
+        call: CallId,
+        /// What happened.
+        event: SignalEvent,
+    },
+    /// Open the call's RTP: bind `local`, send to `remote`.
+    MediaStart {
+        /// The call.
+        call: CallId,
+        /// The local RTP address (in the SDP).
+        local: SocketAddr,
+        /// Where to send.
+        remote: SocketAddr,
+        /// What was negotiated.
+        config: StreamConfig,
+        /// The synchronisation source of what the node sends (random, RFC 3550 §8).
+        ssrc: u32,
+    },
+    /// The peer moved or changed its media (re-INVITE).
+    MediaUpdate {
+        /// The call.
+        call: CallId,
+        /// Where to send now.
+        remote: SocketAddr,
+    },
+    /// Close the call's RTP.
+    MediaStop {
+        /// The call.
+        call: CallId,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Inbound, no final response yet; outbound, no answer yet.
+    Early,
+    /// Answered.
+    Confirmed,
+    /// Outbound, CANCEL sent.
+    Cancelling,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Invite,
+    Other,
+}
+
+#[derive(Debug)]
+struct Call {
+    inbound: bool,
+    phase: Phase,
+    dialog: Dialog,
+    /// Inbound: the INVITE's server transaction; outbound: the INVITE's client transaction.
+    invite_tx: Option<TxKey>,
+    /// The INVITE (inbound: received; outbound: sent).
+    invite: Message,
+    local_rtp: SocketAddr,
+    negotiated: Option<Negotiated>,
+    media_started: bool,
+    sdp_version: u64,
+    ringing_reported: bool,
+    auth_tried: bool,
+    ack: Option<Message>,
+}
+
+/// The user agent of a node.
+#[derive(Debug)]
+pub struct UserAgent {
+    cfg: Config,
+    tx: Transactions,
+    calls: HashMap<CallId, Call>,
+    by_call_id: HashMap<String, CallId>,
+    client: HashMap<TxKey, (CallId, Purpose)>,
+    out: VecDeque<Output>,
+    rng: u64,
+    next_port: u16,
+    /// Datagrams that did not parse as SIP.
+    pub malformed: u64,
+}
+
+fn headers_of(m: &Message) -> Vec<Header> {
+    m.ordered
+        .iter()
+        .map(|(k, v)| Header {
+            name: k.clone(),
+            value: v.clone(),
+        })
+        .collect()
+}
+
+const CONTROLLED: [&str; 11] = [
+    "via",
+    "from",
+    "to",
+    "call-id",
+    "cseq",
+    "contact",
+    "content-length",
+    "content-type",
+    "max-forwards",
+    "route",
+    "record-route",
+];
+
+fn add_headers(m: &mut Message, headers: &[Header]) {
+    for h in headers {
+        if !CONTROLLED.contains(&h.name.to_ascii_lowercase().as_str()) {
+            m.push(&h.name, &h.value);
+        }
+    }
+}
+
+fn code(c: u16) -> Option<String> {
+    Some(c.to_string())
+}
+
+/// The end reason of a failed outbound INVITE.
+pub fn failure_reason(status: u16) -> EndReason {
+    let platform_code = code(status);
+    match status {
+        486 | 600 => EndReason::Busy { platform_code },
+        408 | 480 | 487 => EndReason::Timeout { platform_code },
+        403 | 603 => EndReason::Rejected { platform_code },
+        _ => EndReason::Error { platform_code },
+    }
+}
+
+/// The host and port of a SIP URI, when the host is an IP address (no DNS here).
+pub fn uri_addr(uri: &str) -> Option<SocketAddr> {
+    let u = addr_uri(uri);
+    let rest = u.strip_prefix("sip:").or_else(|| u.strip_prefix("sips:"))?;
+    let rest = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    let hostport = rest.split([';', '?', '>']).next()?;
+    if let Ok(a) = hostport.parse::<SocketAddr>() {
+        return Some(a);
+    }
+    hostport
+        .trim_matches(['[', ']'])
+        .parse::<IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, 5060))
+}
+
+impl UserAgent {
+    /// A user agent with `cfg`.
+    pub fn new(cfg: Config) -> Self {
+        UserAgent {
+            tx: Transactions::new(cfg.timers),
+            rng: cfg.seed | 1,
+            next_port: cfg.rtp_first & !1,
+            cfg,
+            calls: HashMap::new(),
+            by_call_id: HashMap::new(),
+            client: HashMap::new(),
+            out: VecDeque::new(),
+            malformed: 0,
+        }
+    }
+
+    fn random(&mut self) -> u64 {
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn token(&mut self) -> String {
+        format!("{:016x}", self.random())
+    }
+
+    fn branch(&mut self) -> String {
+        format!("z9hG4bK{}", self.token())
+    }
+
+    fn via(&self) -> String {
+        format!(
+            "SIP/2.0/{} {}",
+            self.cfg.transport.via_name(),
+            self.cfg.local
+        )
+    }
+
+    fn contact(&self) -> String {
+        format!("sip:rayo@{}", self.cfg.local)
+    }
+
+    fn allocate_port(&mut self) -> SocketAddr {
+        let first = self.cfg.rtp_first & !1;
+        let span = (self.cfg.rtp_last.saturating_sub(first) / 2 + 1).max(1);
+        for _ in 0..span {
+            let p = self.next_port;
+            self.next_port = if p >= self.cfg.rtp_last.saturating_sub(1) {
+                first
+            } else {
+                p + 2
+            };
+            if !self.calls.values().any(|c| c.local_rtp.port() == p) {
+                return SocketAddr::new(self.cfg.rtp_ip, p);
+            }
+        }
+        SocketAddr::new(self.cfg.rtp_ip, first)
+    }
+
+    fn stream_config(&self, n: &Negotiated) -> StreamConfig {
+        StreamConfig {
+            audio: n.audio,
+            telephone_event: n.telephone_event,
+            inband_dtmf: self.cfg.inband_dtmf,
+            ..StreamConfig::pcmu()
+        }
+    }
+
+    fn signal(&mut self, call: &CallId, event: SignalEvent) {
+        self.out.push_back(Output::Signal {
+            call: call.clone(),
+            event,
+        });
+    }
+
+    fn end(&mut self, call: &CallId, reason: Option<EndReason>, headers: Vec<Header>) {
+        if let Some(c) = self.calls.remove(call) {
+            self.by_call_id.remove(&c.dialog.call_id);
+            if c.media_started {
+                self.out.push_back(Output::MediaStop { call: call.clone() });
+            }
+        }
+        if let Some(reason) = reason {
+            self.signal(call, SignalEvent::Ended { reason, headers });
+        }
+    }
+
+    fn flush(&mut self) {
+        while let Some(t) = self.tx.poll_transmit() {
+            self.out.push_back(Output::Transmit(t));
+        }
+    }
+
+    /// When [`UserAgent::handle_timeout`] is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.tx.poll_timeout()
+    }
+
+    /// The next thing to do.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.flush();
+        self.out.pop_front()
+    }
+
+    /// Calls in progress.
+    pub fn calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.tx.handle_timeout(now);
+        self.drain_tx(now);
+    }
+
+    /// Takes bytes that arrived from `peer` (a whole datagram, or one message framed from a
+    /// stream).
+    pub fn handle_datagram(&mut self, now: Instant, peer: Peer, bytes: &[u8]) {
+        match Message::parse(bytes, false) {
+            Ok((m, _)) => self.tx.handle_message(now, m, peer),
+            Err(_) => self.malformed += 1,
+        }
+        self.drain_tx(now);
+    }
+
+    fn drain_tx(&mut self, now: Instant) {
+        while let Some(e) = self.tx.poll_event() {
+            match e {
+                TxEvent::Request { key, msg, peer } => self.on_request(now, key, msg, peer),
+                TxEvent::Response { key, msg } => self.on_response(now, key, msg),
+                TxEvent::Stray { msg, .. } => self.on_stray(msg),
+                TxEvent::Timeout { key } => self.on_tx_timeout(now, key),
+            }
+        }
+    }
+
+    fn respond(
+        &mut self,
+        now: Instant,
+        key: &TxKey,
+        req: &Message,
+        status: u16,
+        tag: Option<&str>,
+    ) {
+        let r = response_to(req, status, tag);
+        let _ = self.tx.send_response(now, key, r);
+    }
+
+    fn start_media(&mut self, id: &CallId) {
+        let Some(c) = self.calls.get(id) else { return };
+        if c.media_started {
+            return;
+        }
+        let Some(n) = c.negotiated else { return };
+        let local = c.local_rtp;
+        let config = self.stream_config(&n);
+        if let Some(c) = self.calls.get_mut(id) {
+            c.media_started = true;
+        }
+        let ssrc = self.random() as u32;
+        self.out.push_back(Output::MediaStart {
+            call: id.clone(),
+            local,
+            remote: n.remote,
+            config,
+            ssrc,
+        });
+    }
+
+    /// Carries out an action of the engine.
+    pub fn handle_action(&mut self, now: Instant, action: SignalAction) -> Result<(), Error> {
+        let r = self.action(now, action);
+        self.drain_tx(now);
+        r
+    }
+
+    fn action(&mut self, now: Instant, action: SignalAction) -> Result<(), Error> {
+        match action {
+            SignalAction::Accept { call, headers } => {
+                self.inbound_response(now, &call, 180, &headers, false, None)
+            }
+            SignalAction::EarlyMedia { call } => {
+                self.inbound_response(now, &call, 183, &[], true, None)
+            }
+            SignalAction::Answer { call, headers } => {
+                self.inbound_response(now, &call, 200, &headers, true, None)
+            }
+            SignalAction::Redirect { call, to, headers } => {
+                self.inbound_response(now, &call, 302, &headers, false, Some(&to))
+            }
+            SignalAction::Reject {
+                call,
+                cause,
+                headers,
+            } => {
+                let status = match cause {
+                    RejectCause::Decline => 603,
+                    RejectCause::Busy => 486,
+                    RejectCause::Error => 500,
+                    RejectCause::ServiceUnavailable => 503,
+                };
+                self.inbound_response(now, &call, status, &headers, false, None)
+            }
+            SignalAction::Hangup { call, headers } => self.hangup(now, &call, &headers),
+            SignalAction::Cancel { call } => self.cancel(now, &call),
+            SignalAction::Dial {
+                call,
+                to,
+                from,
+                headers,
+            } => self.dial(now, call, &to, from.as_deref(), &headers),
+            SignalAction::SendMessage { call, body } => {
+                let m = self.in_dialog(&call, Method::MESSAGE)?;
+                let mut m = m;
+                m.set_body("text/plain", body.into_bytes());
+                self.send_client(now, &call, m, Purpose::Other)
+            }
+        }
+    }
+
+    fn in_dialog(&mut self, id: &CallId, method: Method) -> Result<Message, Error> {
+        let branch = self.branch();
+        let via = self.via();
+        let contact = self.contact();
+        let c = self.calls.get_mut(id).ok_or(Error::UnknownCall)?;
+        c.dialog.request(method, None, &via, &branch, &contact)
+    }
+
+    fn send_client(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        m: Message,
+        purpose: Purpose,
+    ) -> Result<(), Error> {
+        let peer = self.calls.get(id).ok_or(Error::UnknownCall)?.dialog.peer;
+        let key = self.tx.send_request(now, m, peer)?;
+        self.client.insert(key, (id.clone(), purpose));
+        Ok(())
+    }
+
+    fn hangup(&mut self, now: Instant, id: &CallId, headers: &[Header]) -> Result<(), Error> {
+        let c = self.calls.get(id).ok_or(Error::UnknownCall)?;
+        match (c.inbound, c.phase) {
+            (true, Phase::Early) => self.inbound_response(now, id, 603, headers, false, None),
+            (false, Phase::Early) => self.cancel(now, id),
+            _ => {
+                let mut bye = self.in_dialog(id, Method::BYE)?;
+                add_headers(&mut bye, headers);
+                let r = self.send_client(now, id, bye, Purpose::Other);
+                self.end(id, None, Vec::new());
+                r
+            }
+        }
+    }
+}
+
+/// Fuzzing entry point: `data` as datagrams (split at NUL bytes) from one peer to a fresh
+/// user agent, which answers every call it is offered, with timers run in between. Never
+/// panics.
+pub fn fuzz_bytes(data: &[u8]) {
+    let local: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 5060));
+    let mut ua = UserAgent::new(Config::new(local));
+    let peer = Peer {
+        addr: SocketAddr::from(([127, 0, 0, 1], 5070)),
+        transport: Transport::Udp,
+    };
+    let mut now = Instant::now();
+    for d in data.split(|b| *b == 0) {
+        ua.handle_datagram(now, peer, d);
+        while let Some(o) = ua.poll_output() {
+            if let Output::Signal {
+                call,
+                event: SignalEvent::Incoming { .. },
+            } = o
+            {
+                let _ = ua.handle_action(
+                    now,
+                    SignalAction::Answer {
+                        call: call.clone(),
+                        headers: vec![],
+                    },
+                );
+                let _ = ua.handle_action(
+                    now,
+                    SignalAction::SendMessage {
+                        call,
+                        body: "hi".into(),
+                    },
+                );
+            }
+        }
+        now += std::time::Duration::from_millis(700);
+        ua.handle_timeout(now);
+    }
+}

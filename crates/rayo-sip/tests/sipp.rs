@@ -1,0 +1,566 @@
+//! Calls between the node's SIP stack and sipp (Debian package `sip-tester`), on loopback
+//! ports chosen per test. Each test starts sipp with a scenario of `tests/sip/`, scripts
+//! the engine's side with [`SignalAction`]s and checks what sipp and the node saw. sipp
+//! missing is a failure, not a skip.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use rayo_call::{CallId, RejectCause, SignalAction, SignalEvent};
+use rayo_media::stream::DtmfSource;
+use rayo_media::udp::{Command as MediaCommand, SessionEvent};
+use rayo_proto::generated::rayo::{EndReason, Header};
+use rayo_sip::auth::Credentials;
+use rayo_sip::driver::{Command, Driver, Event};
+use rayo_sip::ua::Config;
+use tokio::process::{Child, Command as Process};
+
+const LOOPBACK: &str = "127.0.0.1";
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/sip")
+        .join(name)
+}
+
+static NEXT: AtomicU16 = AtomicU16::new(0);
+
+/// `n` consecutive free UDP ports, spread by process id and a counter so that tests running
+/// at once (here and in other processes) do not pick the same.
+fn free_ports(n: u16) -> u16 {
+    let pid = std::process::id() as u16;
+    loop {
+        let k = NEXT.fetch_add(1, Ordering::Relaxed);
+        let base = 21000 + (pid.wrapping_mul(37) % 1000) * 30 + (k % 50) * 64 % 9000;
+        let base = base & !1;
+        let all_free = (0..n).all(|i| UdpSocket::bind((LOOPBACK, base + i)).is_ok());
+        if all_free {
+            return base;
+        }
+    }
+}
+
+struct Sipp {
+    child: Child,
+    port: u16,
+    media: u16,
+    name: String,
+}
+
+fn sipp_binary() -> &'static str {
+    match std::process::Command::new("sipp").arg("-v").output() {
+        Ok(_) => "sipp",
+        Err(e) => panic!("sipp is needed by these tests and was not found ({e}); install it with `apt-get install -y sip-tester`"),
+    }
+}
+
+impl Sipp {
+    /// Starts sipp with `name`; `target` is the node for scenarios where sipp calls.
+    fn start(
+        name: &str,
+        target: Option<SocketAddr>,
+        extra: &[&str],
+        cwd: Option<&std::path::Path>,
+    ) -> Sipp {
+        let bin = sipp_binary();
+        let port = free_ports(1);
+        let media = free_ports(4);
+        let mut cmd = Process::new(bin);
+        cmd.arg("-sf").arg(scenario(name));
+        cmd.args([
+            "-m",
+            "1",
+            "-i",
+            LOOPBACK,
+            "-mi",
+            LOOPBACK,
+            "-nostdin",
+            "-timeout",
+            "30",
+            "-timeout_error",
+        ]);
+        cmd.args(["-p", &port.to_string(), "-mp", &media.to_string()]);
+        cmd.args(extra);
+        // RAYO_SIPP_TRACE=DIR keeps sipp's message and error logs in DIR.
+        if let Ok(dir) = std::env::var("RAYO_SIPP_TRACE") {
+            let base = format!("{dir}/{name}-{port}");
+            cmd.args([
+                "-trace_msg",
+                "-message_file",
+                &format!("{base}.messages.log"),
+            ]);
+            cmd.args(["-trace_err", "-error_file", &format!("{base}.errors.log")]);
+        }
+        if let Some(t) = target {
+            cmd.arg(t.to_string());
+        }
+        if let Some(d) = cwd {
+            cmd.current_dir(d);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = cmd.spawn().expect("sipp starts");
+        Sipp {
+            child,
+            port,
+            media,
+            name: name.into(),
+        }
+    }
+
+    /// Waits for sipp to finish its one call; fails the test unless the scenario passed.
+    async fn passed(mut self) {
+        let status = tokio::time::timeout(Duration::from_secs(40), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("sipp {} did not finish", self.name))
+            .expect("sipp exit status");
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            let _ = e.read_to_string(&mut err).await;
+        }
+        assert!(
+            status.success(),
+            "sipp scenario {} failed ({status}): {err}",
+            self.name
+        );
+    }
+}
+
+async fn node(extra: impl FnOnce(&mut Config)) -> Driver {
+    let port = free_ports(1);
+    let mut cfg = Config::new(format!("{LOOPBACK}:{port}").parse().expect("addr"));
+    let rtp = free_ports(20);
+    cfg.rtp_first = rtp;
+    cfg.rtp_last = rtp + 18;
+    cfg.seed = u64::from(port) << 20 | u64::from(std::process::id());
+    extra(&mut cfg);
+    Driver::spawn(cfg).await.expect("node binds")
+}
+
+async fn next(d: &mut Driver) -> Event {
+    tokio::time::timeout(Duration::from_secs(20), d.events.recv())
+        .await
+        .expect("an event in time")
+        .expect("driver running")
+}
+
+/// The next signal event, skipping media reports.
+async fn next_signal(d: &mut Driver) -> (CallId, SignalEvent) {
+    loop {
+        match next(d).await {
+            Event::Signal(c, e) => return (c, e),
+            Event::Media(..) => {}
+            Event::ActionFailed(e) => panic!("action failed: {e}"),
+        }
+    }
+}
+
+fn act(d: &Driver, a: SignalAction) {
+    d.commands.send(Command::Action(a)).expect("driver running");
+}
+
+async fn incoming(d: &mut Driver) -> CallId {
+    match next_signal(d).await {
+        (
+            call,
+            SignalEvent::Incoming {
+                to,
+                from,
+                headers,
+                early_media,
+            },
+        ) => {
+            assert!(to.starts_with("sip:service@127.0.0.1"), "{to}");
+            assert!(
+                from.as_deref()
+                    .is_some_and(|f| f.starts_with("sip:sipp@127.0.0.1")),
+                "{from:?}"
+            );
+            assert!(early_media);
+            let names: Vec<_> = headers.iter().map(|h| h.name.as_str()).collect();
+            for n in [
+                "Via",
+                "From",
+                "To",
+                "Call-ID",
+                "CSeq",
+                "Contact",
+                "Max-Forwards",
+                "X-Rayo-Test",
+                "Subject",
+                "Content-Type",
+            ] {
+                assert!(names.contains(&n), "header {n} exposed: {names:?}");
+            }
+            call
+        }
+        e => panic!("expected an incoming call, got {e:?}"),
+    }
+}
+
+async fn answer(d: &mut Driver) -> CallId {
+    let call = incoming(d).await;
+    act(
+        d,
+        SignalAction::Accept {
+            call: call.clone(),
+            headers: vec![],
+        },
+    );
+    act(
+        d,
+        SignalAction::Answer {
+            call: call.clone(),
+            headers: vec![Header {
+                name: "X-Answered-By".into(),
+                value: "rayo".into(),
+            }],
+        },
+    );
+    call
+}
+
+#[tokio::test]
+async fn inbound_answered_then_hung_up_by_the_node() {
+    let mut d = node(|_| {}).await;
+    let sipp = Sipp::start("uac_node_hangs_up.xml", Some(d.local), &[], None);
+    let call = answer(&mut d).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    act(
+        &d,
+        SignalAction::Hangup {
+            call,
+            headers: vec![],
+        },
+    );
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn inbound_answered_then_hung_up_by_sipp() {
+    let mut d = node(|_| {}).await;
+    let sipp = Sipp::start("uac_sipp_hangs_up.xml", Some(d.local), &[], None);
+    let call = answer(&mut d).await;
+    let (c, e) = next_signal(&mut d).await;
+    assert_eq!(c, call);
+    assert!(
+        matches!(&e, SignalEvent::Ended { reason: EndReason::Hungup { platform_code: Some(p) }, headers } if p == "200" && !headers.is_empty()),
+        "{e:?}"
+    );
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn inbound_cancelled_before_answer() {
+    let mut d = node(|_| {}).await;
+    let sipp = Sipp::start("uac_cancel.xml", Some(d.local), &[], None);
+    let call = incoming(&mut d).await;
+    act(
+        &d,
+        SignalAction::Accept {
+            call: call.clone(),
+            headers: vec![],
+        },
+    );
+    let (c, e) = next_signal(&mut d).await;
+    assert_eq!(c, call);
+    assert!(
+        matches!(&e, SignalEvent::Ended { reason: EndReason::Hungup { platform_code: Some(p) }, .. } if p == "487"),
+        "{e:?}"
+    );
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn inbound_rejected_with_each_cause() {
+    for (cause, code) in [
+        (RejectCause::Decline, 603),
+        (RejectCause::Busy, 486),
+        (RejectCause::Error, 500),
+        (RejectCause::ServiceUnavailable, 503),
+    ] {
+        let mut d = node(|_| {}).await;
+        let sipp = Sipp::start(&format!("uac_reject_{code}.xml"), Some(d.local), &[], None);
+        let call = incoming(&mut d).await;
+        act(
+            &d,
+            SignalAction::Reject {
+                call,
+                cause,
+                headers: vec![],
+            },
+        );
+        sipp.passed().await;
+    }
+}
+
+#[tokio::test]
+async fn inbound_redirected_with_contact() {
+    let mut d = node(|_| {}).await;
+    let sipp = Sipp::start("uac_redirect.xml", Some(d.local), &[], None);
+    let call = incoming(&mut d).await;
+    act(
+        &d,
+        SignalAction::Redirect {
+            call,
+            to: "sip:elsewhere@192.0.2.7".into(),
+            headers: vec![],
+        },
+    );
+    sipp.passed().await;
+}
+
+/// Digits the node reported, by source, until the call's RTP session stopped.
+async fn digits_until_end(d: &mut Driver) -> Vec<(char, DtmfSource)> {
+    let mut digits = Vec::new();
+    loop {
+        match next(d).await {
+            Event::Media(_, SessionEvent::Dtmf(c, s)) => digits.push((c, s)),
+            Event::Media(_, e @ SessionEvent::Stopped { .. }) => {
+                eprintln!("{e:?}");
+                return digits;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn rfc4733_digits_from_sipp_arrive_once_each() {
+    let mut d = node(|c| c.inband_dtmf = false).await;
+    let sipp = Sipp::start("uac_dtmf_rfc4733.xml", Some(d.local), &[], None);
+    answer(&mut d).await;
+    let digits = digits_until_end(&mut d).await;
+    let s: String = digits.iter().map(|(c, _)| *c).collect();
+    assert_eq!(s, "12#*9");
+    assert!(digits.iter().all(|(_, src)| *src == DtmfSource::Rfc4733));
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn inband_digits_streamed_by_sipp_are_detected() {
+    // A raw mu-law file of tones (100 ms each, 100 ms apart) for sipp's rtp_stream.
+    let dir = std::env::temp_dir().join(format!("rayo-sip-inband-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut pcm = vec![0i16; 1600];
+    for digit in "159#".chars() {
+        pcm.extend(rayo_media::inband::tone(digit, 800, 5000.0, 0.0));
+        pcm.extend(vec![0i16; 800]);
+    }
+    pcm.extend(vec![0i16; 1600]);
+    let ulaw: Vec<u8> = pcm
+        .iter()
+        .map(|&s| rayo_media::g711::linear_to_ulaw(s))
+        .collect();
+    std::fs::write(dir.join("tones.ulaw"), ulaw).expect("tone file");
+
+    let mut d = node(|c| c.inband_dtmf = true).await;
+    let sipp = Sipp::start("uac_dtmf_inband.xml", Some(d.local), &[], Some(&dir));
+    answer(&mut d).await;
+    let digits = digits_until_end(&mut d).await;
+    let s: String = digits.iter().map(|(c, _)| *c).collect();
+    assert_eq!(s, "159#");
+    assert!(digits.iter().all(|(_, src)| *src == DtmfSource::Inband));
+    sipp.passed().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn ten_seconds_of_rtp_reach_sipp_without_gaps() {
+    let mut d = node(|c| c.inband_dtmf = false).await;
+    let sipp = Sipp::start("uac_rtp_echo.xml", Some(d.local), &["-rtp_echo"], None);
+    let call = answer(&mut d).await;
+    // The session starts sending when answered; sipp echoes every packet back.
+    tokio::time::sleep(Duration::from_millis(10_000)).await;
+    act(
+        &d,
+        SignalAction::Hangup {
+            call: call.clone(),
+            headers: vec![],
+        },
+    );
+    let (sent, received, jitter) = loop {
+        if let Event::Media(
+            c,
+            SessionEvent::Stopped {
+                sent,
+                received,
+                jitter,
+            },
+        ) = next(&mut d).await
+        {
+            assert_eq!(c, call);
+            break (sent, received, jitter);
+        }
+    };
+    assert!((499..=501).contains(&sent), "sent {sent} packets in 10 s");
+    assert!(
+        (sent - 2..=sent).contains(&received.packets),
+        "sipp echoed {} of {sent}",
+        received.packets
+    );
+    assert_eq!(
+        (
+            jitter.lost,
+            jitter.late,
+            jitter.duplicate,
+            received.malformed
+        ),
+        (0, 0, 0, 0),
+        "{jitter:?}"
+    );
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn outbound_answered() {
+    let mut d = node(|_| {}).await;
+    let sipp = Sipp::start("uas_answer.xml", None, &[], None);
+    let call = CallId("out1".into());
+    act(
+        &d,
+        SignalAction::Dial {
+            call: call.clone(),
+            to: format!("sip:service@{LOOPBACK}:{}", sipp.port),
+            from: Some("sip:rayo@example.com".into()),
+            headers: vec![Header {
+                name: "X-Dialled-By".into(),
+                value: "test".into(),
+            }],
+        },
+    );
+    assert!(matches!(next_signal(&mut d).await, (c, SignalEvent::Ringing { .. }) if c == call));
+    match next_signal(&mut d).await {
+        (c, SignalEvent::Answered { headers }) => {
+            assert_eq!(c, call);
+            assert!(headers.iter().any(|h| h.name == "Contact"));
+        }
+        e => panic!("{e:?}"),
+    }
+    act(
+        &d,
+        SignalAction::Hangup {
+            call,
+            headers: vec![],
+        },
+    );
+    let _ = sipp.media;
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn outbound_busy() {
+    let mut d = node(|_| {}).await;
+    let sipp = Sipp::start("uas_busy.xml", None, &[], None);
+    let call = CallId("out2".into());
+    act(
+        &d,
+        SignalAction::Dial {
+            call: call.clone(),
+            to: format!("sip:service@{LOOPBACK}:{}", sipp.port),
+            from: None,
+            headers: vec![],
+        },
+    );
+    let (c, e) = next_signal(&mut d).await;
+    assert_eq!(c, call);
+    assert!(
+        matches!(&e, SignalEvent::Ended { reason: EndReason::Busy { platform_code: Some(p) }, .. } if p == "486"),
+        "{e:?}"
+    );
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn outbound_never_answered_is_cancelled() {
+    let mut d = node(|_| {}).await;
+    let sipp = Sipp::start("uas_no_answer.xml", None, &[], None);
+    let call = CallId("out3".into());
+    act(
+        &d,
+        SignalAction::Dial {
+            call: call.clone(),
+            to: format!("sip:service@{LOOPBACK}:{}", sipp.port),
+            from: None,
+            headers: vec![],
+        },
+    );
+    assert!(matches!(next_signal(&mut d).await, (c, SignalEvent::Ringing { .. }) if c == call));
+    // The engine's dial timeout: it cancels (and itself ends the call with `timeout`).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    act(&d, SignalAction::Cancel { call });
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn outbound_with_digest_authentication() {
+    let mut d = node(|c| {
+        c.credentials = Some(Credentials {
+            username: "rayo".into(),
+            password: "s3cret".into(),
+        })
+    })
+    .await;
+    let sipp = Sipp::start("uas_auth.xml", None, &[], None);
+    let call = CallId("out4".into());
+    act(
+        &d,
+        SignalAction::Dial {
+            call: call.clone(),
+            to: format!("sip:service@{LOOPBACK}:{}", sipp.port),
+            from: None,
+            headers: vec![],
+        },
+    );
+    match next_signal(&mut d).await {
+        (c, SignalEvent::Answered { .. }) => assert_eq!(c, call),
+        e => panic!("{e:?}"),
+    }
+    act(
+        &d,
+        SignalAction::Hangup {
+            call,
+            headers: vec![],
+        },
+    );
+    sipp.passed().await;
+}
+
+#[tokio::test]
+async fn media_commands_reach_the_session() {
+    // Playing audio into a call with no session is ignored, not an error.
+    let d = node(|_| {}).await;
+    d.commands
+        .send(Command::Media(
+            CallId("none".into()),
+            MediaCommand::Dtmf('1'),
+        ))
+        .expect("running");
+    d.commands.send(Command::Stop).expect("running");
+}
+
+#[tokio::test]
+async fn inbound_call_over_tcp() {
+    let mut d = node(|_| {}).await;
+    let sipp = Sipp::start("uac_sipp_hangs_up.xml", Some(d.local), &["-t", "t1"], None);
+    let call = answer(&mut d).await;
+    let (c, e) = next_signal(&mut d).await;
+    assert_eq!(c, call);
+    assert!(
+        matches!(
+            e,
+            SignalEvent::Ended {
+                reason: EndReason::Hungup { .. },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    sipp.passed().await;
+}

@@ -1,0 +1,353 @@
+//! The tokio driver of the c2s listener: accepts TCP connections, runs one
+//! [`C2sConnection`] per client (doing the TLS handshake when STARTTLS asks for it), and one
+//! task owning the [`Router`] and its [`Handler`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use jid::FullJid;
+use minidom::Element;
+use rayo_proto::address::Addressing;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::c2s::{C2sConfig, C2sConnection, C2sEvent};
+use crate::router::{ConnId, Handler, Mode, Routed, Router};
+use crate::stream_error::Condition;
+use crate::tls::{TlsIdentity, TlsSource};
+use crate::Error;
+
+/// Settings of the listener.
+#[derive(Debug, Clone)]
+pub struct ListenerConfig {
+    /// Where to listen; `127.0.0.1:5222` by default.
+    pub addr: SocketAddr,
+    /// The stream settings.
+    pub c2s: C2sConfig,
+    /// The TLS certificate; `None` disables STARTTLS (then PLAIN is offered only if
+    /// [`C2sConfig::allow_plain_without_tls`] says so).
+    pub tls: Option<TlsSource>,
+    /// Stanzas queued from the router to one connection before it counts as stuck.
+    pub connection_queue: usize,
+}
+
+impl ListenerConfig {
+    /// Listens on `127.0.0.1:port` for `c2s.domain`.
+    pub fn new(port: u16, c2s: C2sConfig, tls: Option<TlsSource>) -> Self {
+        ListenerConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            c2s,
+            tls,
+            connection_queue: 1024,
+        }
+    }
+}
+
+enum ToRouter {
+    Bound(ConnId, FullJid, mpsc::Sender<ToConn>),
+    Unbound(ConnId),
+    Stanza(Element),
+    Inject(Element),
+}
+
+enum ToConn {
+    Stanza(Element),
+    Close(Condition),
+}
+
+/// Sends stanzas from the handler's side at any time (events of calls and mixers).
+#[derive(Clone, Debug)]
+pub struct ServiceHandle {
+    tx: mpsc::Sender<ToRouter>,
+}
+
+impl std::fmt::Debug for ToRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ToRouter")
+    }
+}
+
+impl ServiceHandle {
+    /// Routes `stanza` as if the handler had sent it (its `from` checked, events stamped).
+    pub async fn send(&self, stanza: Element) -> Result<(), Error> {
+        self.tx
+            .send(ToRouter::Inject(stanza))
+            .await
+            .map_err(|_| Error::Closed)
+    }
+}
+
+/// A running listener.
+#[derive(Debug)]
+pub struct Listener {
+    local_addr: SocketAddr,
+    fingerprint: Option<String>,
+    handle: ServiceHandle,
+    accept: JoinHandle<()>,
+    router: JoinHandle<()>,
+}
+
+impl Listener {
+    /// Binds the port and starts serving `addressing` with `handler`.
+    pub async fn start<H: Handler>(
+        config: ListenerConfig,
+        addressing: Addressing,
+        handler: H,
+    ) -> Result<Listener, Error> {
+        let identity = match &config.tls {
+            Some(src) => Some(TlsIdentity::load(src, &config.c2s.domain)?),
+            None => None,
+        };
+        let mut c2s = config.c2s.clone();
+        c2s.tls_available = identity.is_some();
+        let c2s = Arc::new(c2s);
+        let listener = TcpListener::bind(config.addr).await?;
+        let local_addr = listener.local_addr()?;
+        tracing::info!(%local_addr, domain = %c2s.domain, "c2s listener up");
+        let (tx, rx) = mpsc::channel(4096);
+        let router = tokio::spawn(run_router(Router::new(addressing, Mode::C2s, handler), rx));
+        let fingerprint = identity.as_ref().map(|i| i.fingerprint.clone());
+        let acceptor = identity.map(|i| i.acceptor);
+        let router_tx = tx.clone();
+        let queue = config.connection_queue;
+        let accept = tokio::spawn(async move {
+            let mut next_id: ConnId = 0;
+            loop {
+                let (tcp, peer) = match listener.accept().await {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                next_id += 1;
+                let _ = tcp.set_nodelay(true);
+                tracing::debug!(%peer, conn = next_id, "c2s connection");
+                tokio::spawn(run_connection(
+                    tcp,
+                    next_id,
+                    c2s.clone(),
+                    acceptor.clone(),
+                    router_tx.clone(),
+                    queue,
+                ));
+            }
+        });
+        Ok(Listener {
+            local_addr,
+            fingerprint,
+            handle: ServiceHandle { tx },
+            accept,
+            router,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The SHA-256 fingerprint of the TLS certificate.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
+    }
+
+    /// A handle for sending stanzas from the handler's side.
+    pub fn handle(&self) -> ServiceHandle {
+        self.handle.clone()
+    }
+
+    /// Stops accepting and routing (open connections end when their router goes away).
+    pub fn shutdown(self) {
+        self.accept.abort();
+        self.router.abort();
+    }
+}
+
+async fn run_router<H: Handler>(mut router: Router<H>, mut rx: mpsc::Receiver<ToRouter>) {
+    let mut conns: std::collections::HashMap<ConnId, mpsc::Sender<ToConn>> = Default::default();
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            ToRouter::Bound(conn, jid, tx) => {
+                conns.insert(conn, tx);
+                router.bind(conn, jid);
+            }
+            ToRouter::Unbound(conn) => {
+                conns.remove(&conn);
+                router.unbind(conn);
+            }
+            ToRouter::Stanza(el) => router.handle_stanza(el, SystemTime::now()),
+            ToRouter::Inject(el) => router.send(el, SystemTime::now()),
+        }
+        while let Some(out) = router.poll_output() {
+            let (conn, msg) = match out {
+                Routed::Deliver { conn, stanza } => (conn, ToConn::Stanza(stanza)),
+                Routed::Close { conn, condition } => (conn, ToConn::Close(condition)),
+                Routed::ToServer(_) => continue,
+            };
+            let Some(tx) = conns.get(&conn) else { continue };
+            if tx.try_send(msg).is_err() {
+                // The connection is not keeping up: dropping its sender ends it with
+                // <resource-constraint/>.
+                tracing::debug!(conn, "connection queue full");
+                conns.remove(&conn);
+                router.unbind(conn);
+            }
+        }
+    }
+}
+
+async fn run_connection(
+    tcp: TcpStream,
+    id: ConnId,
+    config: Arc<C2sConfig>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    router: mpsc::Sender<ToRouter>,
+    queue: usize,
+) {
+    let mut core = C2sConnection::new(config, Instant::now());
+    let (tx, mut rx) = mpsc::channel(queue);
+    let mut link = Link {
+        id,
+        router: &router,
+        tx: Some(tx),
+        bound: false,
+    };
+    let result = match drive(&mut core, tcp, &mut rx, &mut link).await {
+        Ok(Some(tcp)) => match acceptor {
+            Some(acceptor) => match acceptor.accept(tcp).await {
+                Ok(tls) => {
+                    core.handle_tls_established();
+                    drive(&mut core, tls, &mut rx, &mut link).await.map(|_| ())
+                }
+                Err(e) => Err(Error::Tls(e.to_string())),
+            },
+            None => Ok(()),
+        },
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::debug!(conn = id, error = %e, "c2s connection ended");
+    }
+    if link.bound {
+        let _ = router.send(ToRouter::Unbound(id)).await;
+    }
+}
+
+struct Link<'a> {
+    id: ConnId,
+    router: &'a mpsc::Sender<ToRouter>,
+    tx: Option<mpsc::Sender<ToConn>>,
+    bound: bool,
+}
+
+const WRITE_CHUNK: usize = 64 * 1024;
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Runs the connection over `stream` until it closes (`None`) or wants TLS (`Some(stream)`,
+/// with everything queued written).
+async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+    core: &mut C2sConnection,
+    stream: S,
+    rx: &mut mpsc::Receiver<ToConn>,
+    link: &mut Link<'_>,
+) -> Result<Option<S>, Error> {
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut router_gone = false;
+    // TLS buffers what `write` accepted; it must be flushed once the queue is empty.
+    let mut needs_flush = false;
+    loop {
+        while let Some(ev) = core.poll_event() {
+            match ev {
+                C2sEvent::StartTls => {
+                    while let Some(b) = core.poll_transmit() {
+                        let n = b.len();
+                        wr.write_all(b).await?;
+                        core.handle_transmitted(n);
+                    }
+                    wr.flush().await?;
+                    return Ok(Some(rd.unsplit(wr)));
+                }
+                C2sEvent::Bound(jid) => {
+                    let Some(tx) = link.tx.take() else { continue };
+                    link.bound = true;
+                    // Only the router holds the sender: when it gives up on this connection
+                    // the channel closes.
+                    let msg = ToRouter::Bound(link.id, jid, tx);
+                    if link.router.send(msg).await.is_err() {
+                        core.close(Condition::SystemShutdown, "service stopped");
+                    }
+                }
+                C2sEvent::Stanza(el) => {
+                    if link.router.send(ToRouter::Stanza(el)).await.is_err() {
+                        core.close(Condition::SystemShutdown, "service stopped");
+                    }
+                }
+                C2sEvent::Authenticated(_) | C2sEvent::Closed(_) => {}
+            }
+        }
+        if core.is_closed() {
+            let flush = async {
+                while let Some(b) = core.poll_transmit() {
+                    let n = b.len();
+                    wr.write_all(b).await?;
+                    core.handle_transmitted(n);
+                }
+                wr.shutdown().await
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(5), flush).await;
+            // Read and discard what the client still sends for a moment: closing a socket
+            // with unread input resets the connection, and the client would lose the
+            // stream error.
+            let _ = tokio::time::timeout(LINGER, async {
+                while matches!(rd.read(&mut buf).await, Ok(n) if n > 0) {}
+            })
+            .await;
+            return Ok(None);
+        }
+        let pending: Option<Vec<u8>> = core
+            .poll_transmit()
+            .map(|b| b[..b.len().min(WRITE_CHUNK)].to_vec());
+        let deadline = core
+            .poll_timeout()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            r = rd.read(&mut buf) => {
+                let n = r?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                core.handle_input(&buf[..n], Instant::now());
+            }
+            io = async {
+                match pending.as_deref() {
+                    Some(p) => wr.write(p).await.map(Some),
+                    None => wr.flush().await.map(|()| None),
+                }
+            }, if pending.is_some() || needs_flush => match io? {
+                Some(n) => {
+                    core.handle_transmitted(n);
+                    needs_flush = true;
+                }
+                None => needs_flush = false,
+            },
+            m = rx.recv(), if link.bound && !router_gone => match m {
+                Some(ToConn::Stanza(el)) => {
+                    core.send_stanza(&el, Instant::now());
+                }
+                Some(ToConn::Close(c)) => core.close(c, "another session took over"),
+                None => {
+                    router_gone = true;
+                    core.close(Condition::ResourceConstraint, "the client reads too slowly");
+                }
+            },
+            _ = tokio::time::sleep_until(deadline.into()) => core.handle_timeout(Instant::now()),
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The listener's TLS identity: a certificate and key from files, or a self-signed
+//! certificate generated at first start (kept in a directory so it survives restarts), its
+//! SHA-256 fingerprint logged so clients can pin it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest, Sha256};
+use tokio_rustls::TlsAcceptor;
+
+use crate::Error;
+
+/// Where the certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// PEM files: the certificate chain and its private key.
+    Files {
+        /// Certificate chain (PEM).
+        cert: PathBuf,
+        /// Private key (PEM, PKCS#8, PKCS#1 or SEC1).
+        key: PathBuf,
+    },
+    /// A self-signed certificate for the domain, generated at first start into this
+    /// directory (`cert.pem`, `key.pem`) and reused afterwards.
+    SelfSigned {
+        /// Where the certificate and key are kept.
+        dir: PathBuf,
+    },
+}
+
+/// A loaded certificate and key, ready to accept TLS.
+#[derive(Clone)]
+pub struct TlsIdentity {
+    /// The acceptor.
+    pub acceptor: TlsAcceptor,
+    /// The leaf certificate.
+    pub certificate: CertificateDer<'static>,
+    /// SHA-256 of the leaf certificate, as colon-separated uppercase hex.
+    pub fingerprint: String,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SHA-256 fingerprint of a certificate, `AB:CD:…`.
+pub fn fingerprint(cert: &CertificateDer<'_>) -> String {
+    Sha256::digest(cert.as_ref())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn tls_err(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Tls(format!("{what} {}: {e}", path.display()))
+}
+
+impl TlsIdentity {
+    /// Loads (or generates) the identity for `domain`.
+    pub fn load(source: &TlsSource, domain: &str) -> Result<Self, Error> {
+        let (cert, key) = match source {
+            TlsSource::Files { cert, key } => (cert.clone(), key.clone()),
+            TlsSource::SelfSigned { dir } => {
+                let cert = dir.join("cert.pem");
+                let key = dir.join("key.pem");
+                if !cert.exists() || !key.exists() {
+                    generate(dir, &cert, &key, domain)?;
+                }
+                (cert, key)
+            }
+        };
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
+            .map_err(|e| tls_err("reading", &cert, e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| tls_err("parsing", &cert, e))?;
+        let leaf = chain
+            .first()
+            .cloned()
+            .ok_or_else(|| tls_err("no certificate in", &cert, "empty"))?;
+        let key_der =
+            PrivateKeyDer::from_pem_file(&key).map_err(|e| tls_err("reading", &key, e))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(chain, key_der)
+            .map_err(|e| Error::Tls(e.to_string()))?;
+        let fingerprint = fingerprint(&leaf);
+        tracing::info!(%fingerprint, cert = %cert.display(), "TLS certificate (SHA-256)");
+        Ok(TlsIdentity {
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            certificate: leaf,
+            fingerprint,
+        })
+    }
+}
+
+fn generate(dir: &Path, cert: &Path, key: &Path, domain: &str) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| tls_err("creating", dir, e))?;
+    let generated = rcgen::generate_simple_self_signed(vec![domain.to_owned()])
+        .map_err(|e| Error::Tls(format!("generating a certificate: {e}")))?;
+    std::fs::write(key, generated.signing_key.serialize_pem())
+        .map_err(|e| tls_err("writing", key, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| tls_err("protecting", key, e))?;
+    }
+    std::fs::write(cert, generated.cert.pem()).map_err(|e| tls_err("writing", cert, e))?;
+    tracing::info!(domain, dir = %dir.display(), "generated a self-signed certificate");
+    Ok(())
+}
