@@ -224,7 +224,7 @@ async fn iq_to_an_offline_client_and_to_another_client() {
 /// intermittently (about one run in three) never surfaces the answer although it is on the
 /// wire; run with `--ignored` to see it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "tokio-xmpp 6.0.0 intermittently loses IQ answers (client-side)"]
+#[ignore = "intermittent over STARTTLS: tokio-xmpp 6.0.0 sometimes never resolves answers that are on the wire; cause not found yet (issue 4 stays open)"]
 async fn stanzas_best_effort() {
     let l = start_listener(|_| {}).await;
     let mut c = client(&l, "juliet", "r0m30");
