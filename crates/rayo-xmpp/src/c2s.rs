@@ -631,3 +631,26 @@ impl C2sConnection {
 
 #[cfg(test)]
 mod tests;
+
+/// Fuzzing entry point: arbitrary bytes from a client, fed in two pieces (split at the first
+/// byte's value) to a connection that allows PLAIN without TLS, with every output drained.
+/// It must never panic, and the queued output stays bounded.
+pub fn fuzz_bytes(data: &[u8]) {
+    let mut config = C2sConfig::new("localhost", Users::new());
+    config.tls_available = false;
+    config.require_tls = false;
+    config.allow_plain_without_tls = true;
+    let now = Instant::now();
+    let mut conn = C2sConnection::new(Arc::new(config.clone()), now);
+    let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
+    for (i, piece) in [&data[..split], &data[split..]].into_iter().enumerate() {
+        let at = now + Duration::from_millis(10 * i as u64);
+        conn.handle_input(piece, at);
+        while conn.poll_event().is_some() {}
+        assert!(conn.queued_bytes() <= config.max_outbound_bytes + config.max_stanza_size);
+        let n = conn.poll_transmit().map_or(0, <[u8]>::len);
+        conn.handle_transmitted(n);
+    }
+    conn.handle_timeout(now + Duration::from_secs(3600));
+    while conn.poll_event().is_some() {}
+}
