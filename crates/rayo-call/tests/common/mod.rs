@@ -163,54 +163,49 @@ impl<P: Policy> Harness<P> {
     }
 }
 
+/// The outputs `f` picks, in order.
+pub fn pick<T>(out: &[Output], f: impl Fn(&Output) -> Option<T>) -> Vec<T> {
+    out.iter().filter_map(f).collect()
+}
+
 /// The stanzas among outputs, as elements.
 pub fn stanzas(out: &[Output]) -> Vec<Element> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Iq(iq) => Some(Element::from(iq.clone())),
-            Output::Presence(p) => Some(Element::from(p.clone())),
-            Output::Message(m) => Some(Element::from(m.clone())),
-            _ => None,
-        })
-        .collect()
+    pick(out, |o| match o {
+        Output::Iq(iq) => Some(Element::from(iq.clone())),
+        Output::Presence(p) => Some(Element::from(p.clone())),
+        Output::Message(m) => Some(Element::from(m.clone())),
+        _ => None,
+    })
 }
 
 pub fn signals(out: &[Output]) -> Vec<SignalAction> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Signal(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect()
+    pick(out, |o| match o {
+        Output::Signal(s) => Some(s.clone()),
+        _ => None,
+    })
 }
 
 pub fn media(out: &[Output]) -> Vec<MediaAction> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Media(m) => Some(m.clone()),
-            _ => None,
-        })
-        .collect()
+    pick(out, |o| match o {
+        Output::Media(m) => Some(m.clone()),
+        _ => None,
+    })
 }
 
 /// The IQ replies among outputs.
 pub fn iqs(out: &[Output]) -> Vec<Iq> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Iq(iq) => Some(iq.clone()),
-            _ => None,
-        })
-        .collect()
+    pick(out, |o| match o {
+        Output::Iq(iq) => Some(iq.clone()),
+        _ => None,
+    })
 }
 
 /// The presences among outputs.
 pub fn presences(out: &[Output]) -> Vec<Presence> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Presence(p) => Some(p.clone()),
-            _ => None,
-        })
-        .collect()
+    pick(out, |o| match o {
+        Output::Presence(p) => Some(p.clone()),
+        _ => None,
+    })
 }
 
 /// `(condition, type)` of the only IQ error among outputs.
