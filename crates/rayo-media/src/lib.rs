@@ -8,6 +8,9 @@
 //! [`srgs`], [`nlsml`] and [`input`] are the input component: SRGS and builtin DTMF
 //! grammars, NLSML results, and its sans-IO timing state machine.
 //!
+//! [`record`] is the record component, writing WAV files with [`wav`] and ending on silence
+//! with the voice-activity detector of [`vad`].
+//!
 //! ```
 //! use std::time::{Duration, Instant};
 //! use rayo_media::stream::{DtmfSource, Receiver, Sender, StreamConfig};
@@ -26,16 +29,26 @@
 //! # Ok::<(), rayo_media::Error>(())
 //! ```
 
+pub mod audio;
+pub mod components;
 pub mod dtmf;
+pub mod fetch;
 pub mod g711;
 pub mod inband;
 pub mod input;
 pub mod jitter;
 pub mod nlsml;
+pub mod output;
+pub mod prompt;
+pub mod record;
 pub mod rtp;
 pub mod srgs;
+pub mod ssml;
 pub mod stream;
+pub mod tts;
 pub mod udp;
+pub mod vad;
+pub mod wav;
 
 /// What can go wrong in the media transport.
 #[derive(Debug, thiserror::Error)]

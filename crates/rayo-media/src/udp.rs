@@ -10,6 +10,7 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use crate::components::{ComponentCommand, ComponentEvent, Components};
 use crate::jitter::JitterStats;
 use crate::rtp::{FRAME_DURATION, FRAME_SAMPLES};
 use crate::stream::{DtmfSource, ReceiveStats, Receiver, Sender, StreamConfig};
@@ -91,15 +92,19 @@ pub enum Command {
     Play(Vec<i16>),
     /// An RFC 4733 digit to send.
     Dtmf(char),
+    /// Something for the components running on the call (outputs, inputs, recorders).
+    Component(ComponentCommand),
     /// Stop the session.
     Stop,
 }
 
 /// What a running session reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SessionEvent {
     /// A digit arrived.
     Dtmf(char, DtmfSource),
+    /// A component completed, or a prompt's input timers started.
+    Component(ComponentEvent),
     /// The session stopped: what it sent and received.
     Stopped {
         /// Packets sent.
@@ -154,11 +159,18 @@ async fn run(
     let mut sink = Vec::with_capacity(FRAME_SAMPLES);
     let mut buf = vec![0u8; 2048];
     let mut sent = 0u64;
+    let mut components = Components::new();
+    // What arrived, decoded, waiting for the next tick (a few frames at most).
+    let mut heard: VecDeque<i16> = VecDeque::new();
+    let mut received = vec![0i16; FRAME_SAMPLES];
     loop {
-        let wake = match rx.poll_timeout() {
+        let mut wake = match rx.poll_timeout() {
             Some(t) => t.min(pacer.poll_timeout()),
             None => pacer.poll_timeout(),
         };
+        if let Some(t) = components.poll_timeout() {
+            wake = wake.min(t);
+        }
         tokio::select! {
             r = socket.recv_from(&mut buf) => {
                 if let Ok((n, _)) = r {
@@ -174,31 +186,49 @@ async fn run(
                 }
                 Some(Command::Play(s)) => audio.extend(s),
                 Some(Command::Dtmf(d)) => { let _ = tx.send_dtmf(d); }
+                Some(Command::Component(c)) => components.handle(Instant::now(), c),
                 Some(Command::Stop) | None => break,
             },
             _ = tokio::time::sleep_until(wake.into()) => {}
         }
         let now = Instant::now();
         while rx.poll_audio(now, &mut sink) {
-            sink.clear();
+            heard.extend(sink.drain(..));
         }
+        let excess = heard.len().saturating_sub(4 * FRAME_SAMPLES);
+        heard.drain(..excess);
         while let Some((d, src)) = rx.poll_dtmf() {
             let _ = events.send(SessionEvent::Dtmf(d, src));
         }
         if pacer.tick(now) {
+            frame.clear();
+            let n = audio.len().min(FRAME_SAMPLES);
+            frame.extend(audio.drain(..n));
+            frame.resize(FRAME_SAMPLES, 0);
+            let n = heard.len().min(FRAME_SAMPLES);
+            received.clear();
+            received.extend(heard.drain(..n));
+            received.resize(FRAME_SAMPLES, 0);
+            if !components.is_empty() {
+                components.tick(now, &received, &mut frame);
+            }
             if let Some(to) = remote {
-                frame.clear();
-                let n = audio.len().min(FRAME_SAMPLES);
-                frame.extend(audio.drain(..n));
-                frame.resize(FRAME_SAMPLES, 0);
                 packet.clear();
                 tx.tick(&frame, &mut packet);
                 if socket.send_to(&packet, to).await.is_ok() {
                     sent += 1;
                 }
             }
+        } else {
+            components.handle_timeout(now);
+        }
+        while let Some(e) = components.poll_event() {
+            let _ = events.send(SessionEvent::Component(e));
         }
     }
+    // Components still running when the session ends are the node's to complete (hangup);
+    // recorders among them are closed so their files are whole.
+    drop(components);
     let _ = events.send(SessionEvent::Stopped {
         sent,
         received: rx.stats(),

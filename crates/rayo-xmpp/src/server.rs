@@ -30,7 +30,9 @@ pub struct ListenerConfig {
     /// The TLS certificate; `None` disables STARTTLS (then PLAIN is offered only if
     /// [`C2sConfig::allow_plain_without_tls`] says so).
     pub tls: Option<TlsSource>,
-    /// Stanzas queued from the router to one connection before it counts as stuck.
+    /// Stanzas the router may queue for one connection's task between two of its turns
+    /// (at least 1); if that fills, the connection is ended with `<resource-constraint/>`.
+    /// How far behind a client may fall in reading is [`C2sConfig::max_outbound_bytes`].
     pub connection_queue: usize,
 }
 
@@ -191,9 +193,9 @@ async fn run_router<H: Handler>(mut router: Router<H>, mut rx: mpsc::Receiver<To
             };
             let Some(tx) = conns.get(&conn) else { continue };
             if tx.try_send(msg).is_err() {
-                // The connection is not keeping up: dropping its sender ends it with
-                // <resource-constraint/>.
-                tracing::debug!(conn, "connection queue full");
+                // The connection is closing, or its task is not keeping up: dropping its
+                // sender ends it with <resource-constraint/>.
+                tracing::debug!(conn, "connection queue full or closed");
                 conns.remove(&conn);
                 router.unbind(conn);
             }
@@ -210,7 +212,7 @@ async fn run_connection(
     queue: usize,
 ) {
     let mut core = C2sConnection::new(config, Instant::now());
-    let (tx, mut rx) = mpsc::channel(queue);
+    let (tx, mut rx) = mpsc::channel(queue.max(1));
     let mut link = Link {
         id,
         router: &router,
@@ -263,6 +265,21 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     // TLS buffers what `write` accepted; it must be flushed once the queue is empty.
     let mut needs_flush = false;
     loop {
+        // Move what the router queued (up to one channel's worth, so that the writer gets
+        // its turn) into the connection's byte-bounded queue before waiting again: taking
+        // one stanza per wake-up let a client that pipelines requests, and reads every
+        // answer, overflow the channel and be dropped as a slow reader. Whether a client
+        // keeps up is judged by `max_outbound_bytes`.
+        for _ in 0..rx.max_capacity() {
+            if !link.bound || router_gone || core.is_closed() {
+                break;
+            }
+            match rx.try_recv() {
+                Ok(m) => deliver(core, m),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => router_gone = gone(core),
+            }
+        }
         while let Some(ev) = core.poll_event() {
             match ev {
                 C2sEvent::StartTls => {
@@ -293,6 +310,10 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
         if core.is_closed() {
+            // Nothing more is taken for this stream: the router finds the channel closed at
+            // the next stanza for it and unbinds the session, answering requests for it with
+            // errors instead of queueing them for a connection that is going away.
+            rx.close();
             let flush = async {
                 while let Some(b) = core.poll_transmit() {
                     let n = b.len();
@@ -338,16 +359,27 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                 None => needs_flush = false,
             },
             m = rx.recv(), if link.bound && !router_gone => match m {
-                Some(ToConn::Stanza(el)) => {
-                    core.send_stanza(&el, Instant::now());
-                }
-                Some(ToConn::Close(c)) => core.close(c, "another session took over"),
-                None => {
-                    router_gone = true;
-                    core.close(Condition::ResourceConstraint, "the client reads too slowly");
-                }
+                Some(m) => deliver(core, m),
+                None => router_gone = gone(core),
             },
             _ = tokio::time::sleep_until(deadline.into()) => core.handle_timeout(Instant::now()),
         }
     }
+}
+
+/// Hands what the router sent to the stream.
+fn deliver(core: &mut C2sConnection, m: ToConn) {
+    match m {
+        ToConn::Stanza(el) => {
+            core.send_stanza(&el, Instant::now());
+        }
+        ToConn::Close(c) => core.close(c, "another session took over"),
+    }
+}
+
+/// The router dropped this connection's channel (it could not queue for it): ends the
+/// stream. Returns `true` (the router is gone for this connection).
+fn gone(core: &mut C2sConnection) -> bool {
+    core.close(Condition::ResourceConstraint, "the client reads too slowly");
+    true
 }

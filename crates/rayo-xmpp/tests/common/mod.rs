@@ -163,7 +163,12 @@ pub type RawTls = tokio_rustls::client::TlsStream<TcpStream>;
 
 /// A hand-driven client after STARTTLS and the restarted stream's features.
 pub async fn raw_starttls(addr: SocketAddr, cert: &CertificateDer<'static>) -> RawTls {
-    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    raw_starttls_over(tcp, cert).await
+}
+
+/// [`raw_starttls`] over a TCP connection the caller made (with its own socket options).
+pub async fn raw_starttls_over(mut tcp: TcpStream, cert: &CertificateDer<'static>) -> RawTls {
     tcp.write_all(header(DOMAIN).as_bytes())
         .await
         .expect("write");
@@ -192,7 +197,19 @@ pub async fn raw_session(
     password: &str,
     resource: &str,
 ) -> RawTls {
-    let mut tls = raw_starttls(addr, cert).await;
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    raw_session_over(tcp, cert, user, password, resource).await
+}
+
+/// [`raw_session`] over a TCP connection the caller made (with its own socket options).
+pub async fn raw_session_over(
+    tcp: TcpStream,
+    cert: &CertificateDer<'static>,
+    user: &str,
+    password: &str,
+    resource: &str,
+) -> RawTls {
+    let mut tls = raw_starttls_over(tcp, cert).await;
     use base64::Engine as _;
     let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
     tls.write_all(

@@ -1,0 +1,327 @@
+//! The output component (XEP-0327 §6.5.1, §7.19.3): every document rendered to 8 kHz audio
+//! by [`render`] before the component is acknowledged, then played by the sans-IO
+//! [`Player`] one 20 ms frame at a time.
+//!
+//! Documents: inline `text/plain` and `application/ssml+xml` are spoken by espeak-ng
+//! ([`crate::tts`]); a `url` (`file`, `http`, `https`, through [`crate::fetch::Cache`]) is
+//! rendered by its content type: audio ([`crate::audio`]: WAV, μ-law/A-law WAV, `.au`, MP3,
+//! Ogg Vorbis), text and SSML (spoken) or `text/uri-list` (each URL in turn, one level deep).
+//! An audio document of unknown type is recognised by its first bytes. Anything that cannot
+//! be fetched or rendered refuses the whole command before it gets a component ref.
+//!
+//! `renderer` may be absent, `espeak-ng` or `builtin` (the same engine); another is
+//! `feature-not-implemented`. `voice` is checked against espeak-ng's voices whenever given.
+
+use std::sync::Arc;
+
+use rayo_proto::generated::output::{Document, Output};
+
+use crate::fetch::{self, Cache};
+use crate::{audio, ssml, tts};
+
+mod player;
+
+pub use player::{Player, PlayerError, FRAME, SPEED_MAX, SPEED_MIN, SPEED_STEP, VOLUME_MAX_DB,
+    VOLUME_MIN_DB, VOLUME_STEP_DB};
+
+/// The renderers accepted in the `renderer` attribute.
+pub const RENDERERS: &[&str] = &["espeak-ng", "builtin"];
+/// The most URLs one `text/uri-list` may name.
+pub const MAX_URIS: usize = 64;
+
+/// One document (or one URL of a `text/uri-list`), rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Where it came from: its URL, or `inline` for a body.
+    pub source: String,
+    /// 8 kHz mono samples.
+    pub samples: Arc<Vec<i16>>,
+}
+
+/// Why an output was refused before it started.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// A `renderer` other than those of [`RENDERERS`] (`feature-not-implemented`).
+    #[error("renderer {0:?} is not implemented")]
+    Renderer(String),
+    /// No document at all (`bad-request`).
+    #[error("an output needs at least one document")]
+    NoDocument,
+    /// A document with both a url and a body, or neither, or a body without content type
+    /// (`bad-request`).
+    #[error("document {0}: needs a url, or a content-type and a body")]
+    UrlAndBody(usize),
+    /// A content type this server does not render (`feature-not-implemented`).
+    #[error("document {index}: content type {content_type:?} is not supported")]
+    ContentType {
+        /// The document's position in the command.
+        index: usize,
+        /// The content type.
+        content_type: String,
+    },
+    /// A document that could not be fetched (`item-not-found` for HTTP 404 and 410 and
+    /// missing files, else `bad-request`).
+    #[error("document {index}: {source}")]
+    Fetch {
+        /// The document's position in the command.
+        index: usize,
+        /// What failed.
+        source: fetch::Error,
+    },
+    /// An audio document that does not decode (`bad-request`; `feature-not-implemented` for
+    /// an audio format this server does not decode).
+    #[error("document {index}: {source}")]
+    Audio {
+        /// The document's position in the command.
+        index: usize,
+        /// What failed.
+        source: audio::Error,
+    },
+    /// Speech synthesis failed or refused the text, SSML or voice (the condition of
+    /// [`tts::Error::condition`]).
+    #[error("document {index}: {source}")]
+    Tts {
+        /// The document's position in the command (`usize::MAX` for the `voice` attribute).
+        index: usize,
+        /// What failed.
+        source: tts::Error,
+    },
+    /// A `text/uri-list` naming no URL, more than [`MAX_URIS`], or another uri-list
+    /// (`bad-request`).
+    #[error("document {0}: a uri-list must name 1 to {MAX_URIS} URLs of documents")]
+    UriList(usize),
+    /// The rendered audio is longer than [`audio::MAX_SAMPLES`] in all (`resource-constraint`).
+    #[error("the rendered output is longer than one hour")]
+    TooLong,
+}
+
+impl RenderError {
+    /// The stanza error condition a Rayo server answers with.
+    pub fn condition(&self) -> &'static str {
+        match self {
+            Self::Renderer(_) | Self::ContentType { .. } => "feature-not-implemented",
+            Self::Audio {
+                source: audio::Error::Unsupported(_),
+                ..
+            } => "feature-not-implemented",
+            Self::Fetch {
+                source: fetch::Error::Status { status: 404 | 410, .. },
+                ..
+            } => "item-not-found",
+            Self::Fetch {
+                source: fetch::Error::Transport { reason, .. },
+                ..
+            } if reason.contains("No such file") => "item-not-found",
+            Self::Tts { source, .. } => source.condition(),
+            Self::TooLong => "resource-constraint",
+            _ => "bad-request",
+        }
+    }
+}
+
+/// What a content type says to do.
+enum Action {
+    Speak(tts::Format),
+    UriList,
+    Audio,
+}
+
+fn action(content_type: &str) -> Option<Action> {
+    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    Some(match ct.as_str() {
+        "text/plain" => Action::Speak(tts::Format::Text),
+        ssml::CONTENT_TYPE => Action::Speak(tts::Format::Ssml),
+        fetch::URI_LIST => Action::UriList,
+        "application/octet-stream" => Action::Audio,
+        _ if audio::is_audio(&ct) => Action::Audio,
+        _ => return None,
+    })
+}
+
+/// Renders every document of an `<output/>` to 8 kHz audio, in order; a `text/uri-list`
+/// yields one [`Rendered`] per URL.
+pub async fn render(spec: &Output, cache: &Cache) -> Result<Vec<Rendered>, RenderError> {
+    if let Some(r) = spec.renderer.as_deref().map(str::trim) {
+        if !RENDERERS.iter().any(|k| k.eq_ignore_ascii_case(r)) {
+            return Err(RenderError::Renderer(r.chars().take(64).collect()));
+        }
+    }
+    if spec.documents.is_empty() {
+        return Err(RenderError::NoDocument);
+    }
+    let voice = spec.voice.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    if let Some(v) = voice {
+        let voices = tts::voices().map_err(|source| RenderError::Tts { index: usize::MAX, source })?;
+        if tts::resolve_voice(voices, v).is_none() {
+            let source = tts::Error::UnknownVoice(v.chars().take(64).collect());
+            return Err(RenderError::Tts { index: usize::MAX, source });
+        }
+    }
+    let mut out = Vec::new();
+    for (index, doc) in spec.documents.iter().enumerate() {
+        render_document(index, doc, voice, cache, &mut out).await?;
+    }
+    let total: usize = out.iter().map(|r| r.samples.len()).sum();
+    if total > audio::MAX_SAMPLES {
+        return Err(RenderError::TooLong);
+    }
+    Ok(out)
+}
+
+async fn render_document(
+    index: usize,
+    doc: &Document,
+    voice: Option<&str>,
+    cache: &Cache,
+    out: &mut Vec<Rendered>,
+) -> Result<(), RenderError> {
+    let has_body = !doc.body.trim().is_empty();
+    match (&doc.url, has_body, &doc.content_type) {
+        (Some(url), false, _) => {
+            let fetched = cache
+                .fetch(url)
+                .await
+                .map_err(|source| RenderError::Fetch { index, source })?;
+            let ct = fetched.content_type.clone();
+            if let Some(Action::UriList) = ct.as_deref().and_then(action) {
+                let text = String::from_utf8_lossy(&fetched.body);
+                let urls = fetch::parse_uri_list(&text);
+                if urls.is_empty() || urls.len() > MAX_URIS {
+                    return Err(RenderError::UriList(index));
+                }
+                for u in urls {
+                    let f = cache
+                        .fetch(&u)
+                        .await
+                        .map_err(|source| RenderError::Fetch { index, source })?;
+                    if let Some(Action::UriList) = f.content_type.as_deref().and_then(action) {
+                        return Err(RenderError::UriList(index));
+                    }
+                    let samples = bytes(index, &f.body, f.content_type.as_deref(), voice).await?;
+                    out.push(Rendered { source: u, samples: Arc::new(samples) });
+                }
+                return Ok(());
+            }
+            let samples = bytes(index, &fetched.body, ct.as_deref(), voice).await?;
+            out.push(Rendered { source: url.clone(), samples: Arc::new(samples) });
+            Ok(())
+        }
+        (None, true, Some(ct)) => {
+            if let Some(Action::UriList) = action(ct) {
+                let urls = fetch::parse_uri_list(&doc.body);
+                if urls.is_empty() || urls.len() > MAX_URIS {
+                    return Err(RenderError::UriList(index));
+                }
+                for u in urls {
+                    let d = Document { url: Some(u), content_type: None, body: String::new() };
+                    Box::pin(render_document(index, &d, voice, cache, out)).await?;
+                }
+                return Ok(());
+            }
+            let samples = bytes(index, doc.body.as_bytes(), Some(ct), voice).await?;
+            out.push(Rendered { source: "inline".into(), samples: Arc::new(samples) });
+            Ok(())
+        }
+        _ => Err(RenderError::UrlAndBody(index)),
+    }
+}
+
+/// Renders one document's bytes by content type (sniffed audio when there is none).
+async fn bytes(
+    index: usize,
+    body: &[u8],
+    content_type: Option<&str>,
+    voice: Option<&str>,
+) -> Result<Vec<i16>, RenderError> {
+    let act = match content_type {
+        None => Action::Audio,
+        Some(ct) => action(ct).ok_or_else(|| RenderError::ContentType {
+            index,
+            content_type: ct.chars().take(100).collect(),
+        })?,
+    };
+    match act {
+        Action::Speak(format) => {
+            let text = String::from_utf8_lossy(body).into_owned();
+            tts::synthesize_async(text, format, voice.map(str::to_owned))
+                .await
+                .map_err(|source| RenderError::Tts { index, source })
+        }
+        Action::Audio => {
+            audio::decode(body, content_type).map_err(|source| RenderError::Audio { index, source })
+        }
+        Action::UriList => Err(RenderError::UriList(index)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn doc(url: Option<&str>, ct: Option<&str>, body: &str) -> Document {
+        Document {
+            url: url.map(str::to_owned),
+            content_type: ct.map(str::to_owned),
+            body: body.to_owned(),
+        }
+    }
+
+    fn out(docs: Vec<Document>) -> Output {
+        Output { documents: docs, ..Output::default() }
+    }
+
+    fn temp(name: &str, bytes: &[u8]) -> String {
+        let p = std::env::temp_dir().join(format!("rayo-out-{}-{name}", std::process::id()));
+        std::fs::write(&p, bytes).expect("write");
+        format!("file://{}", p.display())
+    }
+
+    #[tokio::test]
+    async fn text_ssml_and_files_render_in_order() {
+        let tone: Vec<i16> = (0..4000).map(|i| ((i % 40) * 500 - 10000) as i16).collect();
+        let wav = temp("a.wav", &audio::encode_wav(&tone, 8000, 1));
+        let list = temp("l.uri", format!("# two\r\n{wav}\r\n{wav}\r\n").as_bytes());
+        let spec = out(vec![
+            doc(None, Some("text/plain"), "Hello."),
+            doc(Some(&wav), None, ""),
+            doc(None, Some("application/ssml+xml"), "<speak>Goodbye.</speak>"),
+            doc(Some(&list), None, ""),
+            doc(None, Some("text/uri-list"), &wav),
+        ]);
+        let r = render(&spec, &Cache::new()).await.expect("renders");
+        assert_eq!(r.len(), 6);
+        assert_eq!(r[1].samples.as_slice(), tone.as_slice());
+        assert_eq!(r[1].source, wav);
+        assert!(r[0].samples.len() > 2000 && r[2].samples.len() > 2000);
+        assert!(r[3..].iter().all(|x| x.samples.as_slice() == tone.as_slice()));
+    }
+
+    #[tokio::test]
+    async fn refusals_name_their_condition() {
+        let c = Cache::new();
+        let cond = |r: Result<Vec<Rendered>, RenderError>| r.expect_err("refused").condition();
+        let mut s = out(vec![doc(None, Some("text/plain"), "hi")]);
+        s.renderer = Some("nuance".into());
+        assert_eq!(cond(render(&s, &c).await), "feature-not-implemented");
+        s.renderer = Some("espeak-ng".into());
+        s.voice = Some("nosuchvoice".into());
+        assert_eq!(cond(render(&s, &c).await), "bad-request");
+        assert_eq!(cond(render(&out(vec![]), &c).await), "bad-request");
+        let s = out(vec![doc(None, Some("video/mp4"), "x")]);
+        assert_eq!(cond(render(&s, &c).await), "feature-not-implemented");
+        let s = out(vec![doc(None, Some("application/ssml+xml"), "<speak>")]);
+        assert_eq!(cond(render(&s, &c).await), "bad-request");
+        let s = out(vec![doc(Some("file:///no/such.wav"), None, "")]);
+        assert_eq!(cond(render(&s, &c).await), "item-not-found");
+        let s = out(vec![doc(Some("ftp://x/y.wav"), None, "")]);
+        assert_eq!(cond(render(&s, &c).await), "bad-request");
+        let s = out(vec![doc(Some(&temp("bad.wav", b"RIFF....WAVE")), None, "")]);
+        assert_eq!(cond(render(&s, &c).await), "bad-request");
+        let s = out(vec![doc(None, Some("text/uri-list"), "# nothing\r\n")]);
+        assert_eq!(cond(render(&s, &c).await), "bad-request");
+        let s = out(vec![doc(Some("http://x/"), Some("text/plain"), "both")]);
+        assert_eq!(cond(render(&s, &c).await), "bad-request");
+    }
+}

@@ -1,0 +1,429 @@
+//! The node's configuration: a TOML file (every key documented in `node.example.toml`), or
+//! the embedded defaults that need no file at all.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown or mistyped keys.
+    #[error("{0}")]
+    Toml(#[from] toml::de::Error),
+    /// A value is out of range or inconsistent with another.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The Rayo service.
+    pub service: Service,
+    /// The client-to-server listener bots log in to (absent: none).
+    pub c2s: Option<C2s>,
+    /// The XEP-0114 component connection to an existing XMPP server (absent: none).
+    pub component: Option<Component>,
+    /// Users who may log in to the c2s listener.
+    pub users: Vec<User>,
+    /// SIP signalling.
+    pub sip: Sip,
+    /// RTP media.
+    pub rtp: Rtp,
+    /// Where recordings go.
+    pub recording: Recording,
+    /// Inbound routing: tried in order, the first whose pattern matches the called URI
+    /// decides whom the call is offered to.
+    pub routes: Vec<RouteConfig>,
+    /// The outbound trunk (absent: dial IP-addressed SIP URIs directly).
+    pub trunk: Option<Trunk>,
+    /// Limits.
+    pub limits: Limits,
+    /// Graceful shutdown.
+    pub shutdown: Shutdown,
+}
+
+/// The Rayo service's domains (XEP-0327 §5.2).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Service {
+    /// The service domain clients send commands to.
+    pub domain: String,
+    /// Calls live at `<call_subdomain>.<domain>` (absent: at the domain itself).
+    pub call_subdomain: Option<String>,
+    /// Mixers live at `<mixer_subdomain>.<domain>` (absent: at the domain itself).
+    pub mixer_subdomain: Option<String>,
+}
+
+impl Default for Service {
+    fn default() -> Self {
+        Service {
+            domain: "localhost".into(),
+            call_subdomain: None,
+            mixer_subdomain: None,
+        }
+    }
+}
+
+/// The c2s listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct C2s {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The certificate (PEM) for STARTTLS; with `key`. Absent: a self-signed one.
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM).
+    pub key: Option<PathBuf>,
+    /// Where a self-signed certificate is generated and kept.
+    pub self_signed_dir: PathBuf,
+    /// Whether PLAIN may be used on a stream without TLS (never by default).
+    pub allow_plain_without_tls: bool,
+    /// The largest stanza accepted, in bytes.
+    pub max_stanza_size: usize,
+    /// Stanzas per second one connection may send (bursts of twice as many); a flood ends
+    /// the stream with `policy-violation`.
+    pub max_stanzas_per_second: f64,
+}
+
+impl Default for C2s {
+    fn default() -> Self {
+        C2s {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5222)),
+            cert: None,
+            key: None,
+            self_signed_dir: std::env::temp_dir().join("rayo-node-tls"),
+            allow_plain_without_tls: false,
+            max_stanza_size: 256 * 1024,
+            max_stanzas_per_second: 5000.0,
+        }
+    }
+}
+
+/// The XEP-0114 component connection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    /// The server's component port.
+    pub server: SocketAddr,
+    /// The shared secret.
+    pub secret: String,
+    /// Also connect the call and mixer subdomains as components of their own.
+    #[serde(default)]
+    pub subdomains: bool,
+}
+
+/// A user of the c2s listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The local part of the JID (`name@domain`).
+    pub name: String,
+    /// The password (turned into salted SCRAM credentials at start, then forgotten).
+    pub password: Option<String>,
+    /// Stored SCRAM credentials, as `rayo-xmpp` writes them, instead of a password.
+    #[serde(default)]
+    pub scram: Vec<String>,
+}
+
+/// SIP signalling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sip {
+    /// Where to listen (UDP and TCP).
+    pub listen: SocketAddr,
+    /// Look for DTMF tones in received audio besides RFC 4733 events.
+    pub inband_dtmf: bool,
+}
+
+impl Default for Sip {
+    fn default() -> Self {
+        Sip {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            inband_dtmf: false,
+        }
+    }
+}
+
+/// RTP media.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Rtp {
+    /// The address RTP is bound to and announced in SDP (absent: the SIP address's).
+    pub ip: Option<IpAddr>,
+    /// The first port of the range (even).
+    pub first_port: u16,
+    /// The last port of the range.
+    pub last_port: u16,
+}
+
+impl Default for Rtp {
+    fn default() -> Self {
+        Rtp {
+            ip: None,
+            first_port: 20000,
+            last_port: 29998,
+        }
+    }
+}
+
+/// Recordings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Recording {
+    /// The directory recordings are written to (created if missing).
+    pub dir: PathBuf,
+}
+
+impl Default for Recording {
+    fn default() -> Self {
+        Recording {
+            dir: std::env::temp_dir().join("rayo-recordings"),
+        }
+    }
+}
+
+/// How an inbound route distributes offers (XEP-0354 algorithms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// Offer to every target at once; the first to accept wins (XEP-0327 §6.2).
+    #[default]
+    All,
+    /// The most recently active client first.
+    MostActive,
+    /// Each call to the next client in turn.
+    RoundRobin,
+    /// In proportion to each target's weight.
+    Weighted,
+}
+
+/// An inbound route.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// The called URI (or number) pattern; `*` matches any run of characters.
+    pub pattern: String,
+    /// Client JIDs: full JIDs, or bare JIDs standing for every available resource.
+    pub targets: Vec<String>,
+    /// How to offer.
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    /// Weights of the targets, in order (algorithm `weighted`).
+    #[serde(default)]
+    pub weights: Vec<u32>,
+    /// How long one round of offers waits, in seconds (absent: until the caller hangs up).
+    pub offer_timeout: Option<f64>,
+}
+
+/// The outbound trunk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trunk {
+    /// Where outbound INVITEs go.
+    pub proxy: SocketAddr,
+    /// Digest user name.
+    pub username: Option<String>,
+    /// Digest password.
+    pub password: Option<String>,
+}
+
+/// Limits, answered with `resource-constraint` or `registration-required`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Most calls at once (inbound calls over it get SIP 503, dials `resource-constraint`).
+    pub max_calls: usize,
+    /// Dials per second one client may start (a token bucket with a burst of as many).
+    pub dial_rate_per_client: f64,
+    /// Whether clients the node does not know (neither a user nor a route target nor in
+    /// `dialers`) may dial; otherwise they get `registration-required`.
+    pub unknown_clients_may_dial: bool,
+    /// Bare JIDs allowed to dial besides users and route targets.
+    pub dialers: Vec<String>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_calls: 2000,
+            dial_rate_per_client: 50.0,
+            unknown_clients_may_dial: false,
+            dialers: Vec::new(),
+        }
+    }
+}
+
+/// Graceful shutdown.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Shutdown {
+    /// Seconds live calls may go on after a stop was asked before they are ended.
+    pub grace: f64,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown { grace: 30.0 }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            service: Service::default(),
+            c2s: Some(C2s::default()),
+            component: None,
+            users: Vec::new(),
+            sip: Sip::default(),
+            rtp: Rtp::default(),
+            recording: Recording::default(),
+            routes: Vec::new(),
+            trunk: None,
+            limits: Limits::default(),
+            shutdown: Shutdown::default(),
+        }
+    }
+}
+
+/// The development user of the embedded defaults.
+pub const DEV_USER: &str = "rayo";
+
+impl Config {
+    /// The embedded defaults: domain `localhost`, c2s on 127.0.0.1:5222 with a self-signed
+    /// certificate, SIP on 127.0.0.1:5060, one user `rayo` with `password`, every call
+    /// offered to every resource of `rayo@localhost`.
+    pub fn embedded(password: &str) -> Config {
+        Config {
+            users: vec![User {
+                name: DEV_USER.into(),
+                password: Some(password.into()),
+                scram: Vec::new(),
+            }],
+            routes: vec![RouteConfig {
+                pattern: "*".into(),
+                targets: vec![format!("{DEV_USER}@localhost")],
+                algorithm: Algorithm::All,
+                weights: Vec::new(),
+                offer_timeout: None,
+            }],
+            ..Config::default()
+        }
+    }
+
+    /// Reads and checks a TOML file.
+    pub fn from_file(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text)
+    }
+
+    /// Parses and checks TOML text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text)?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    /// Checks what serde cannot: consistency between keys.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let bad = |s: String| Err(ConfigError::Invalid(s));
+        if jid::DomainPart::new(&self.service.domain).is_err() {
+            return bad(format!("service.domain {:?} is no domain", self.service.domain));
+        }
+        if self.c2s.is_none() && self.component.is_none() {
+            return bad("neither [c2s] nor [component]: no client could reach the node".into());
+        }
+        if let Some(c) = &self.c2s {
+            if c.cert.is_some() != c.key.is_some() {
+                return bad("c2s.cert and c2s.key go together".into());
+            }
+        }
+        for u in &self.users {
+            if jid::NodePart::new(&u.name).is_err() {
+                return bad(format!("user name {:?} is no JID local part", u.name));
+            }
+            if u.password.is_none() && u.scram.is_empty() {
+                return bad(format!("user {:?} has neither password nor scram", u.name));
+            }
+        }
+        if self.rtp.first_port > self.rtp.last_port || self.rtp.first_port < 1024 {
+            return bad("rtp.first_port must be ≥ 1024 and ≤ rtp.last_port".into());
+        }
+        for r in &self.routes {
+            if r.targets.is_empty() {
+                return bad(format!("route {:?} has no targets", r.pattern));
+            }
+            for t in &r.targets {
+                if jid::Jid::new(t).is_err() {
+                    return bad(format!("route target {t:?} is no JID"));
+                }
+            }
+            if r.offer_timeout.is_some_and(|t| !(t > 0.0 && t < 86_400.0)) {
+                return bad(format!("route {:?}: offer_timeout out of range", r.pattern));
+            }
+        }
+        if !(self.limits.dial_rate_per_client > 0.0) {
+            return bad("limits.dial_rate_per_client must be > 0".into());
+        }
+        if !(self.shutdown.grace >= 0.0 && self.shutdown.grace < 86_400.0) {
+            return bad("shutdown.grace out of range".into());
+        }
+        Ok(())
+    }
+
+    /// The shutdown grace period.
+    pub fn grace(&self) -> Duration {
+        Duration::from_secs_f64(self.shutdown.grace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_and_checks() {
+        let text = include_str!("../node.example.toml");
+        let cfg = Config::from_toml(text).expect("example is valid");
+        assert_eq!(cfg.service.domain, "rayo.example.com");
+        assert_eq!(cfg.routes.len(), 2);
+        assert_eq!(cfg.routes[1].algorithm, Algorithm::RoundRobin);
+        assert!(cfg.trunk.is_some());
+    }
+
+    #[test]
+    fn embedded_defaults_check() {
+        let cfg = Config::embedded("pw");
+        cfg.check().expect("valid");
+        assert_eq!(cfg.c2s.as_ref().map(|c| c.listen.port()), Some(5222));
+        assert_eq!(cfg.sip.listen.port(), 5060);
+    }
+
+    #[test]
+    fn unknown_keys_and_inconsistencies_are_refused() {
+        let e = Config::from_toml("[service]\ndomian = 'x'\n").expect_err("typo");
+        assert!(e.to_string().contains("domian"), "{e}");
+        let e = Config::from_toml("[[routes]]\npattern='*'\ntargets=[]\n").expect_err("empty");
+        assert!(e.to_string().contains("no targets"), "{e}");
+        let e = Config::from_toml("[rtp]\nfirst_port=30000\nlast_port=20000\n").expect_err("ports");
+        assert!(e.to_string().contains("rtp.first_port"), "{e}");
+        let e = Config::from_toml("[limits]\nmax_calls='many'\n").expect_err("type");
+        assert!(e.to_string().contains("max_calls"), "{e}");
+    }
+}

@@ -1,0 +1,469 @@
+//! The node's core, sans-IO: the Rayo engine between the XMPP transport, SIP and the media
+//! of each call. Stanzas, SIP events, prepared components and `now` in; stanzas, SIP and
+//! media commands, preparation jobs and the next wake-up out. Every decision lives here or
+//! in the engine; the async driver ([`crate::node`]) only moves bytes and runs jobs.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use jid::{BareJid, Jid};
+use minidom::Element;
+use rayo_call::{
+    CallId, ComponentId, Engine, Input, MediaAction, MediaEvent, Output, Party, RejectCause,
+    Refusal, SignalAction, SignalEvent,
+};
+use rayo_media::components::{ComponentCommand, ComponentEvent, Running};
+use rayo_media::udp::{Command as MediaCommand, SessionEvent};
+use rayo_proto::command::ComponentStart;
+use rayo_proto::generated::rayo::EndReason;
+use rayo_proto::ns;
+use rayo_sip::driver::{Command as SipCommand, Event as SipEvent};
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::message::Message;
+use xmpp_parsers::presence::Presence;
+
+use crate::policy::{NodePolicy, Prepared};
+
+/// Something the core wants done.
+#[derive(Debug)]
+pub enum CoreOutput {
+    /// Send a stanza (its `to` says where).
+    Stanza(Element),
+    /// A command for the SIP driver (signalling, or a call's media).
+    Sip(SipCommand),
+    /// Fetch and render what `start` needs, then call [`NodeCore::handle_prepared`].
+    Prepare {
+        /// Identifies the job.
+        ticket: u64,
+        /// The component to prepare.
+        start: ComponentStart,
+    },
+    /// Shutdown finished: no call is left.
+    Stopped,
+}
+
+/// The node's core.
+pub struct NodeCore {
+    engine: Engine<NodePolicy>,
+    out: VecDeque<CoreOutput>,
+    live: HashSet<CallId>,
+    /// Which call each media component runs on.
+    component_call: HashMap<ComponentId, CallId>,
+    /// Commands waiting for their preparation, by ticket.
+    pending: HashMap<u64, (Jid, Element)>,
+    /// Stanzas of a sender held behind one of its commands being prepared (order kept).
+    held: HashMap<Jid, VecDeque<(Jid, Element)>>,
+    next_ticket: u64,
+    /// Clients that sent presence to the service (told when the node shuts down).
+    clients: HashSet<Jid>,
+    domain: String,
+    draining: Option<Instant>,
+    stopped: bool,
+    live_changed: bool,
+}
+
+/// Whether a command needs documents fetched or rendered before it can be checked.
+fn needs_preparation(stanza: &Element) -> Option<ComponentStart> {
+    if stanza.name() != "iq" || stanza.attr("type") != Some("set") {
+        return None;
+    }
+    let payload = stanza.children().next()?;
+    let url_grammar = |input: &Element| {
+        input.children().any(|g| {
+            g.name() == "grammar" && g.attr("url").is_some_and(|u| !u.starts_with("builtin:"))
+        })
+    };
+    match (payload.ns().as_str(), payload.name()) {
+        (ns::OUTPUT, "output") => rayo_proto::generated::output::Output::try_from(payload.clone())
+            .ok()
+            .map(ComponentStart::Output),
+        (ns::PROMPT, "prompt") => rayo_proto::generated::prompt::Prompt::try_from(payload.clone())
+            .ok()
+            .map(ComponentStart::Prompt),
+        (ns::INPUT, "input") if url_grammar(payload) => {
+            rayo_proto::generated::input::Input::try_from(payload.clone())
+                .ok()
+                .map(ComponentStart::Input)
+        }
+        _ => None,
+    }
+}
+
+impl NodeCore {
+    /// A core around `engine`, serving `domain`.
+    pub fn new(engine: Engine<NodePolicy>, domain: &str) -> Self {
+        NodeCore {
+            engine,
+            out: VecDeque::new(),
+            live: HashSet::new(),
+            component_call: HashMap::new(),
+            pending: HashMap::new(),
+            held: HashMap::new(),
+            next_ticket: 0,
+            clients: HashSet::new(),
+            domain: domain.to_owned(),
+            draining: None,
+            stopped: false,
+            live_changed: false,
+        }
+    }
+
+    /// Calls live now.
+    pub fn live_calls(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Whether a call exists (for disco#info).
+    pub fn has_call(&self, id: &str) -> bool {
+        self.live.contains(&CallId(id.to_owned()))
+    }
+
+    /// The next thing to do.
+    pub fn poll_output(&mut self) -> Option<CoreOutput> {
+        self.out.pop_front()
+    }
+
+    /// When [`NodeCore::handle_timeout`] must next run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let e = self.engine.poll_timeout();
+        match (e, self.draining) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.engine.policy_mut().now = now;
+        self.engine.handle_timeout(now);
+        self.drain(now);
+        if let Some(deadline) = self.draining {
+            if now >= deadline {
+                self.end_all(now);
+            }
+        }
+    }
+
+    /// A stanza from an authenticated client for one of the service's entities.
+    pub fn handle_stanza(&mut self, now: Instant, from: Jid, stanza: Element) {
+        if let Some(q) = self.held.get_mut(&from) {
+            q.push_back((from, stanza));
+            return;
+        }
+        self.stanza(now, from, stanza);
+    }
+
+    fn stanza(&mut self, now: Instant, from: Jid, mut stanza: Element) {
+        rayo_xmpp::xml::set_attr(&mut stanza, "from", from.to_string());
+        if let Some(start) = needs_preparation(&stanza) {
+            self.next_ticket += 1;
+            let ticket = self.next_ticket;
+            self.held.entry(from.clone()).or_default();
+            self.pending.insert(ticket, (from, stanza));
+            self.out.push_back(CoreOutput::Prepare { ticket, start });
+            return;
+        }
+        self.feed(now, stanza, None);
+    }
+
+    /// What the driver fetched and rendered for a command (or the refusal it must get).
+    pub fn handle_prepared(&mut self, now: Instant, ticket: u64, result: Result<Prepared, Refusal>) {
+        let Some((from, stanza)) = self.pending.remove(&ticket) else {
+            return;
+        };
+        self.feed(now, stanza, Some(result));
+        // Release the sender's held stanzas, up to its next command to prepare.
+        let mut queue = self.held.remove(&from).unwrap_or_default();
+        while let Some((f, s)) = queue.pop_front() {
+            self.stanza(now, f.clone(), s);
+            if let Some(q) = self.held.get_mut(&f) {
+                q.extend(queue.drain(..));
+                break;
+            }
+        }
+    }
+
+    fn feed(&mut self, now: Instant, stanza: Element, prepared: Option<Result<Prepared, Refusal>>) {
+        let policy = self.engine.policy_mut();
+        policy.now = now;
+        policy.prepared = prepared;
+        let input = match stanza.name() {
+            "iq" => Iq::try_from(stanza).ok().map(Input::Iq),
+            "presence" => {
+                let p = Presence::try_from(stanza).ok();
+                if let Some(p) = &p {
+                    if let Some(f) = &p.from {
+                        if p.type_ == xmpp_parsers::presence::Type::Unavailable {
+                            self.clients.remove(f);
+                        } else {
+                            self.clients.insert(f.clone());
+                        }
+                    }
+                }
+                p.map(Input::Presence)
+            }
+            "message" => Message::try_from(stanza).ok().map(Input::Message),
+            _ => None,
+        };
+        if let Some(input) = input {
+            self.engine.handle(now, input);
+        }
+        self.engine.policy_mut().prepared = None;
+        self.drain(now);
+    }
+
+    /// An event of the SIP driver.
+    pub fn handle_sip(&mut self, now: Instant, event: SipEvent) {
+        self.engine.policy_mut().now = now;
+        match event {
+            SipEvent::Signal(call, ev @ SignalEvent::Incoming { .. }) => {
+                if self.draining.is_some() || !self.engine.policy_mut().has_room() {
+                    tracing::info!(%call, "inbound call refused: node full or stopping");
+                    self.out.push_back(CoreOutput::Sip(SipCommand::Action(SignalAction::Reject {
+                        call,
+                        cause: RejectCause::ServiceUnavailable,
+                        headers: Vec::new(),
+                    })));
+                    return;
+                }
+                self.live.insert(call.clone());
+                self.sync_live();
+                self.engine.handle(now, Input::Signal { call, event: ev });
+            }
+            SipEvent::Signal(call, ev) => {
+                let ended = matches!(ev, SignalEvent::Ended { .. });
+                self.engine.handle(now, Input::Signal { call: call.clone(), event: ev });
+                if ended {
+                    self.forget(&call);
+                }
+            }
+            SipEvent::Media(call, SessionEvent::Dtmf(digit, _)) => {
+                self.engine.handle(
+                    now,
+                    Input::Signal {
+                        call,
+                        event: SignalEvent::Dtmf { digit },
+                    },
+                );
+            }
+            SipEvent::Media(_, SessionEvent::Component(ev)) => match ev {
+                ComponentEvent::Complete {
+                    id,
+                    reason,
+                    metadata,
+                } => {
+                    let component = ComponentId(id);
+                    self.component_call.remove(&component);
+                    self.engine.policy_mut().recorders.remove(&component);
+                    self.engine.handle(
+                        now,
+                        Input::Media(MediaEvent::Complete {
+                            component,
+                            reason,
+                            metadata,
+                        }),
+                    );
+                }
+                ComponentEvent::InputTimersStarted { id } => self.engine.handle(
+                    now,
+                    Input::Media(MediaEvent::InputTimersStarted {
+                        component: ComponentId(id),
+                    }),
+                ),
+            },
+            SipEvent::Media(call, SessionEvent::Stopped { sent, received, .. }) => {
+                tracing::debug!(%call, sent, received = received.packets, "RTP stopped");
+            }
+            SipEvent::ActionFailed(why) => tracing::warn!(%why, "SIP action failed"),
+        }
+        self.drain(now);
+    }
+
+    fn forget(&mut self, call: &CallId) {
+        if self.live.remove(call) {
+            self.sync_live();
+        }
+        self.component_call.retain(|_, c| c != call);
+    }
+
+    fn sync_live(&mut self) {
+        self.live_changed = true;
+        self.engine.policy_mut().live_calls = self.live.len();
+    }
+
+    /// Whether the set of live calls changed since the last call.
+    pub fn take_live_changed(&mut self) -> bool {
+        std::mem::take(&mut self.live_changed)
+    }
+
+    /// The ids of the live calls.
+    pub fn live_call_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.live.iter().map(|c| c.0.clone())
+    }
+
+    fn media(&mut self, call: &CallId, cmd: ComponentCommand) {
+        self.out.push_back(CoreOutput::Sip(SipCommand::Media(
+            call.clone(),
+            MediaCommand::Component(cmd),
+        )));
+    }
+
+    fn drain(&mut self, now: Instant) {
+        while let Some(o) = self.engine.poll_output() {
+            match o {
+                Output::Iq(iq) => self.out.push_back(CoreOutput::Stanza(iq.into())),
+                Output::Presence(p) => self.out.push_back(CoreOutput::Stanza(p.into())),
+                Output::Message(m) => self.out.push_back(CoreOutput::Stanza(m.into())),
+                Output::Signal(action) => {
+                    if let SignalAction::Dial { call, .. } = &action {
+                        self.live.insert(call.clone());
+                        self.sync_live();
+                    }
+                    self.out.push_back(CoreOutput::Sip(SipCommand::Action(action)));
+                }
+                Output::Media(action) => self.media_action(now, action),
+            }
+        }
+        if self.draining.is_some() && self.live.is_empty() && !self.stopped {
+            self.stopped = true;
+            self.out.push_back(CoreOutput::Stopped);
+        }
+    }
+
+    fn media_action(&mut self, _now: Instant, action: MediaAction) {
+        match action {
+            MediaAction::StartComponent {
+                on: Party::Call(call),
+                component,
+                ..
+            } => {
+                let Some(running) = self.engine.policy_mut().built.take() else {
+                    tracing::error!(%call, "component started without being built");
+                    return;
+                };
+                if let Running::Record(r) = &running {
+                    self.engine
+                        .policy_mut()
+                        .recorders
+                        .insert(component.clone(), r.clone());
+                }
+                self.component_call.insert(component.clone(), call.clone());
+                self.media(
+                    &call,
+                    ComponentCommand::Start {
+                        id: component.0,
+                        component: running,
+                    },
+                );
+            }
+            MediaAction::Output { component, command } => {
+                if let Some(call) = self.component_call.get(&component).cloned() {
+                    self.media(
+                        &call,
+                        ComponentCommand::Output {
+                            id: component.0,
+                            command,
+                        },
+                    );
+                }
+            }
+            MediaAction::Record { component, command } => {
+                if let Some(call) = self.component_call.get(&component).cloned() {
+                    self.media(
+                        &call,
+                        ComponentCommand::Record {
+                            id: component.0,
+                            command,
+                        },
+                    );
+                }
+            }
+            MediaAction::StopComponent { component, report } => {
+                if let Some(call) = self.component_call.get(&component).cloned() {
+                    if !report {
+                        self.component_call.remove(&component);
+                    }
+                    self.media(
+                        &call,
+                        ComponentCommand::Stop {
+                            id: component.0,
+                            report,
+                        },
+                    );
+                }
+            }
+            MediaAction::Dtmf { call, digit } => self.media(&call, ComponentCommand::Dtmf(digit)),
+            MediaAction::ReleaseCall { call } => self.forget(&call),
+            // Refused by the policy until joins carry media; nothing reaches here.
+            MediaAction::StartComponent { .. }
+            | MediaAction::Join { .. }
+            | MediaAction::Unjoin { .. }
+            | MediaAction::CreateMixer { .. }
+            | MediaAction::DestroyMixer { .. } => {
+                tracing::debug!(?action, "media action without media path");
+            }
+        }
+    }
+
+    /// Stops taking calls: clients are told (presence `dnd`), live calls may go on until
+    /// `now + grace`, then they end with reason `error`. [`CoreOutput::Stopped`] follows when
+    /// no call is left.
+    pub fn shutdown(&mut self, now: Instant, grace: Duration) {
+        if self.draining.is_some() {
+            return;
+        }
+        self.draining = Some(now + grace);
+        let mut to: Vec<Jid> = self.clients.iter().cloned().collect();
+        to.sort_by_key(|j| j.to_string());
+        for jid in to {
+            let mut p = Element::bare("presence", "jabber:client");
+            rayo_xmpp::xml::set_attr(&mut p, "from", self.domain.as_str());
+            rayo_xmpp::xml::set_attr(&mut p, "to", jid.to_string());
+            p.append_child(
+                Element::builder("show", "jabber:client")
+                    .append("dnd")
+                    .build(),
+            );
+            p.append_child(
+                Element::builder("status", "jabber:client")
+                    .append("shutting down")
+                    .build(),
+            );
+            self.out.push_back(CoreOutput::Stanza(p));
+        }
+        self.drain(now);
+    }
+
+    fn end_all(&mut self, now: Instant) {
+        let mut calls: Vec<CallId> = self.live.iter().cloned().collect();
+        calls.sort();
+        for call in calls {
+            self.out.push_back(CoreOutput::Sip(SipCommand::Action(SignalAction::Hangup {
+                call: call.clone(),
+                headers: Vec::new(),
+            })));
+            self.engine.handle(
+                now,
+                Input::Signal {
+                    call: call.clone(),
+                    event: SignalEvent::Ended {
+                        reason: EndReason::Error {
+                            platform_code: Some("shutdown".into()),
+                        },
+                        headers: Vec::new(),
+                    },
+                },
+            );
+            self.forget(&call);
+        }
+        self.drain(now);
+    }
+
+    /// The bare JIDs the core has seen presence from (for tests and diagnostics).
+    pub fn clients(&self) -> Vec<BareJid> {
+        let mut v: Vec<BareJid> = self.clients.iter().map(|j| j.to_bare()).collect();
+        v.sort_by_key(|j| j.to_string());
+        v.dedup();
+        v
+    }
+}

@@ -1,0 +1,405 @@
+//! The node's async driver: starts the XMPP transport(s), the SIP driver and the core task,
+//! and moves what each produces to the others. It takes no decision of its own.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jid::{BareJid, Jid};
+use minidom::Element;
+use rayo_call::{All, Distribution, Engine, MostActive, RoundRobin, Route, Weighted};
+use rayo_proto::address::{Addressing, Entity};
+use rayo_sip::driver::{Command as SipCommand, Driver as SipDriver};
+use rayo_xmpp::c2s::{C2sConfig, RateLimit};
+use rayo_xmpp::component_client::{ComponentClient, ComponentClientConfig};
+use rayo_xmpp::router::{Handled, Handler, Incoming, Outbox};
+use rayo_xmpp::scram::{ScramCredentials, Users};
+use rayo_xmpp::server::{Listener, ListenerConfig, ServiceHandle};
+use rayo_xmpp::tls::TlsSource;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::{Algorithm, Config};
+use crate::core::{CoreOutput, NodeCore};
+use crate::policy::NodePolicy;
+use crate::prepare::{prepare, Cache};
+use crate::Error;
+
+/// Forwards every stanza for the service to the core task.
+struct Forward {
+    tx: mpsc::UnboundedSender<(Jid, Element)>,
+    calls: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Handler for Forward {
+    fn handle(&mut self, incoming: Incoming, _out: &mut Outbox) -> Handled {
+        let _ = self.tx.send((incoming.from, incoming.stanza));
+        Handled::Yes
+    }
+
+    fn exists(&self, entity: &Entity) -> bool {
+        match entity {
+            Entity::Call(id) | Entity::CallOrMixer(id, None) => self
+                .calls
+                .lock()
+                .map(|c| c.contains(id.as_str()))
+                .unwrap_or(true),
+            _ => true,
+        }
+    }
+}
+
+/// Where outgoing stanzas go.
+struct Transports {
+    c2s: Option<ServiceHandle>,
+    component: Option<Arc<ComponentClient>>,
+    domain: String,
+}
+
+impl Transports {
+    async fn send(&self, stanza: Element) {
+        let local = stanza
+            .attr("to")
+            .and_then(|t| Jid::new(t).ok())
+            .is_some_and(|j| j.domain().as_str() == self.domain);
+        let r = match (&self.c2s, &self.component) {
+            (Some(c), Some(_)) if local => c.send(stanza).await,
+            (_, Some(comp)) => comp.send(stanza).await,
+            (Some(c), None) => c.send(stanza).await,
+            (None, None) => Ok(()),
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "stanza not sent");
+        }
+    }
+}
+
+enum Control {
+    Shutdown(Duration),
+}
+
+/// A running node.
+pub struct Node {
+    c2s_addr: Option<SocketAddr>,
+    sip_addr: SocketAddr,
+    fingerprint: Option<String>,
+    control: mpsc::UnboundedSender<Control>,
+    stopped: watch::Receiver<bool>,
+    grace: Duration,
+    listener: Option<Listener>,
+    component: Option<Arc<ComponentClient>>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("c2s_addr", &self.c2s_addr)
+            .field("sip_addr", &self.sip_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+fn routes(cfg: &Config) -> Result<Vec<Route>, Error> {
+    cfg.routes
+        .iter()
+        .map(|r| {
+            let targets = r
+                .targets
+                .iter()
+                .map(|t| Jid::new(t).map_err(|e| Error::Config(format!("route target {t}: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let dist: Box<dyn Distribution> = match r.algorithm {
+                Algorithm::All => Box::new(All),
+                Algorithm::MostActive => Box::new(MostActive),
+                Algorithm::RoundRobin => Box::new(RoundRobin::default()),
+                Algorithm::Weighted => Box::new(Weighted::new(r.weights.clone())),
+            };
+            let mut route = Route::new(&r.pattern, targets, dist);
+            if let Some(t) = r.offer_timeout {
+                route = route.with_offer_timeout(Duration::from_secs_f64(t));
+            }
+            Ok(route)
+        })
+        .collect()
+}
+
+fn known_clients(cfg: &Config) -> HashSet<BareJid> {
+    let domain = &cfg.service.domain;
+    let mut known = HashSet::new();
+    for u in &cfg.users {
+        if let Ok(j) = BareJid::new(&format!("{}@{domain}", u.name)) {
+            known.insert(j);
+        }
+    }
+    for t in cfg.routes.iter().flat_map(|r| &r.targets).chain(&cfg.limits.dialers) {
+        if let Ok(j) = Jid::new(t) {
+            known.insert(j.to_bare());
+        }
+    }
+    known
+}
+
+fn users(cfg: &Config) -> Users {
+    let mut users = Users::new();
+    for u in &cfg.users {
+        if let Some(p) = &u.password {
+            users.add_password(&u.name, p);
+        }
+        for s in &u.scram {
+            if let Some(c) = ScramCredentials::from_config(s) {
+                users.add_credentials(&u.name, c);
+            }
+        }
+    }
+    users
+}
+
+fn seed() -> u64 {
+    let mut b = [0u8; 8];
+    let _ = getrandom::fill(&mut b);
+    u64::from_le_bytes(b) | 1
+}
+
+impl Node {
+    /// Starts a node: binds SIP, starts the c2s listener and/or the component connection,
+    /// and the core.
+    pub async fn start(cfg: Config) -> Result<Node, Error> {
+        cfg.check().map_err(|e| Error::Config(e.to_string()))?;
+        let s = &cfg.service;
+        let addressing = Addressing::new(
+            &s.domain,
+            s.call_subdomain.as_deref(),
+            s.mixer_subdomain.as_deref(),
+        )
+        .map_err(|e| Error::Config(format!("service domain: {e}")))?;
+
+        // SIP and media.
+        let mut ua = rayo_sip::ua::Config::new(cfg.sip.listen);
+        ua.rtp_ip = cfg.rtp.ip.unwrap_or(cfg.sip.listen.ip());
+        ua.rtp_first = cfg.rtp.first_port;
+        ua.rtp_last = cfg.rtp.last_port;
+        ua.inband_dtmf = cfg.sip.inband_dtmf;
+        ua.seed = seed();
+        if let Some(t) = &cfg.trunk {
+            ua.outbound_proxy = Some(t.proxy);
+            if let (Some(u), Some(p)) = (&t.username, &t.password) {
+                ua.credentials = Some(rayo_sip::auth::Credentials {
+                    username: u.clone(),
+                    password: p.clone(),
+                });
+            }
+        }
+        let sip = SipDriver::spawn(ua).await?;
+        let sip_addr = sip.local;
+        tracing::info!(%sip_addr, "SIP listening (UDP and TCP)");
+
+        // The engine and its policy.
+        let now = Instant::now();
+        let policy = NodePolicy::new(
+            known_clients(&cfg),
+            cfg.limits.unknown_clients_may_dial,
+            cfg.limits.dial_rate_per_client,
+            cfg.limits.max_calls,
+            cfg.recording.dir.clone(),
+            now,
+        );
+        let mut ecfg = rayo_call::Config::new(addressing.clone());
+        ecfg.routes = routes(&cfg)?;
+        ecfg.id_seed = seed();
+        let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain);
+
+        // XMPP.
+        let (stx, srx) = mpsc::unbounded_channel();
+        let calls = Arc::new(Mutex::new(HashSet::new()));
+        let mut c2s_addr = None;
+        let mut fingerprint = None;
+        let mut listener = None;
+        let mut c2s_handle = None;
+        if let Some(c) = &cfg.c2s {
+            let mut c2s = C2sConfig::new(&s.domain, users(&cfg));
+            c2s.allow_plain_without_tls = c.allow_plain_without_tls;
+            c2s.max_stanza_size = c.max_stanza_size;
+            c2s.rate_limit = Some(RateLimit {
+                per_second: c.max_stanzas_per_second,
+                burst: c.max_stanzas_per_second * 2.0,
+            });
+            let tls = match (&c.cert, &c.key) {
+                (Some(cert), Some(key)) => TlsSource::Files {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                },
+                _ => TlsSource::SelfSigned {
+                    dir: c.self_signed_dir.clone(),
+                },
+            };
+            let lcfg = ListenerConfig {
+                addr: c.listen,
+                c2s,
+                tls: Some(tls),
+                connection_queue: 4096,
+            };
+            let l = Listener::start(
+                lcfg,
+                addressing.clone(),
+                Forward {
+                    tx: stx.clone(),
+                    calls: calls.clone(),
+                },
+            )
+            .await?;
+            c2s_addr = Some(l.local_addr());
+            fingerprint = l.fingerprint().map(str::to_owned);
+            tracing::info!(
+                addr = %l.local_addr(),
+                fingerprint = fingerprint.as_deref().unwrap_or("-"),
+                "XMPP c2s listening (STARTTLS)"
+            );
+            c2s_handle = Some(l.handle());
+            listener = Some(l);
+        }
+        let component = cfg.component.as_ref().map(|c| {
+            let mut ccfg = ComponentClientConfig::new(c.server, &s.domain, &c.secret);
+            ccfg.subdomains = c.subdomains;
+            Arc::new(ComponentClient::start(
+                ccfg,
+                addressing.clone(),
+                Forward {
+                    tx: stx.clone(),
+                    calls: calls.clone(),
+                },
+            ))
+        });
+        let transports = Transports {
+            c2s: c2s_handle,
+            component: component.clone(),
+            domain: s.domain.clone(),
+        };
+
+        let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
+        let (stopped_tx, stopped) = watch::channel(false);
+        tokio::spawn(run(core, srx, sip, transports, ctl_rx, stopped_tx, calls));
+        Ok(Node {
+            c2s_addr,
+            sip_addr,
+            fingerprint,
+            control: ctl_tx,
+            stopped,
+            grace: cfg.grace(),
+            listener,
+            component,
+        })
+    }
+
+    /// The c2s listener's address.
+    pub fn c2s_addr(&self) -> Option<SocketAddr> {
+        self.c2s_addr
+    }
+
+    /// The SIP address (UDP and TCP).
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.sip_addr
+    }
+
+    /// The SHA-256 fingerprint of the c2s TLS certificate.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
+    }
+
+    /// Waits up to `timeout` for every component stream to be up (component mode).
+    pub async fn component_connected(&self, timeout: Duration) -> bool {
+        let Some(c) = &self.component else {
+            return false;
+        };
+        let until = Instant::now() + timeout;
+        while !c.is_connected() {
+            if Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
+    /// Stops taking calls, tells clients, lets live calls run for the configured grace
+    /// period, ends the rest, and returns when no call is left.
+    pub async fn shutdown(self) {
+        let grace = self.grace;
+        self.shutdown_within(grace).await;
+    }
+
+    /// [`Node::shutdown`] with another grace period.
+    pub async fn shutdown_within(mut self, grace: Duration) {
+        let _ = self.control.send(Control::Shutdown(grace));
+        while !*self.stopped.borrow() {
+            if self.stopped.changed().await.is_err() {
+                break;
+            }
+        }
+        // Let the last stanzas and BYEs leave before the transports go.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Some(l) = self.listener.take() {
+            l.shutdown();
+        }
+    }
+}
+
+async fn run(
+    mut core: NodeCore,
+    mut stanzas: mpsc::UnboundedReceiver<(Jid, Element)>,
+    mut sip: SipDriver,
+    transports: Transports,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    stopped: watch::Sender<bool>,
+    calls: Arc<Mutex<HashSet<String>>>,
+) {
+    let (ptx, mut prx) = mpsc::unbounded_channel();
+    let cache = Arc::new(Cache::default());
+    loop {
+        let wake = core.poll_timeout();
+        tokio::select! {
+            Some((from, stanza)) = stanzas.recv() => core.handle_stanza(Instant::now(), from, stanza),
+            Some(ev) = sip.events.recv() => core.handle_sip(Instant::now(), ev),
+            Some((ticket, result)) = prx.recv() => core.handle_prepared(Instant::now(), ticket, result),
+            Some(c) = control.recv() => match c {
+                Control::Shutdown(grace) => core.shutdown(Instant::now(), grace),
+            },
+            _ = async {
+                match wake {
+                    Some(t) => tokio::time::sleep_until(t.into()).await,
+                    None => std::future::pending::<()>().await,
+                }
+            } => core.handle_timeout(Instant::now()),
+        }
+        let mut done = false;
+        while let Some(o) = core.poll_output() {
+            match o {
+                CoreOutput::Stanza(s) => transports.send(s).await,
+                CoreOutput::Sip(c) => {
+                    let _ = sip.commands.send(c);
+                }
+                CoreOutput::Prepare { ticket, start } => {
+                    let ptx = ptx.clone();
+                    let cache = cache.clone();
+                    tokio::spawn(async move {
+                        let r = prepare(start, &cache).await;
+                        let _ = ptx.send((ticket, r));
+                    });
+                }
+                CoreOutput::Stopped => done = true,
+            }
+        }
+        if core.take_live_changed() {
+            if let Ok(mut c) = calls.lock() {
+                c.clear();
+                c.extend(core.live_call_ids());
+            }
+        }
+        if done {
+            let _ = stopped.send(true);
+            // Keep serving until the transports are dropped: late BYEs and stanzas.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = sip.commands.send(SipCommand::Stop);
+            return;
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The node's answers to the engine's questions ([`rayo_call::Policy`]): who may dial and how
+//! often, how many calls fit, and whether a component can run — which the node finds out by
+//! building it, so a component that cannot run is refused before the client gets a `<ref/>`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jid::{BareJid, Jid};
+use rayo_call::{ComponentId, Party, Policy, Refusal};
+use rayo_media::components::Running;
+use rayo_media::input::{FetchedGrammar, InputComponent};
+use rayo_media::output::{Player, Rendered};
+use rayo_media::prompt::Prompt;
+use rayo_media::record::Recorder;
+use rayo_proto::command::ComponentStart;
+use rayo_proto::generated::rayo::{Dial, JoinDirection, JoinMedia};
+use rayo_proto::generated::record_complete::Recording;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+
+/// What the driver fetched and rendered for a component before it is started.
+#[derive(Debug, Default, Clone)]
+pub struct Prepared {
+    /// The output documents (of an output or a prompt), rendered to 8 kHz audio.
+    pub documents: Vec<Rendered>,
+    /// The grammar documents of an input's (or prompt's) `url`s, by url.
+    pub grammars: HashMap<String, FetchedGrammar>,
+}
+
+/// A token bucket.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// The node's policy.
+#[derive(Debug)]
+pub struct NodePolicy {
+    /// The time of the input being handled (set by the core before each engine call).
+    pub(crate) now: Instant,
+    /// Bare JIDs allowed to dial.
+    known: HashSet<BareJid>,
+    unknown_may_dial: bool,
+    rate: f64,
+    buckets: HashMap<BareJid, Bucket>,
+    /// Calls live now (kept by the core).
+    pub(crate) live_calls: usize,
+    max_calls: usize,
+    recording_dir: PathBuf,
+    /// What the driver prepared for the command being handled, or why it could not.
+    pub(crate) prepared: Option<Result<Prepared, Refusal>>,
+    /// The component built by the last successful check, waiting for its start.
+    pub(crate) built: Option<Running>,
+    /// Recorders by component, for closing them when their call ends.
+    pub(crate) recorders: HashMap<ComponentId, Arc<Mutex<Recorder>>>,
+    next_file: u64,
+}
+
+/// How a media error maps to a refusal.
+fn refusal(condition: &str, text: String) -> Refusal {
+    let (t, c) = match condition {
+        "feature-not-implemented" => (ErrorType::Modify, DefinedCondition::FeatureNotImplemented),
+        "resource-constraint" => (ErrorType::Wait, DefinedCondition::ResourceConstraint),
+        "item-not-found" => (ErrorType::Cancel, DefinedCondition::ItemNotFound),
+        "not-acceptable" => (ErrorType::Modify, DefinedCondition::NotAcceptable),
+        "internal-server-error" => (ErrorType::Wait, DefinedCondition::InternalServerError),
+        _ => (ErrorType::Modify, DefinedCondition::BadRequest),
+    };
+    Refusal::new(t, c).with_text(text)
+}
+
+impl NodePolicy {
+    /// A policy allowing `known` clients to dial `rate` times a second each, holding at most
+    /// `max_calls`, writing recordings to `recording_dir`.
+    pub fn new(
+        known: HashSet<BareJid>,
+        unknown_may_dial: bool,
+        rate: f64,
+        max_calls: usize,
+        recording_dir: PathBuf,
+        now: Instant,
+    ) -> Self {
+        NodePolicy {
+            now,
+            known,
+            unknown_may_dial,
+            rate,
+            buckets: HashMap::new(),
+            live_calls: 0,
+            max_calls,
+            recording_dir,
+            prepared: None,
+            built: None,
+            recorders: HashMap::new(),
+            next_file: 0,
+        }
+    }
+
+    /// Whether another call fits.
+    pub fn has_room(&self) -> bool {
+        self.live_calls < self.max_calls
+    }
+
+    fn take_prepared(&mut self) -> Result<Prepared, Refusal> {
+        self.prepared.take().unwrap_or_else(|| Ok(Prepared::default()))
+    }
+
+    fn input(
+        &self,
+        cmd: &rayo_proto::generated::input::Input,
+        grammars: &HashMap<String, FetchedGrammar>,
+    ) -> Result<InputComponent, Refusal> {
+        InputComponent::from_command(cmd, self.now, |url| grammars.get(url).cloned())
+            .map_err(|e| refusal(e.condition(), e.to_string()))
+    }
+
+    fn record_path(&mut self) -> (PathBuf, String) {
+        self.next_file += 1;
+        let mut r = [0u8; 8];
+        let _ = getrandom::fill(&mut r);
+        let name = format!("rec-{:016x}-{}.wav", u64::from_le_bytes(r), self.next_file);
+        let path = self.recording_dir.join(name);
+        let uri = format!("file://{}", path.display());
+        (path, uri)
+    }
+
+    fn build(&mut self, on: &Party, spec: &ComponentStart) -> Result<Running, Refusal> {
+        if let Party::Mixer(_) = on {
+            return Err(Refusal::not_implemented()
+                .with_text("components on mixers need mixed media, which this node lacks yet"));
+        }
+        let prepared = self.take_prepared()?;
+        Ok(match spec {
+            ComponentStart::Input(cmd) => Running::Input(self.input(cmd, &prepared.grammars)?),
+            ComponentStart::Output(cmd) => {
+                Running::Output(Player::new(cmd, prepared.documents, self.now))
+            }
+            ComponentStart::Prompt(cmd) => {
+                let grammars = &prepared.grammars;
+                let p = Prompt::new(cmd, prepared.documents.clone(), self.now, |url| {
+                    grammars.get(url).cloned()
+                })
+                .map_err(|e| refusal(e.condition(), e.to_string()))?;
+                Running::Prompt(p)
+            }
+            ComponentStart::Record(cmd) => {
+                let _ = std::fs::create_dir_all(&self.recording_dir);
+                let (path, uri) = self.record_path();
+                let rec = Recorder::new(cmd, path, uri, self.now, false)
+                    .map_err(|e| refusal(e.condition(), e.to_string()))?;
+                Running::Record(Arc::new(Mutex::new(rec)))
+            }
+        })
+    }
+}
+
+impl Policy for NodePolicy {
+    fn authorize_dial(&mut self, client: &Jid, _dial: &Dial) -> Result<(), Refusal> {
+        let bare = client.to_bare();
+        if !self.unknown_may_dial && !self.known.contains(&bare) {
+            return Err(Refusal::registration_required()
+                .with_text("this client is not registered with the node"));
+        }
+        if !self.has_room() {
+            return Err(Refusal::resource_constraint().with_text("the node is at its call limit"));
+        }
+        let now = self.now;
+        let rate = self.rate;
+        let b = self.buckets.entry(bare).or_insert(Bucket {
+            tokens: rate.max(1.0),
+            at: now,
+        });
+        let refill = now.saturating_duration_since(b.at).as_secs_f64() * rate;
+        b.tokens = (b.tokens + refill).min(rate.max(1.0));
+        b.at = now;
+        if b.tokens < 1.0 {
+            return Err(Refusal::resource_constraint().with_text("dial rate limit reached"));
+        }
+        b.tokens -= 1.0;
+        Ok(())
+    }
+
+    fn check_component(&mut self, on: &Party, spec: &ComponentStart) -> Result<(), Refusal> {
+        self.built = None;
+        let r = self.build(on, spec)?;
+        self.built = Some(r);
+        Ok(())
+    }
+
+    fn check_join(
+        &mut self,
+        _a: &Party,
+        _b: &Party,
+        _direction: JoinDirection,
+        _media: JoinMedia,
+    ) -> Result<(), Refusal> {
+        Err(Refusal::not_implemented()
+            .with_text("joins need bridged media, which this node lacks yet (issue 8)"))
+    }
+
+    fn finalize_recording(&mut self, component: &ComponentId) -> Option<Recording> {
+        let rec = self.recorders.remove(component)?;
+        let mut rec = rec.lock().unwrap_or_else(|e| e.into_inner());
+        Some(rec.finish())
+    }
+}
+
+/// Forgets buckets idle long enough to be full again (bounded memory under many clients).
+impl NodePolicy {
+    /// Drops state of clients idle for `idle`.
+    pub fn sweep(&mut self, now: Instant, idle: Duration) {
+        self.buckets
+            .retain(|_, b| now.saturating_duration_since(b.at) < idle);
+    }
+}

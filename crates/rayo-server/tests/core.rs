@@ -1,0 +1,275 @@
+//! The node's core under a virtual clock: limits, dial rights, preparation order, shutdown.
+//! No socket: SIP events go in as values, stanzas come out as elements.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use jid::{BareJid, Jid};
+use minidom::Element;
+use rayo_call::{CallId, Engine, RejectCause, Route, SignalAction, SignalEvent};
+use rayo_proto::address::Addressing;
+use rayo_proto::generated::rayo::EndReason;
+use rayo_server::core::{CoreOutput, NodeCore};
+use rayo_server::policy::{NodePolicy, Prepared};
+use rayo_sip::driver::{Command as SipCommand, Event as SipEvent};
+
+const BOT: &str = "bot@localhost/a";
+
+fn core(max_calls: usize, rate: f64, t0: Instant) -> NodeCore {
+    let addressing = Addressing::new("localhost", None, None).expect("domain");
+    let mut known = HashSet::new();
+    known.insert(BareJid::new("bot@localhost").expect("jid"));
+    let policy = NodePolicy::new(
+        known,
+        false,
+        rate,
+        max_calls,
+        std::env::temp_dir().join("rayo-core-tests"),
+        t0,
+    );
+    let mut cfg = rayo_call::Config::new(addressing);
+    cfg.routes = vec![Route::new(
+        "*",
+        vec![Jid::new("bot@localhost").expect("jid")],
+        Box::new(rayo_call::All),
+    )];
+    NodeCore::new(Engine::with_policy(cfg, policy), "localhost")
+}
+
+fn drain(c: &mut NodeCore) -> Vec<CoreOutput> {
+    std::iter::from_fn(|| c.poll_output()).collect()
+}
+
+fn stanzas(out: &[CoreOutput]) -> Vec<&Element> {
+    out.iter()
+        .filter_map(|o| match o {
+            CoreOutput::Stanza(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn xml(s: &str) -> Element {
+    s.parse().expect("well-formed")
+}
+
+fn bot_available(c: &mut NodeCore, now: Instant) {
+    c.handle_stanza(
+        now,
+        Jid::new(BOT).expect("jid"),
+        xml("<presence xmlns='jabber:client' to='localhost'><show>chat</show></presence>"),
+    );
+    drain(c);
+}
+
+fn incoming(c: &mut NodeCore, now: Instant, id: &str) -> Vec<CoreOutput> {
+    c.handle_sip(
+        now,
+        SipEvent::Signal(
+            CallId(id.into()),
+            SignalEvent::Incoming {
+                to: "sip:ivr@127.0.0.1".into(),
+                from: Some("sip:alice@127.0.0.1".into()),
+                headers: Vec::new(),
+                early_media: false,
+            },
+        ),
+    );
+    drain(c)
+}
+
+fn dial(c: &mut NodeCore, now: Instant, from: &str, id: &str) -> Vec<CoreOutput> {
+    c.handle_stanza(
+        now,
+        Jid::new(from).expect("jid"),
+        xml(&format!(
+            "<iq xmlns='jabber:client' type='set' id='{id}' to='localhost'>\
+             <dial xmlns='urn:xmpp:rayo:1' to='sip:b@127.0.0.1:5099'/></iq>"
+        )),
+    );
+    drain(c)
+}
+
+fn error_condition(s: &Element) -> Option<String> {
+    let e = s.children().find(|c| c.name() == "error")?;
+    e.children()
+        .find(|c| c.ns() == "urn:ietf:params:xml:ns:xmpp-stanzas")
+        .map(|c| c.name().to_owned())
+}
+
+#[test]
+fn an_inbound_call_is_offered_and_one_over_the_limit_gets_503() {
+    let t0 = Instant::now();
+    let mut c = core(1, 10.0, t0);
+    bot_available(&mut c, t0);
+    let out = incoming(&mut c, t0, "c1");
+    let offers: Vec<_> = stanzas(&out)
+        .into_iter()
+        .filter(|s| s.children().any(|p| p.name() == "offer"))
+        .collect();
+    assert_eq!(offers.len(), 1, "{out:?}");
+    assert_eq!(offers[0].attr("to"), Some(BOT));
+    assert_eq!(c.live_calls(), 1);
+
+    let out = incoming(&mut c, t0, "c2");
+    assert!(
+        out.iter().any(|o| matches!(o,
+            CoreOutput::Sip(SipCommand::Action(SignalAction::Reject { call, cause: RejectCause::ServiceUnavailable, .. }))
+                if call.0 == "c2")),
+        "{out:?}"
+    );
+    assert!(stanzas(&out).is_empty(), "no offer for the refused call");
+    assert_eq!(c.live_calls(), 1);
+}
+
+#[test]
+fn unknown_clients_get_registration_required_and_fast_dialers_resource_constraint() {
+    let t0 = Instant::now();
+    let mut c = core(100, 2.0, t0);
+    let out = dial(&mut c, t0, "stranger@elsewhere/x", "d0");
+    assert_eq!(
+        error_condition(stanzas(&out)[0]).as_deref(),
+        Some("registration-required")
+    );
+    // Rate 2/s: two at once pass, the third is refused, one more passes half a second later.
+    for id in ["d1", "d2"] {
+        let out = dial(&mut c, t0, BOT, id);
+        assert!(
+            out.iter().any(|o| matches!(o, CoreOutput::Sip(SipCommand::Action(SignalAction::Dial { .. })))),
+            "{out:?}"
+        );
+    }
+    let out = dial(&mut c, t0, BOT, "d3");
+    assert_eq!(
+        error_condition(stanzas(&out)[0]).as_deref(),
+        Some("resource-constraint")
+    );
+    let out = dial(&mut c, t0 + Duration::from_millis(500), BOT, "d4");
+    assert!(stanzas(&out).iter().all(|s| s.attr("type") == Some("result")), "{out:?}");
+}
+
+#[test]
+fn dials_over_the_call_limit_get_resource_constraint() {
+    let t0 = Instant::now();
+    let mut c = core(1, 100.0, t0);
+    bot_available(&mut c, t0);
+    incoming(&mut c, t0, "c1");
+    let out = dial(&mut c, t0, BOT, "d1");
+    assert_eq!(
+        error_condition(stanzas(&out)[0]).as_deref(),
+        Some("resource-constraint")
+    );
+}
+
+#[test]
+fn a_command_being_prepared_holds_the_senders_later_stanzas_in_order() {
+    let t0 = Instant::now();
+    let mut c = core(10, 10.0, t0);
+    bot_available(&mut c, t0);
+    let out = incoming(&mut c, t0, "c1");
+    let offer = stanzas(&out)[0].clone();
+    let call = offer.attr("from").expect("from the call").to_owned();
+    let bot = Jid::new(BOT).expect("jid");
+    c.handle_stanza(
+        t0,
+        bot.clone(),
+        xml(&format!("<iq xmlns='jabber:client' type='set' id='a1' to='{call}'><answer xmlns='urn:xmpp:rayo:1'/></iq>")),
+    );
+    drain(&mut c);
+    c.handle_stanza(
+        t0,
+        bot.clone(),
+        xml(&format!(
+            "<iq xmlns='jabber:client' type='set' id='o1' to='{call}'>\
+             <output xmlns='urn:xmpp:rayo:output:1'><document content-type='text/plain'><![CDATA[hi]]></document></output></iq>"
+        )),
+    );
+    let out = drain(&mut c);
+    let ticket = match out.as_slice() {
+        [CoreOutput::Prepare { ticket, .. }] => *ticket,
+        other => panic!("expected one preparation job: {other:?}"),
+    };
+    // The hangup sent right after waits for the output's answer.
+    c.handle_stanza(
+        t0,
+        bot,
+        xml(&format!("<iq xmlns='jabber:client' type='set' id='h1' to='{call}'><hangup xmlns='urn:xmpp:rayo:1'/></iq>")),
+    );
+    assert!(drain(&mut c).is_empty(), "held behind the output");
+    // The document could not be rendered: refused before any ref, then the hangup runs.
+    let refusal = rayo_call::Refusal::new(
+        xmpp_parsers::stanza_error::ErrorType::Modify,
+        xmpp_parsers::stanza_error::DefinedCondition::FeatureNotImplemented,
+    );
+    c.handle_prepared(t0, ticket, Err(refusal));
+    let out = drain(&mut c);
+    let ids: Vec<_> = stanzas(&out)
+        .iter()
+        .filter(|s| s.name() == "iq")
+        .map(|s| (s.attr("id").unwrap_or("").to_owned(), s.attr("type").unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![("o1".into(), "error".into()), ("h1".into(), "result".into())],
+        "{out:?}"
+    );
+    let o1 = stanzas(&out)[0];
+    assert_eq!(error_condition(o1).as_deref(), Some("feature-not-implemented"));
+    let _ = Prepared::default();
+}
+
+#[test]
+fn shutdown_tells_clients_refuses_new_calls_and_ends_live_ones_after_the_grace() {
+    let t0 = Instant::now();
+    let mut c = core(10, 10.0, t0);
+    bot_available(&mut c, t0);
+    incoming(&mut c, t0, "c1");
+    c.shutdown(t0, Duration::from_secs(5));
+    let out = drain(&mut c);
+    let dnd = stanzas(&out)
+        .into_iter()
+        .find(|s| s.name() == "presence")
+        .expect("clients told");
+    assert_eq!(dnd.attr("to"), Some(BOT));
+    assert!(dnd.children().any(|s| s.name() == "show" && s.text() == "dnd"));
+
+    let out = incoming(&mut c, t0 + Duration::from_secs(1), "c2");
+    assert!(out.iter().any(|o| matches!(o,
+        CoreOutput::Sip(SipCommand::Action(SignalAction::Reject { cause: RejectCause::ServiceUnavailable, .. })))));
+
+    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(5)).min(c.poll_timeout()));
+    c.handle_timeout(t0 + Duration::from_secs(5));
+    let out = drain(&mut c);
+    assert!(out.iter().any(|o| matches!(o,
+        CoreOutput::Sip(SipCommand::Action(SignalAction::Hangup { call, .. })) if call.0 == "c1")), "{out:?}");
+    let end = stanzas(&out)
+        .into_iter()
+        .find_map(|s| s.children().find(|e| e.name() == "end"))
+        .expect("end event");
+    assert!(end.children().any(|r| r.name() == "error"), "{end:?}");
+    assert!(matches!(out.last(), Some(CoreOutput::Stopped)), "{out:?}");
+    assert_eq!(c.live_calls(), 0);
+    let _ = EndReason::Error { platform_code: None };
+}
+
+#[test]
+fn a_call_ended_by_the_remote_party_frees_its_place() {
+    let t0 = Instant::now();
+    let mut c = core(1, 10.0, t0);
+    bot_available(&mut c, t0);
+    incoming(&mut c, t0, "c1");
+    c.handle_sip(
+        t0,
+        SipEvent::Signal(
+            CallId("c1".into()),
+            SignalEvent::Ended {
+                reason: EndReason::Hungup { platform_code: None },
+                headers: Vec::new(),
+            },
+        ),
+    );
+    drain(&mut c);
+    assert_eq!(c.live_calls(), 0);
+    let out = incoming(&mut c, t0, "c2");
+    assert!(stanzas(&out).iter().any(|s| s.children().any(|p| p.name() == "offer")));
+}

@@ -1,0 +1,237 @@
+//! The harness of the end-to-end tests: a real node ([`rayo_server::Node`]) on free loopback
+//! ports, bots built on the SDK ([`rayo_client`]), sipp (Debian `sip-tester`) with the
+//! scenarios of `tests/sip/`, and Prosody (Debian `prosody`) for component mode. A missing
+//! peer fails the test; nothing is skipped.
+
+pub mod prosody;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use rayo_client::{Client, Config as ClientConfig, Offers, Trust};
+use rayo_server::{Config, Node};
+use tokio::process::{Child, Command};
+
+/// How long a test waits for anything before failing.
+pub const WAIT: Duration = Duration::from_secs(20);
+/// The loopback address everything runs on.
+pub const LOOPBACK: &str = "127.0.0.1";
+
+/// A directory removed when dropped.
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh directory under the system's temporary directory.
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU16 = AtomicU16::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "rayo-e2e-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temporary directory");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+static NEXT: AtomicU16 = AtomicU16::new(0);
+
+/// `n` consecutive free UDP ports (even first), spread by process id and a counter so that
+/// tests running at once do not pick the same.
+pub fn free_udp_ports(n: u16) -> u16 {
+    let pid = std::process::id() as u16;
+    loop {
+        let k = NEXT.fetch_add(1, Ordering::Relaxed);
+        let base = 30000 + (pid.wrapping_mul(53) % 500) * 40 + (k % 100) * 96 % 9000;
+        let base = base & !1;
+        if (0..n).all(|i| UdpSocket::bind((LOOPBACK, base + i)).is_ok()) {
+            return base;
+        }
+    }
+}
+
+/// A free TCP port.
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind((LOOPBACK, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A scenario file of `tests/sip/`.
+pub fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../sip")
+        .join(name)
+}
+
+/// The password of every test user.
+pub const PASSWORD: &str = "s3cret";
+
+/// A node under test, with what it needs kept alive.
+pub struct TestNode {
+    /// The node.
+    pub node: Node,
+    /// Its working directory (certificate, recordings).
+    pub dir: TempDir,
+}
+
+impl TestNode {
+    /// A node on free loopback ports: users `bot`, `bot2` and `stranger` (password
+    /// [`PASSWORD`]), every call offered to `bot@localhost` and `bot2@localhost`, `tune`
+    /// applied last.
+    pub async fn start(tune: impl FnOnce(&mut Config)) -> TestNode {
+        let dir = TempDir::new("node");
+        let mut cfg = Config::embedded(PASSWORD);
+        cfg.users = ["bot", "bot2", "stranger"]
+            .into_iter()
+            .map(|n| rayo_server::config::User {
+                name: n.into(),
+                password: Some(PASSWORD.into()),
+                scram: Vec::new(),
+            })
+            .collect();
+        cfg.routes[0].targets = vec!["bot@localhost".into(), "bot2@localhost".into()];
+        let sip = free_udp_ports(1);
+        cfg.sip.listen = format!("{LOOPBACK}:{sip}").parse().expect("address");
+        let rtp = free_udp_ports(40);
+        cfg.rtp.first_port = rtp;
+        cfg.rtp.last_port = rtp + 38;
+        if let Some(c) = &mut cfg.c2s {
+            c.listen = format!("{LOOPBACK}:0").parse().expect("address");
+            c.self_signed_dir = dir.0.join("tls");
+        }
+        cfg.recording.dir = dir.0.join("recordings");
+        tune(&mut cfg);
+        let node = Node::start(cfg).await.expect("the node starts");
+        TestNode { node, dir }
+    }
+
+    /// The SDK's configuration for `user` on this node, pinning its certificate.
+    pub fn client_config(&self, user: &str) -> ClientConfig {
+        ClientConfig::new(&format!("{user}@localhost/e2e"), PASSWORD)
+            .expect("client config")
+            .server(self.node.c2s_addr().expect("c2s listener").to_string())
+            .trust(Trust::Pinned(
+                self.node.fingerprint().expect("a certificate").to_owned(),
+            ))
+            .command_timeout(Duration::from_secs(15))
+    }
+
+    /// A bot logged in as `user`, available for calls (its presence seen by the node).
+    pub async fn bot(&self, user: &str) -> (Client, Offers) {
+        let (client, offers) = tokio::time::timeout(WAIT, Client::connect(self.client_config(user)))
+            .await
+            .expect("login in time")
+            .expect("login");
+        client.set_available().expect("presence sent");
+        client.ping().await.expect("the node answers pings");
+        (client, offers)
+    }
+}
+
+/// A running sipp.
+pub struct Sipp {
+    child: Child,
+    /// Its SIP port.
+    pub port: u16,
+    name: String,
+}
+
+fn sipp_binary() -> &'static str {
+    match std::process::Command::new("sipp").arg("-v").output() {
+        Ok(_) => "sipp",
+        Err(e) => panic!(
+            "sipp is needed by these tests and was not found ({e}); apt-get install -y sip-tester"
+        ),
+    }
+}
+
+impl Sipp {
+    /// Starts sipp with scenario `name`, calling `target` (UAC scenarios) or waiting for
+    /// calls (UAS scenarios, `target` None); `service` is the user part it calls.
+    pub fn start(name: &str, target: Option<SocketAddr>, extra: &[&str], cwd: Option<&Path>) -> Sipp {
+        let bin = sipp_binary();
+        let port = free_udp_ports(1);
+        let media = free_udp_ports(4);
+        let mut cmd = Command::new(bin);
+        cmd.arg("-sf").arg(scenario(name));
+        cmd.args(["-m", "1", "-i", LOOPBACK, "-mi", LOOPBACK, "-nostdin"]);
+        cmd.args(["-timeout", "40", "-timeout_error", "-s", "ivr"]);
+        cmd.args(["-p", &port.to_string(), "-mp", &media.to_string()]);
+        cmd.args(extra);
+        if let Ok(dir) = std::env::var("RAYO_SIPP_TRACE") {
+            let base = format!("{dir}/{name}-{port}");
+            cmd.args(["-trace_msg", "-message_file", &format!("{base}.messages.log")]);
+            cmd.args(["-trace_err", "-error_file", &format!("{base}.errors.log")]);
+        }
+        if let Some(t) = target {
+            cmd.arg(t.to_string());
+        }
+        if let Some(d) = cwd {
+            cmd.current_dir(d);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = cmd.spawn().expect("sipp starts");
+        Sipp {
+            child,
+            port,
+            name: name.into(),
+        }
+    }
+
+    /// The SIP URI that reaches this sipp.
+    pub fn uri(&self, user: &str) -> String {
+        format!("sip:{user}@{LOOPBACK}:{}", self.port)
+    }
+
+    /// Waits for sipp to finish its one call; fails the test unless the scenario passed.
+    pub async fn passed(mut self) {
+        let status = tokio::time::timeout(Duration::from_secs(50), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("sipp {} did not finish", self.name))
+            .expect("sipp exit status");
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            let _ = e.read_to_string(&mut err).await;
+        }
+        assert!(
+            status.success(),
+            "sipp scenario {} failed ({status}): {err}",
+            self.name
+        );
+    }
+}
+
+/// Writes a WAV file of `seconds` of a known signal (a chirp from 300 to 3000 Hz, 8 kHz,
+/// 16-bit mono) and returns its path and samples.
+pub fn chirp_wav(dir: &Path, seconds: f64) -> (PathBuf, Vec<i16>) {
+    let n = (seconds * 8000.0) as usize;
+    let samples: Vec<i16> = (0..n)
+        .map(|i| {
+            let t = i as f64 / 8000.0;
+            let f0 = 300.0;
+            let k = (3000.0 - f0) / seconds;
+            let phase = 2.0 * std::f64::consts::PI * (f0 * t + 0.5 * k * t * t);
+            (phase.sin() * 12000.0) as i16
+        })
+        .collect();
+    let path = dir.join("chirp.wav");
+    std::fs::write(&path, rayo_media::audio::encode_wav(&samples, 8000, 1)).expect("WAV written");
+    (path, samples)
+}
