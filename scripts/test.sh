@@ -14,12 +14,14 @@ step() { printf '\n==> %s\n' "$*"; }
 
 install() {
     # Real peers the tests start on loopback: Prosody (component mode), slixmpp (a second
-    # XMPP client implementation), sipp (SIP and RTP).
+    # XMPP client implementation), sipp (SIP and RTP), espeak-ng (TTS).
     local apt_pkgs=()
     command -v prosody >/dev/null || apt_pkgs+=(prosody)
     python3 -c 'import slixmpp' 2>/dev/null || /usr/bin/python3 -c 'import slixmpp' 2>/dev/null \
         || apt_pkgs+=(python3-slixmpp)
     command -v sipp >/dev/null || apt_pkgs+=(sip-tester)
+    # Text-to-speech of output components.
+    command -v espeak-ng >/dev/null || apt_pkgs+=(espeak-ng)
     command -v rustfmt >/dev/null || rustup component add rustfmt
     if [ ${#apt_pkgs[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

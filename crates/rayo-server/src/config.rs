@@ -249,10 +249,11 @@ pub struct Limits {
     pub max_calls: usize,
     /// Dials per second one client may start (a token bucket with a burst of as many).
     pub dial_rate_per_client: f64,
-    /// Whether clients the node does not know (neither a user nor a route target nor in
-    /// `dialers`) may dial; otherwise they get `registration-required`.
+    /// Whether clients the node does not know (neither a route target nor in `dialers`) may
+    /// dial; otherwise they get `registration-required`. Being a c2s user only lets a
+    /// client log in.
     pub unknown_clients_may_dial: bool,
-    /// Bare JIDs allowed to dial besides users and route targets.
+    /// Bare JIDs allowed to dial besides route targets.
     pub dialers: Vec<String>,
 }
 

@@ -123,14 +123,10 @@ fn routes(cfg: &Config) -> Result<Vec<Route>, Error> {
         .collect()
 }
 
+/// The clients registered to dial: route targets and listed dialers. A user of the c2s
+/// listener who is neither may log in (to watch, or to take part in joins) but not dial.
 fn known_clients(cfg: &Config) -> HashSet<BareJid> {
-    let domain = &cfg.service.domain;
     let mut known = HashSet::new();
-    for u in &cfg.users {
-        if let Ok(j) = BareJid::new(&format!("{}@{domain}", u.name)) {
-            known.insert(j);
-        }
-    }
     for t in cfg.routes.iter().flat_map(|r| &r.targets).chain(&cfg.limits.dialers) {
         if let Ok(j) = Jid::new(t) {
             known.insert(j.to_bare());

@@ -1,0 +1,141 @@
+//! Media components on live calls with sipp: what the caller hears, what comes back, what
+//! is recorded, and a prompt's barge-in.
+
+use std::time::Duration;
+
+use rayo_client::proto::event::{CompleteMetadata, CompleteReason, InputReason};
+use rayo_client::proto::generated::record::RecordDirection;
+use rayo_client::{Input, Output, Prompt, Record};
+use rayo_e2e::{chirp_wav, Sipp, TempDir, TestNode, WAIT};
+
+/// The largest normalised cross-correlation of `b` against `a` over lags of 0..`max_lag`
+/// samples (b delayed relative to a).
+fn best_correlation(a: &[i16], b: &[i16], max_lag: usize) -> (f64, usize) {
+    let mut best = (0.0f64, 0);
+    for lag in 0..max_lag.min(b.len()) {
+        let n = a.len().min(b.len() - lag);
+        if n < 4000 {
+            break;
+        }
+        let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+        for i in 0..n {
+            let x = f64::from(a[i]);
+            let y = f64::from(b[i + lag]);
+            ab += x * y;
+            aa += x * x;
+            bb += y * y;
+        }
+        if aa > 0.0 && bb > 0.0 {
+            let c = ab / (aa * bb).sqrt();
+            if c > best.0 {
+                best = (c, lag);
+            }
+        }
+    }
+    best
+}
+
+fn recording_samples(done: &rayo_client::Complete) -> Vec<i16> {
+    let uri = done
+        .metadata
+        .iter()
+        .find_map(|m| match m {
+            CompleteMetadata::Recording(r) => Some(r.uri.clone()),
+            _ => None,
+        })
+        .expect("recording metadata");
+    let path = uri.strip_prefix("file://").expect("a file URI");
+    let mut wav = hound::WavReader::open(path).expect("a readable WAV");
+    assert_eq!(wav.spec().channels, 1, "a mono recording");
+    wav.samples::<i16>().map(|s| s.expect("sample")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_played_wav_comes_back_through_sipps_echo_and_is_recorded_faithfully() {
+    let node = TestNode::start(|_| {}).await;
+    let (_client, mut offers) = node.bot("bot").await;
+    let files = TempDir::new("echo");
+    let (wav, source) = chirp_wav(&files.0, 2.0);
+    let sipp = Sipp::start(
+        "uac_rtp_echo.xml",
+        Some(node.node.sip_addr()),
+        &["-rtp_echo"],
+        None,
+    );
+    let call = tokio::time::timeout(WAIT, offers.next())
+        .await
+        .expect("an offer")
+        .expect("offers open")
+        .call;
+    call.answer([]).await.expect("answered");
+    // XEP-0327 §7.19.6: `send` is the audio the caller sends (here sipp's echo), `recv` the
+    // audio the caller receives (the node's output).
+    let mut send = Record::wav(Duration::from_secs(4));
+    send.inner.direction = Some(RecordDirection::Send);
+    let mut recv = Record::wav(Duration::from_secs(4));
+    recv.inner.direction = Some(RecordDirection::Recv);
+    let caller = call.record(send).await.expect("send record");
+    let heard = call.record(recv).await.expect("recv record");
+    let out = call
+        .output(Output::url(format!("file://{}", wav.display())))
+        .await
+        .expect("output");
+    out.complete().await.expect("output completes");
+    let echo = recording_samples(&caller.complete().await.expect("send record completes"));
+    let sent = recording_samples(&heard.complete().await.expect("recv record completes"));
+    call.hangup([]).await.expect("hung up");
+    sipp.passed().await;
+
+    let (c, lag) = best_correlation(&source, &sent, 8000);
+    assert!(c >= 0.9, "what the caller received vs the WAV: {c:.3} at {lag} samples");
+    let (c, lag) = best_correlation(&source, &echo, 8000);
+    assert!(
+        c >= 0.9,
+        "sipp's echo vs the WAV: {c:.3} at {lag} samples ({} samples recorded)",
+        echo.len()
+    );
+    node.node.shutdown_within(Duration::ZERO).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_with_barge_in_stops_its_output_at_the_first_digit() {
+    let node = TestNode::start(|_| {}).await;
+    let (_client, mut offers) = node.bot("bot").await;
+    // sipp sends 12# 2.5 s after the answer, then waits for the BYE.
+    let sipp = Sipp::start(
+        "uac_ivr_dtmf_then_bye.xml",
+        Some(node.node.sip_addr()),
+        &[],
+        None,
+    );
+    let call = tokio::time::timeout(WAIT, offers.next())
+        .await
+        .expect("an offer")
+        .expect("offers open")
+        .call;
+    call.answer([]).await.expect("answered");
+    // A long announcement: it would take far longer than 2.5 s to say.
+    let long = "Welcome. ".repeat(1) + &"Please listen carefully as our menu options have changed. ".repeat(6);
+    let t0 = std::time::Instant::now();
+    let prompt = call
+        .prompt(Prompt::new(
+            Output::say(long),
+            Input::digits(2, 2).terminator('#'),
+            true,
+        ))
+        .await
+        .expect("prompt started");
+    let done = prompt.complete().await.expect("prompt completes");
+    let took = t0.elapsed();
+    let CompleteReason::Input(InputReason::Match(m)) = &done.reason else {
+        panic!("expected a match, got {:?}", done.reason)
+    };
+    assert!(m.body.contains("<instance>12</instance>"), "{}", m.body);
+    assert!(
+        took < Duration::from_secs(6),
+        "completed on the digits, not after the whole announcement ({took:?})"
+    );
+    call.hangup([]).await.expect("hung up");
+    sipp.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}

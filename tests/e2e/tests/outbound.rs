@@ -1,0 +1,125 @@
+//! Outbound calls and the node's refusals, end to end: SDK bots dial sipp UASes through the
+//! node, race for one inbound call, and meet the node's limits.
+
+use std::time::Duration;
+
+use rayo_client::{CallEvent, DefinedCondition, DialBuilder, EndReason, Error};
+use rayo_e2e::{Sipp, TestNode, WAIT};
+
+async fn next_event(call: &mut rayo_client::Call) -> CallEvent {
+    tokio::time::timeout(WAIT, call.events().next())
+        .await
+        .expect("an event in time")
+        .expect("events open")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dial_rings_is_answered_and_ends_when_the_bot_hangs_up() {
+    let node = TestNode::start(|_| {}).await;
+    let (client, _offers) = node.bot("bot").await;
+    let uas = Sipp::start("uas_answer.xml", None, &[], None);
+    let mut call = client
+        .dial(DialBuilder::new(uas.uri("service")).from("sip:bot@127.0.0.1"))
+        .await
+        .expect("dialled");
+    assert!(matches!(next_event(&mut call).await, CallEvent::Ringing { .. }));
+    assert!(matches!(next_event(&mut call).await, CallEvent::Answered { .. }));
+    call.hangup([]).await.expect("hung up");
+    let CallEvent::End { reason, .. } = next_event(&mut call).await else {
+        panic!("expected the end")
+    };
+    assert!(matches!(reason, EndReason::HangupCommand { .. }), "{reason:?}");
+    uas.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dial_to_a_busy_callee_ends_busy() {
+    let node = TestNode::start(|_| {}).await;
+    let (client, _offers) = node.bot("bot").await;
+    let uas = Sipp::start("uas_busy.xml", None, &[], None);
+    let mut call = client
+        .dial(DialBuilder::new(uas.uri("service")))
+        .await
+        .expect("dialled");
+    let reason = loop {
+        match next_event(&mut call).await {
+            CallEvent::End { reason, .. } => break reason,
+            CallEvent::Ringing { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(matches!(reason, EndReason::Busy { .. }), "{reason:?}");
+    uas.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_bots_race_to_accept_and_the_loser_gets_conflict() {
+    let node = TestNode::start(|_| {}).await;
+    let (_a, mut offers_a) = node.bot("bot").await;
+    let (_b, mut offers_b) = node.bot("bot2").await;
+    let sipp = Sipp::start(
+        "uac_sipp_hangs_up_later.xml",
+        Some(node.node.sip_addr()),
+        &[],
+        None,
+    );
+    let (oa, ob) = tokio::join!(
+        tokio::time::timeout(WAIT, offers_a.next()),
+        tokio::time::timeout(WAIT, offers_b.next())
+    );
+    let call_a = oa.expect("bot got the offer").expect("offers open").call;
+    let call_b = ob.expect("bot2 got the offer").expect("offers open").call;
+    assert_eq!(call_a.jid(), call_b.jid(), "the same call offered to both");
+    let (ra, rb) = tokio::join!(call_a.accept([]), call_b.accept([]));
+    let (winner, loser) = match (&ra, &rb) {
+        (Ok(()), Err(e)) => (&call_a, e),
+        (Err(e), Ok(())) => (&call_b, e),
+        other => panic!("exactly one accept must win: {other:?}"),
+    };
+    assert!(
+        matches!(loser, Error::Stanza { condition: DefinedCondition::Conflict, .. }),
+        "{loser:?}"
+    );
+    winner.answer([]).await.expect("the winner answers");
+    sipp.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_client_gets_registration_required_and_over_the_limit_resource_constraint() {
+    // `stranger` can log in but is neither a route target nor a dialer.
+    let node = TestNode::start(|cfg| {
+        cfg.limits.max_calls = 1;
+    })
+    .await;
+    let (stranger, _o) = node.bot("stranger").await;
+    let refused = stranger
+        .dial(DialBuilder::new("sip:nobody@127.0.0.1:9"))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(refused, Error::Stanza { condition: DefinedCondition::RegistrationRequired, .. }),
+        "{refused:?}"
+    );
+
+    let (bot, _offers) = node.bot("bot").await;
+    let uas = Sipp::start("uas_answer.xml", None, &[], None);
+    let mut first = bot
+        .dial(DialBuilder::new(uas.uri("service")))
+        .await
+        .expect("the first call fits");
+    let refused = bot
+        .dial(DialBuilder::new(uas.uri("service")))
+        .await
+        .expect_err("the second does not");
+    assert!(
+        matches!(refused, Error::Stanza { condition: DefinedCondition::ResourceConstraint, .. }),
+        "{refused:?}"
+    );
+    while !matches!(next_event(&mut first).await, CallEvent::Answered { .. }) {}
+    first.hangup([]).await.expect("hung up");
+    uas.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}
