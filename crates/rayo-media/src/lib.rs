@@ -11,6 +11,10 @@
 //! [`record`] is the record component, writing WAV files with [`wav`] and ending on silence
 //! with the voice-activity detector of [`vad`].
 //!
+//! [`output`] renders an output's documents ([`fetch`] by URL with a cache, [`audio`]
+//! decoding, [`tts`] with espeak-ng after [`ssml`] checks) and plays them with its sans-IO
+//! player; [`prompt`] couples that player with an input component.
+//!
 //! ```
 //! use std::time::{Duration, Instant};
 //! use rayo_media::stream::{DtmfSource, Receiver, Sender, StreamConfig};
@@ -30,10 +34,12 @@
 //! ```
 
 pub mod audio;
+pub mod bridge;
 pub mod components;
 pub mod dtmf;
 pub mod fetch;
 pub mod g711;
+pub mod hub;
 pub mod inband;
 pub mod input;
 pub mod jitter;

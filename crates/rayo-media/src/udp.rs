@@ -11,6 +11,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use crate::components::{ComponentCommand, ComponentEvent, Components};
+use crate::hub::HubInput;
 use crate::jitter::JitterStats;
 use crate::rtp::{FRAME_DURATION, FRAME_SAMPLES};
 use crate::stream::{DtmfSource, ReceiveStats, Receiver, Sender, StreamConfig};
@@ -94,6 +95,14 @@ pub enum Command {
     Dtmf(char),
     /// Something for the components running on the call (outputs, inputs, recorders).
     Component(ComponentCommand),
+    /// The call is joined: send what it receives to the hub and add what the hub mixes
+    /// for it to what it sends.
+    Tap {
+        /// The call's id, as the hub knows it.
+        call: String,
+        /// The hub.
+        hub: mpsc::UnboundedSender<HubInput>,
+    },
     /// Stop the session.
     Stop,
 }
@@ -163,6 +172,10 @@ async fn run(
     // What arrived, decoded, waiting for the next tick (a few frames at most).
     let mut heard: VecDeque<i16> = VecDeque::new();
     let mut received = vec![0i16; FRAME_SAMPLES];
+    // Joined: the hub, and what it mixed for this call.
+    let mut tap: Option<(String, mpsc::UnboundedSender<HubInput>)> = None;
+    let mut mix_rx: Option<mpsc::UnboundedReceiver<Vec<i16>>> = None;
+    let mut mixed: VecDeque<i16> = VecDeque::new();
     loop {
         let mut wake = match rx.poll_timeout() {
             Some(t) => t.min(pacer.poll_timeout()),
@@ -187,8 +200,26 @@ async fn run(
                 Some(Command::Play(s)) => audio.extend(s),
                 Some(Command::Dtmf(d)) => { let _ = tx.send_dtmf(d); }
                 Some(Command::Component(c)) => components.handle(Instant::now(), c),
+                Some(Command::Tap { call, hub }) => {
+                    if tap.is_none() {
+                        let (mtx, mrx) = mpsc::unbounded_channel();
+                        let _ = hub.send(HubInput::Attach { call: call.clone(), mix: mtx });
+                        mix_rx = Some(mrx);
+                        tap = Some((call, hub));
+                    }
+                }
                 Some(Command::Stop) | None => break,
             },
+            Some(m) = async {
+                match &mut mix_rx {
+                    Some(r) => r.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                mixed.extend(m);
+                let excess = mixed.len().saturating_sub(3 * FRAME_SAMPLES);
+                mixed.drain(..excess);
+            }
             _ = tokio::time::sleep_until(wake.into()) => {}
         }
         let now = Instant::now();
@@ -209,6 +240,16 @@ async fn run(
             received.clear();
             received.extend(heard.drain(..n));
             received.resize(FRAME_SAMPLES, 0);
+            if let Some((call, hub)) = &tap {
+                let _ = hub.send(HubInput::Frame {
+                    call: call.clone(),
+                    samples: received.clone(),
+                });
+                let n = mixed.len().min(FRAME_SAMPLES);
+                for (f, m) in frame.iter_mut().zip(mixed.drain(..n)) {
+                    *f = f.saturating_add(m);
+                }
+            }
             if !components.is_empty() {
                 components.tick(now, &received, &mut frame);
             }
@@ -225,6 +266,9 @@ async fn run(
         while let Some(e) = components.poll_event() {
             let _ = events.send(SessionEvent::Component(e));
         }
+    }
+    if let Some((call, hub)) = tap {
+        let _ = hub.send(HubInput::Detach { call });
     }
     // Components still running when the session ends are the node's to complete (hangup);
     // recorders among them are closed so their files are whole.

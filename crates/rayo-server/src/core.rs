@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use jid::{BareJid, Jid};
 use minidom::Element;
 use rayo_call::{
-    CallId, ComponentId, Engine, Input, MediaAction, MediaEvent, Output, Party, RejectCause,
-    Refusal, SignalAction, SignalEvent,
+    CallId, ComponentId, Engine, Input, MediaAction, MediaEvent, MixerId, Output, Party,
+    RejectCause, Refusal, SignalAction, SignalEvent,
 };
+use rayo_media::bridge::{BridgeEvent, Party as MediaParty};
 use rayo_media::components::{ComponentCommand, ComponentEvent, Running};
+use rayo_media::hub::HubCommand;
 use rayo_media::udp::{Command as MediaCommand, SessionEvent};
 use rayo_proto::command::ComponentStart;
 use rayo_proto::generated::rayo::EndReason;
@@ -38,8 +40,19 @@ pub enum CoreOutput {
         /// The component to prepare.
         start: ComponentStart,
     },
+    /// A command for the media hub (joins, mixers, components on mixers).
+    Hub(HubCommand),
+    /// Connect the call's media to the hub (it was joined).
+    Tap(CallId),
     /// Shutdown finished: no call is left.
     Stopped,
+}
+
+fn media_party(p: &Party) -> MediaParty {
+    match p {
+        Party::Call(c) => MediaParty::Call(c.0.clone()),
+        Party::Mixer(m) => MediaParty::Mixer(m.0.clone()),
+    }
 }
 
 /// The node's core.
@@ -49,6 +62,10 @@ pub struct NodeCore {
     live: HashSet<CallId>,
     /// Which call each media component runs on.
     component_call: HashMap<ComponentId, CallId>,
+    /// Which mixer each mixer component runs on.
+    component_mixer: HashMap<ComponentId, MixerId>,
+    /// Calls whose media goes through the hub.
+    tapped: HashSet<CallId>,
     /// Commands waiting for their preparation, by ticket.
     pending: HashMap<u64, (Jid, Element)>,
     /// Stanzas of a sender held behind one of its commands being prepared (order kept).
@@ -97,6 +114,8 @@ impl NodeCore {
             out: VecDeque::new(),
             live: HashSet::new(),
             component_call: HashMap::new(),
+            component_mixer: HashMap::new(),
+            tapped: HashSet::new(),
             pending: HashMap::new(),
             held: HashMap::new(),
             next_ticket: 0,
@@ -246,35 +265,61 @@ impl NodeCore {
                     },
                 );
             }
-            SipEvent::Media(_, SessionEvent::Component(ev)) => match ev {
-                ComponentEvent::Complete {
-                    id,
-                    reason,
-                    metadata,
-                } => {
-                    let component = ComponentId(id);
-                    self.component_call.remove(&component);
-                    self.engine.policy_mut().recorders.remove(&component);
-                    self.engine.handle(
-                        now,
-                        Input::Media(MediaEvent::Complete {
-                            component,
-                            reason,
-                            metadata,
-                        }),
-                    );
-                }
-                ComponentEvent::InputTimersStarted { id } => self.engine.handle(
-                    now,
-                    Input::Media(MediaEvent::InputTimersStarted {
-                        component: ComponentId(id),
-                    }),
-                ),
-            },
+            SipEvent::Media(_, SessionEvent::Component(ev)) => self.component_event(now, ev),
             SipEvent::Media(call, SessionEvent::Stopped { sent, received, .. }) => {
                 tracing::debug!(%call, sent, received = received.packets, "RTP stopped");
             }
             SipEvent::ActionFailed(why) => tracing::warn!(%why, "SIP action failed"),
+        }
+        self.drain(now);
+    }
+
+    fn component_event(&mut self, now: Instant, ev: ComponentEvent) {
+        match ev {
+            ComponentEvent::Complete {
+                id,
+                reason,
+                metadata,
+            } => {
+                let component = ComponentId(id);
+                self.component_call.remove(&component);
+                self.component_mixer.remove(&component);
+                self.engine.policy_mut().recorders.remove(&component);
+                self.engine.handle(
+                    now,
+                    Input::Media(MediaEvent::Complete {
+                        component,
+                        reason,
+                        metadata,
+                    }),
+                );
+            }
+            ComponentEvent::InputTimersStarted { id } => self.engine.handle(
+                now,
+                Input::Media(MediaEvent::InputTimersStarted {
+                    component: ComponentId(id),
+                }),
+            ),
+        }
+    }
+
+    /// An event of the media hub: a speaker, or a component on a mixer.
+    pub fn handle_hub(&mut self, now: Instant, event: BridgeEvent) {
+        self.engine.policy_mut().now = now;
+        match event {
+            BridgeEvent::Speaking {
+                mixer,
+                call,
+                speaking,
+            } => self.engine.handle(
+                now,
+                Input::Media(MediaEvent::Speaking {
+                    mixer: MixerId(mixer),
+                    call: CallId(call),
+                    speaking,
+                }),
+            ),
+            BridgeEvent::Component { event, .. } => self.component_event(now, event),
         }
         self.drain(now);
     }
@@ -284,6 +329,24 @@ impl NodeCore {
             self.sync_live();
         }
         self.component_call.retain(|_, c| c != call);
+        if self.tapped.remove(call) {
+            self.out.push_back(CoreOutput::Hub(HubCommand::CallEnded(call.0.clone())));
+        }
+    }
+
+    fn tap(&mut self, p: &Party) {
+        if let Party::Call(c) = p {
+            if self.live.contains(c) && self.tapped.insert(c.clone()) {
+                self.out.push_back(CoreOutput::Tap(c.clone()));
+            }
+        }
+    }
+
+    fn mixer_command(&mut self, mixer: &MixerId, command: ComponentCommand) {
+        self.out.push_back(CoreOutput::Hub(HubCommand::MixerComponent {
+            mixer: mixer.0.clone(),
+            command,
+        }));
     }
 
     fn sync_live(&mut self) {
@@ -356,7 +419,35 @@ impl NodeCore {
                     },
                 );
             }
+            MediaAction::StartComponent {
+                on: Party::Mixer(mixer),
+                component,
+                ..
+            } => {
+                let Some(running) = self.engine.policy_mut().built.take() else {
+                    tracing::error!(mixer = %mixer.0, "component started without being built");
+                    return;
+                };
+                if let Running::Record(r) = &running {
+                    self.engine
+                        .policy_mut()
+                        .recorders
+                        .insert(component.clone(), r.clone());
+                }
+                self.component_mixer.insert(component.clone(), mixer.clone());
+                self.mixer_command(
+                    &mixer,
+                    ComponentCommand::Start {
+                        id: component.0,
+                        component: running,
+                    },
+                );
+            }
             MediaAction::Output { component, command } => {
+                if let Some(m) = self.component_mixer.get(&component).cloned() {
+                    let id = component.0;
+                    return self.mixer_command(&m, ComponentCommand::Output { id, command });
+                }
                 if let Some(call) = self.component_call.get(&component).cloned() {
                     self.media(
                         &call,
@@ -368,6 +459,10 @@ impl NodeCore {
                 }
             }
             MediaAction::Record { component, command } => {
+                if let Some(m) = self.component_mixer.get(&component).cloned() {
+                    let id = component.0;
+                    return self.mixer_command(&m, ComponentCommand::Record { id, command });
+                }
                 if let Some(call) = self.component_call.get(&component).cloned() {
                     self.media(
                         &call,
@@ -379,6 +474,13 @@ impl NodeCore {
                 }
             }
             MediaAction::StopComponent { component, report } => {
+                if let Some(m) = self.component_mixer.get(&component).cloned() {
+                    if !report {
+                        self.component_mixer.remove(&component);
+                    }
+                    let id = component.0;
+                    return self.mixer_command(&m, ComponentCommand::Stop { id, report });
+                }
                 if let Some(call) = self.component_call.get(&component).cloned() {
                     if !report {
                         self.component_call.remove(&component);
@@ -392,15 +494,37 @@ impl NodeCore {
                     );
                 }
             }
-            MediaAction::Dtmf { call, digit } => self.media(&call, ComponentCommand::Dtmf(digit)),
+            MediaAction::Dtmf { call, digit } => {
+                if self.tapped.contains(&call) {
+                    self.out.push_back(CoreOutput::Hub(HubCommand::Dtmf {
+                        call: call.0.clone(),
+                        digit,
+                    }));
+                }
+                self.media(&call, ComponentCommand::Dtmf(digit))
+            }
             MediaAction::ReleaseCall { call } => self.forget(&call),
-            // Refused by the policy until joins carry media; nothing reaches here.
-            MediaAction::StartComponent { .. }
-            | MediaAction::Join { .. }
-            | MediaAction::Unjoin { .. }
-            | MediaAction::CreateMixer { .. }
-            | MediaAction::DestroyMixer { .. } => {
-                tracing::debug!(?action, "media action without media path");
+            MediaAction::Join {
+                a, b, direction, ..
+            } => {
+                self.tap(&a);
+                self.tap(&b);
+                self.out.push_back(CoreOutput::Hub(HubCommand::Join {
+                    a: media_party(&a),
+                    b: media_party(&b),
+                    direction,
+                }));
+            }
+            MediaAction::Unjoin { a, b } => self.out.push_back(CoreOutput::Hub(HubCommand::Unjoin {
+                a: media_party(&a),
+                b: media_party(&b),
+            })),
+            MediaAction::CreateMixer { mixer } => {
+                self.out.push_back(CoreOutput::Hub(HubCommand::CreateMixer(mixer.0)))
+            }
+            MediaAction::DestroyMixer { mixer } => {
+                self.component_mixer.retain(|_, m| *m != mixer);
+                self.out.push_back(CoreOutput::Hub(HubCommand::DestroyMixer(mixer.0)))
             }
         }
     }

@@ -10,6 +10,9 @@ use jid::{BareJid, Jid};
 use minidom::Element;
 use rayo_call::{All, Distribution, Engine, MostActive, RoundRobin, Route, Weighted};
 use rayo_proto::address::{Addressing, Entity};
+use rayo_media::hub::Hub;
+use rayo_media::udp::Command as MediaCommand;
+use rayo_media::vad::VadConfig;
 use rayo_sip::driver::{Command as SipCommand, Driver as SipDriver};
 use rayo_xmpp::c2s::{C2sConfig, RateLimit};
 use rayo_xmpp::component_client::{ComponentClient, ComponentClientConfig};
@@ -350,12 +353,14 @@ async fn run(
 ) {
     let (ptx, mut prx) = mpsc::unbounded_channel();
     let cache = Arc::new(Cache::default());
+    let mut hub = Hub::spawn(VadConfig::default());
     loop {
         let wake = core.poll_timeout();
         tokio::select! {
             Some((from, stanza)) = stanzas.recv() => core.handle_stanza(Instant::now(), from, stanza),
             Some(ev) = sip.events.recv() => core.handle_sip(Instant::now(), ev),
             Some((ticket, result)) = prx.recv() => core.handle_prepared(Instant::now(), ticket, result),
+            Some(ev) = hub.events.recv() => core.handle_hub(Instant::now(), ev),
             Some(c) = control.recv() => match c {
                 Control::Shutdown(grace) => core.shutdown(Instant::now(), grace),
             },
@@ -380,6 +385,16 @@ async fn run(
                         let r = prepare(start, &cache).await;
                         let _ = ptx.send((ticket, r));
                     });
+                }
+                CoreOutput::Hub(c) => {
+                    let _ = hub.commands.send(c);
+                }
+                CoreOutput::Tap(call) => {
+                    let tap = MediaCommand::Tap {
+                        call: call.0.clone(),
+                        hub: hub.inputs.clone(),
+                    };
+                    let _ = sip.commands.send(SipCommand::Media(call, tap));
                 }
                 CoreOutput::Stopped => done = true,
             }

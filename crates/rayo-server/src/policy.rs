@@ -127,10 +127,7 @@ impl NodePolicy {
     }
 
     fn build(&mut self, on: &Party, spec: &ComponentStart) -> Result<Running, Refusal> {
-        if let Party::Mixer(_) = on {
-            return Err(Refusal::not_implemented()
-                .with_text("components on mixers need mixed media, which this node lacks yet"));
-        }
+        let on_mixer = matches!(on, Party::Mixer(_));
         let prepared = self.take_prepared()?;
         Ok(match spec {
             ComponentStart::Input(cmd) => Running::Input(self.input(cmd, &prepared.grammars)?),
@@ -148,7 +145,7 @@ impl NodePolicy {
             ComponentStart::Record(cmd) => {
                 let _ = std::fs::create_dir_all(&self.recording_dir);
                 let (path, uri) = self.record_path();
-                let rec = Recorder::new(cmd, path, uri, self.now, false)
+                let rec = Recorder::new(cmd, path, uri, self.now, on_mixer)
                     .map_err(|e| refusal(e.condition(), e.to_string()))?;
                 Running::Record(Arc::new(Mutex::new(rec)))
             }
@@ -194,10 +191,15 @@ impl Policy for NodePolicy {
         _a: &Party,
         _b: &Party,
         _direction: JoinDirection,
-        _media: JoinMedia,
+        media: JoinMedia,
     ) -> Result<(), Refusal> {
-        Err(Refusal::not_implemented()
-            .with_text("joins need bridged media, which this node lacks yet (issue 8)"))
+        match media {
+            JoinMedia::Bridge => Ok(()),
+            // Direct media needs re-INVITEs moving each party's RTP to the other; the SIP
+            // layer does not send re-INVITEs yet.
+            JoinMedia::Direct => Err(Refusal::option_not_implemented()
+                .with_text("media='direct' is not supported; join with media='bridge'")),
+        }
     }
 
     fn finalize_recording(&mut self, component: &ComponentId) -> Option<Recording> {

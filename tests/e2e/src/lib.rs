@@ -127,6 +127,7 @@ impl TestNode {
                 self.node.fingerprint().expect("a certificate").to_owned(),
             ))
             .command_timeout(Duration::from_secs(15))
+            .with_mixer_domain("localhost")
     }
 
     /// A bot logged in as `user`, available for calls (its presence seen by the node).
@@ -234,4 +235,106 @@ pub fn chirp_wav(dir: &Path, seconds: f64) -> (PathBuf, Vec<i16>) {
     let path = dir.join("chirp.wav");
     std::fs::write(&path, rayo_media::audio::encode_wav(&samples, 8000, 1)).expect("WAV written");
     (path, samples)
+}
+
+/// Mixer JIDs of the test node: the node has no subdomains, mixers live at its domain.
+trait MixerDomain {
+    fn with_mixer_domain(self, domain: &str) -> Self;
+}
+
+impl MixerDomain for ClientConfig {
+    fn with_mixer_domain(mut self, domain: &str) -> Self {
+        self.mixer_domain = Some(domain.to_owned());
+        self
+    }
+}
+
+/// `seconds` of a sine at `hz`, amplitude `amp`, 8 kHz.
+pub fn tone(hz: f64, seconds: f64, amp: f64) -> Vec<i16> {
+    (0..(seconds * 8000.0) as usize)
+        .map(|i| ((i as f64 * 2.0 * std::f64::consts::PI * hz / 8000.0).sin() * amp) as i16)
+        .collect()
+}
+
+/// Writes `samples` as raw G.711 μ-law, what sipp's `rtp_stream` sends with payload 0 (it
+/// sends a file's bytes as they are: a WAV header would be heard as a click every loop).
+pub fn ulaw_raw(path: &Path, samples: &[i16]) {
+    let data: Vec<u8> = samples
+        .iter()
+        .map(|s| rayo_media::g711::linear_to_ulaw(*s))
+        .collect();
+    std::fs::write(path, data).expect("audio written");
+}
+
+/// The share of a signal's power at `hz` (Goertzel over the whole signal), 0..=1.
+pub fn tone_share(samples: &[i16], hz: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let w = 2.0 * std::f64::consts::PI * hz / 8000.0;
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    let mut total = 0.0f64;
+    for x in samples {
+        let x = f64::from(*x);
+        total += x * x;
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    let n = samples.len() as f64;
+    if total == 0.0 {
+        0.0
+    } else {
+        (2.0 * power / n / total).min(1.0)
+    }
+}
+
+/// The RMS level of a signal.
+pub fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    (samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
+}
+
+/// The largest normalised cross-correlation of `recorded` against the looped `source`
+/// over every phase of the loop.
+pub fn loop_correlation(recorded: &[i16], source: &[i16]) -> f64 {
+    let n = source.len();
+    if n == 0 || recorded.is_empty() {
+        return 0.0;
+    }
+    let rr: f64 = recorded.iter().map(|x| f64::from(*x).powi(2)).sum();
+    let mut best = 0.0f64;
+    for phase in (0..n).step_by(1) {
+        let (mut ab, mut ss) = (0.0f64, 0.0f64);
+        for (i, r) in recorded.iter().enumerate() {
+            let s = f64::from(source[(i + phase) % n]);
+            ab += f64::from(*r) * s;
+            ss += s * s;
+        }
+        if rr > 0.0 && ss > 0.0 {
+            best = best.max(ab / (rr * ss).sqrt());
+        }
+    }
+    best
+}
+
+/// The samples of a recording named by a completion's metadata (mono WAV).
+pub fn recording(done: &rayo_client::Complete) -> Vec<i16> {
+    use rayo_client::proto::event::CompleteMetadata;
+    let uri = done
+        .metadata
+        .iter()
+        .find_map(|m| match m {
+            CompleteMetadata::Recording(r) => Some(r.uri.clone()),
+            _ => None,
+        })
+        .expect("recording metadata");
+    let path = uri.strip_prefix("file://").expect("a file URI");
+    let mut wav = hound::WavReader::open(path).expect("a readable WAV");
+    assert_eq!(wav.spec().channels, 1, "a mono recording");
+    wav.samples::<i16>().map(|s| s.expect("sample")).collect()
 }
