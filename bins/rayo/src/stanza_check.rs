@@ -179,6 +179,7 @@ fn one_line(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 

@@ -1,5 +1,6 @@
 //! `rayo stanza check` as a user runs it: the built binary over the 110 examples of the
 //! specs, its own output fed back to it, standard input, and the refusals a server answers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
