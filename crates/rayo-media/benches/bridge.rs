@@ -39,7 +39,12 @@ fn mixer(n: usize) -> Bridge {
 fn tick(b: &mut Bridge, t: Instant, said: &[Vec<i16>], heard: &mut u64) {
     b.tick(
         t,
-        |c| c[1..].parse::<usize>().ok().and_then(|i| said.get(i).cloned()),
+        |c| {
+            c[1..]
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| said.get(i).cloned())
+        },
         |_, f| *heard += u64::from(f[0] as u16),
     );
     while b.poll_event().is_some() {}

@@ -65,7 +65,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("baseline_g711_encode_frame", |b| {
         b.iter(|| encode(black_box(&frame), &mut bytes))
     });
-    for (name, fast) in [("player_frame_copy", true), ("player_frame_speed_volume", false)] {
+    for (name, fast) in [
+        ("player_frame_copy", true),
+        ("player_frame_speed_volume", false),
+    ] {
         let mut p = player(fast);
         g.bench_function(name, |b| b.iter(|| p.frame(black_box(now), &mut frame)));
     }

@@ -8,7 +8,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -37,15 +37,22 @@ fn frames(seed: usize) -> Vec<Vec<i16>> {
 }
 
 /// A recorder writing to `path`, started at `t`.
-fn recorder(spec: &Record, path: &PathBuf, t: Instant) -> Recorder {
-    Recorder::new(spec, path.clone(), "file:///bench.wav".into(), t, false).unwrap()
+fn recorder(spec: &Record, path: &Path, t: Instant) -> Recorder {
+    Recorder::new(
+        spec,
+        path.to_path_buf(),
+        "file:///bench.wav".into(),
+        t,
+        false,
+    )
+    .unwrap()
 }
 
 /// One call-second: 50 ticks; a new recorder after each minute of audio.
 fn call_second(
     rec: &mut Recorder,
     spec: &Record,
-    path: &PathBuf,
+    path: &Path,
     t: &mut Instant,
     n: &mut u32,
     sent: &[Vec<i16>],

@@ -287,7 +287,10 @@ impl Bridge {
             m.own.clear();
             m.own.resize(FRAME_SAMPLES, 0);
             for (id, c) in &self.calls {
-                if self.flows.contains_key(&(Party::Call(id.clone()), mp.clone())) {
+                if self
+                    .flows
+                    .contains_key(&(Party::Call(id.clone()), mp.clone()))
+                {
                     for (o, s) in m.own.iter_mut().zip(&c.heard) {
                         *o += i32::from(*s);
                     }
@@ -305,7 +308,10 @@ impl Bridge {
             let mp = Party::Mixer(name.clone());
             let mut total = owns.get(name).cloned().unwrap_or_default();
             for (other, own) in &owns {
-                if other != name && self.flows.contains_key(&(Party::Mixer(other.clone()), mp.clone()))
+                if other != name
+                    && self
+                        .flows
+                        .contains_key(&(Party::Mixer(other.clone()), mp.clone()))
                 {
                     for (t, s) in total.iter_mut().zip(own) {
                         *t += *s;
@@ -321,7 +327,8 @@ impl Bridge {
                 self.scratch.clear();
                 self.scratch.extend_from_slice(&self.received);
                 m.components.tick(now, &self.received, &mut self.scratch);
-                for ((t, after), before) in total.iter_mut().zip(&self.scratch).zip(&self.received) {
+                for ((t, after), before) in total.iter_mut().zip(&self.scratch).zip(&self.received)
+                {
                     *t += i32::from(*after) - i32::from(*before);
                 }
             }
@@ -350,7 +357,9 @@ impl Bridge {
                         }
                     }
                     Party::Mixer(m) => {
-                        let Some(mix) = self.mixers.get(m) else { continue };
+                        let Some(mix) = self.mixers.get(m) else {
+                            continue;
+                        };
                         any = true;
                         let mine = self.flows.contains_key(&(me.clone(), from.clone()));
                         let heard = self.calls.get(id).map(|c| &c.heard);
@@ -375,7 +384,10 @@ impl Bridge {
         for (call, started) in speaking {
             let cp = Party::Call(call.clone());
             for name in &names {
-                if self.flows.contains_key(&(cp.clone(), Party::Mixer(name.clone()))) {
+                if self
+                    .flows
+                    .contains_key(&(cp.clone(), Party::Mixer(name.clone())))
+                {
                     self.events.push_back(BridgeEvent::Speaking {
                         mixer: name.clone(),
                         call: call.clone(),

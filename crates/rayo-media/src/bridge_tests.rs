@@ -23,8 +23,10 @@ fn voice(level: i16) -> Vec<i16> {
 /// One tick where each call in `said` sends its frame; what every call hears (first
 /// sample, the frames are constant).
 fn tick(b: &mut Bridge, now: Instant, said: &[(&str, i16)]) -> HashMap<String, i16> {
-    let said: HashMap<String, Vec<i16>> =
-        said.iter().map(|(c, l)| ((*c).to_owned(), voice(*l))).collect();
+    let said: HashMap<String, Vec<i16>> = said
+        .iter()
+        .map(|(c, l)| ((*c).to_owned(), voice(*l)))
+        .collect();
     let mut heard = HashMap::new();
     b.tick(
         now,
@@ -118,7 +120,9 @@ fn loud_parties_saturate_instead_of_wrapping() {
 
 fn tone(n: usize, amplitude: f64) -> Vec<i16> {
     (0..n)
-        .map(|i| ((i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * amplitude) as i16)
+        .map(|i| {
+            ((i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * amplitude) as i16
+        })
         .collect()
 }
 
@@ -146,7 +150,11 @@ fn the_speaker_alone_starts_and_stops_speaking() {
     let seen: Vec<_> = events
         .iter()
         .map(|(_, e)| match e {
-            BridgeEvent::Speaking { call, speaking, mixer } => (call.as_str(), *speaking, mixer.as_str()),
+            BridgeEvent::Speaking {
+                call,
+                speaking,
+                mixer,
+            } => (call.as_str(), *speaking, mixer.as_str()),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -162,12 +170,13 @@ fn dtmf_from_any_participant_completes_an_input_on_the_mixer() {
     let mut b = Bridge::new(VadConfig::default());
     b.join(call("a"), mixer("m"), JoinDirection::Duplex);
     b.join(call("b"), mixer("m"), JoinDirection::Recv);
-    let cmd: rayo_proto::generated::input::Input = "<input xmlns='urn:xmpp:rayo:input:1' mode='dtmf'>\
+    let cmd: rayo_proto::generated::input::Input =
+        "<input xmlns='urn:xmpp:rayo:input:1' mode='dtmf'>\
         <grammar url='builtin:dtmf/digits?minlength=2;maxlength=2'/></input>"
-        .parse::<minidom::Element>()
-        .expect("xml")
-        .try_into()
-        .expect("input");
+            .parse::<minidom::Element>()
+            .expect("xml")
+            .try_into()
+            .expect("input");
     let input = InputComponent::from_command(&cmd, t, |_| None).expect("input");
     b.start_mixer_component(t, "m", "i1".into(), Running::Input(input));
     b.dtmf(t, "a", '4');
@@ -176,7 +185,12 @@ fn dtmf_from_any_participant_completes_an_input_on_the_mixer() {
     match b.poll_event() {
         Some(BridgeEvent::Component {
             mixer,
-            event: ComponentEvent::Complete { id, reason: CompleteReason::Input(InputReason::Match(m)), .. },
+            event:
+                ComponentEvent::Complete {
+                    id,
+                    reason: CompleteReason::Input(InputReason::Match(m)),
+                    ..
+                },
         }) => {
             assert_eq!((mixer.as_str(), id.as_str()), ("m", "i1"));
             assert!(m.body.contains("<instance>42</instance>"), "{}", m.body);

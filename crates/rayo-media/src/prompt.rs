@@ -199,7 +199,7 @@ impl Prompt {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, clippy::unwrap_used)]
+#[allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use rayo_proto::event::InputReason;
@@ -215,7 +215,10 @@ mod tests {
         let cmd = PromptCommand {
             barge_in,
             output: Output {
-                documents: vec![Document { url: Some("file:///x.wav".into()), ..Document::default() }],
+                documents: vec![Document {
+                    url: Some("file:///x.wav".into()),
+                    ..Document::default()
+                }],
                 ..Output::default()
             },
             input: Input {
@@ -228,14 +231,19 @@ mod tests {
                 ..Input::default()
             },
         };
-        let docs = vec![Rendered { source: "x".into(), samples: Arc::new(vec![1000; 8000]) }];
+        let docs = vec![Rendered {
+            source: "x".into(),
+            samples: Arc::new(vec![1000; 8000]),
+        }];
         Prompt::new(&cmd, docs, t0, |_| None).expect("starts")
     }
 
     /// Plays frames `from..to`; returns how many were audible.
     fn play(p: &mut Prompt, t0: Instant, from: u32, to: u32) -> u32 {
         let mut f = [0; 160];
-        (from..to).filter(|&i| p.frame(t0 + MS20 * i, &mut f)).count() as u32
+        (from..to)
+            .filter(|&i| p.frame(t0 + MS20 * i, &mut f))
+            .count() as u32
     }
 
     #[test]
@@ -265,7 +273,10 @@ mod tests {
         assert_eq!(p.handle_digit(at, '1'), None);
         assert!(p.is_output_done() && p.poll_input_timers_started());
         assert_eq!(play(&mut p, t0, 10, 20), 0, "the output has stopped");
-        assert_eq!(p.command(at, &OutputCommand::Pause(Pause)), Err(Error::OutputDone));
+        assert_eq!(
+            p.command(at, &OutputCommand::Pause(Pause)),
+            Err(Error::OutputDone)
+        );
         assert_eq!(Error::OutputDone.condition(), "unexpected-request");
         for d in ['2', '3'] {
             assert_eq!(p.handle_digit(at, d), None);
@@ -298,9 +309,12 @@ mod tests {
         assert!(p.player().is_paused());
         assert_eq!(play(&mut p, t0, 0, 100), 0, "paused: silent, no timers");
         assert_eq!(p.poll_timeout(), None);
-        let e = p.command(t0, &OutputCommand::Pause(Pause)).expect_err("already paused");
+        let e = p
+            .command(t0, &OutputCommand::Pause(Pause))
+            .expect_err("already paused");
         assert_eq!(e.condition(), "unexpected-request");
-        p.command(t0 + MS20 * 100, &OutputCommand::Resume(Resume)).expect("resumes");
+        p.command(t0 + MS20 * 100, &OutputCommand::Resume(Resume))
+            .expect("resumes");
         assert_eq!(play(&mut p, t0, 100, 160), 50);
         assert!(p.is_output_done());
     }
@@ -310,14 +324,24 @@ mod tests {
         let t0 = Instant::now();
         let mut p = prompt(None, t0);
         p.player = Player::new(
-            &Output { max_time: Some(Duration::from_millis(200)), ..Output::default() },
-            vec![Rendered { source: "x".into(), samples: Arc::new(vec![1; 8000]) }],
+            &Output {
+                max_time: Some(Duration::from_millis(200)),
+                ..Output::default()
+            },
+            vec![Rendered {
+                source: "x".into(),
+                samples: Arc::new(vec![1; 8000]),
+            }],
             t0,
         );
         assert_eq!(p.poll_timeout(), Some(t0 + Duration::from_millis(200)));
         assert_eq!(p.handle_timeout(t0 + Duration::from_millis(200)), None);
         assert!(p.is_output_done() && p.poll_input_timers_started());
-        assert_eq!(p.poll_complete(), None, "the output's completion is suppressed");
+        assert_eq!(
+            p.poll_complete(),
+            None,
+            "the output's completion is suppressed"
+        );
     }
 
     #[test]

@@ -82,7 +82,8 @@ pub fn parse_voices(listing: &str) -> Vec<Voice> {
         .skip(1)
         .filter_map(|line| {
             let mut f = line.split_whitespace();
-            let (_pty, language, _age, name, file) = (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+            let (_pty, language, _age, name, file) =
+                (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
             Some(Voice {
                 language: language.to_owned(),
                 name: name.to_owned(),
@@ -206,11 +207,12 @@ pub async fn synthesize_async(
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, clippy::unwrap_used)]
+#[allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
-    const LISTING: &str = "Pty Language       Age/Gender VoiceName          File                 Other Languages
+    const LISTING: &str =
+        "Pty Language       Age/Gender VoiceName          File                 Other Languages
  5  af              --/M      Afrikaans          gmw/af
  2  en-us           --/M      English_(America)  gmw/en-US            (en 3)
  5  fr-be           --/M      French_(Belgium)   roa/fr-BE            (fr 8)
@@ -236,15 +238,29 @@ mod tests {
         let v = parse_voices(LISTING);
         let (b, voice) = prepare("  Thanks for\n calling!\n", Format::Text, Some("en-us"), &v)
             .expect("prepares");
-        assert_eq!((b.as_str(), voice.as_deref()), ("Thanks for calling!", Some("en-us")));
-        let (b, _) = prepare("<?xml version='1.0'?>\n<speak>\nhi\n</speak>", Format::Ssml, None, &v)
-            .expect("prepares");
+        assert_eq!(
+            (b.as_str(), voice.as_deref()),
+            ("Thanks for calling!", Some("en-us"))
+        );
+        let (b, _) = prepare(
+            "<?xml version='1.0'?>\n<speak>\nhi\n</speak>",
+            Format::Ssml,
+            None,
+            &v,
+        )
+        .expect("prepares");
         assert_eq!(b, "<speak> hi </speak>");
         let e = prepare("hi", Format::Text, Some("nosuchvoice"), &v).expect_err("unknown voice");
-        assert_eq!((e.condition(), e), ("bad-request", Error::UnknownVoice("nosuchvoice".into())));
+        assert_eq!(
+            (e.condition(), e),
+            ("bad-request", Error::UnknownVoice("nosuchvoice".into()))
+        );
         let e = prepare("<speak>", Format::Ssml, None, &v).expect_err("bad SSML");
         assert_eq!(e.condition(), "bad-request");
-        assert_eq!(prepare(&"a".repeat(MAX_TEXT + 1), Format::Text, None, &v), Err(Error::TooLong));
+        assert_eq!(
+            prepare(&"a".repeat(MAX_TEXT + 1), Format::Text, None, &v),
+            Err(Error::TooLong)
+        );
     }
 
     #[test]
@@ -259,8 +275,12 @@ mod tests {
     #[test]
     fn ssml_breaks_lengthen_the_speech() {
         let plain = synthesize("<speak>hello there</speak>", Format::Ssml, None).expect("runs");
-        let long = synthesize("<speak>hello <break time=\"2s\"/> there</speak>", Format::Ssml, None)
-            .expect("runs");
+        let long = synthesize(
+            "<speak>hello <break time=\"2s\"/> there</speak>",
+            Format::Ssml,
+            None,
+        )
+        .expect("runs");
         let extra = (long.len() as f64 - plain.len() as f64) / 8000.0;
         assert!((1.5..2.6).contains(&extra), "{extra} s");
     }

@@ -345,7 +345,10 @@ impl Config {
     pub fn check(&self) -> Result<(), ConfigError> {
         let bad = |s: String| Err(ConfigError::Invalid(s));
         if jid::DomainPart::new(&self.service.domain).is_err() {
-            return bad(format!("service.domain {:?} is no domain", self.service.domain));
+            return bad(format!(
+                "service.domain {:?} is no domain",
+                self.service.domain
+            ));
         }
         if self.c2s.is_none() && self.component.is_none() {
             return bad("neither [c2s] nor [component]: no client could reach the node".into());
@@ -379,10 +382,10 @@ impl Config {
                 return bad(format!("route {:?}: offer_timeout out of range", r.pattern));
             }
         }
-        if !(self.limits.dial_rate_per_client > 0.0) {
+        if self.limits.dial_rate_per_client.is_nan() || self.limits.dial_rate_per_client <= 0.0 {
             return bad("limits.dial_rate_per_client must be > 0".into());
         }
-        if !(self.shutdown.grace >= 0.0 && self.shutdown.grace < 86_400.0) {
+        if !(0.0..86_400.0).contains(&self.shutdown.grace) {
             return bad("shutdown.grace out of range".into());
         }
         Ok(())
@@ -395,6 +398,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 

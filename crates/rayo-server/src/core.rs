@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use jid::{BareJid, Jid};
 use minidom::Element;
 use rayo_call::{
-    CallId, ComponentId, Engine, Input, MediaAction, MediaEvent, MixerId, Output, Party,
-    RejectCause, Refusal, SignalAction, SignalEvent,
+    CallId, ComponentId, Engine, Input, MediaAction, MediaEvent, MixerId, Output, Party, Refusal,
+    RejectCause, SignalAction, SignalEvent,
 };
 use rayo_media::bridge::{BridgeEvent, Party as MediaParty};
 use rayo_media::components::{ComponentCommand, ComponentEvent, Running};
@@ -186,7 +186,12 @@ impl NodeCore {
     }
 
     /// What the driver fetched and rendered for a command (or the refusal it must get).
-    pub fn handle_prepared(&mut self, now: Instant, ticket: u64, result: Result<Prepared, Refusal>) {
+    pub fn handle_prepared(
+        &mut self,
+        now: Instant,
+        ticket: u64,
+        result: Result<Prepared, Refusal>,
+    ) {
         let Some((from, stanza)) = self.pending.remove(&ticket) else {
             return;
         };
@@ -238,11 +243,12 @@ impl NodeCore {
             SipEvent::Signal(call, ev @ SignalEvent::Incoming { .. }) => {
                 if self.draining.is_some() || !self.engine.policy_mut().has_room() {
                     tracing::info!(%call, "inbound call refused: node full or stopping");
-                    self.out.push_back(CoreOutput::Sip(SipCommand::Action(SignalAction::Reject {
-                        call,
-                        cause: RejectCause::ServiceUnavailable,
-                        headers: Vec::new(),
-                    })));
+                    self.out
+                        .push_back(CoreOutput::Sip(SipCommand::Action(SignalAction::Reject {
+                            call,
+                            cause: RejectCause::ServiceUnavailable,
+                            headers: Vec::new(),
+                        })));
                     return;
                 }
                 self.live.insert(call.clone());
@@ -251,7 +257,13 @@ impl NodeCore {
             }
             SipEvent::Signal(call, ev) => {
                 let ended = matches!(ev, SignalEvent::Ended { .. });
-                self.engine.handle(now, Input::Signal { call: call.clone(), event: ev });
+                self.engine.handle(
+                    now,
+                    Input::Signal {
+                        call: call.clone(),
+                        event: ev,
+                    },
+                );
                 if ended {
                     self.forget(&call);
                 }
@@ -330,7 +342,8 @@ impl NodeCore {
         }
         self.component_call.retain(|_, c| c != call);
         if self.tapped.remove(call) {
-            self.out.push_back(CoreOutput::Hub(HubCommand::CallEnded(call.0.clone())));
+            self.out
+                .push_back(CoreOutput::Hub(HubCommand::CallEnded(call.0.clone())));
         }
     }
 
@@ -343,10 +356,11 @@ impl NodeCore {
     }
 
     fn mixer_command(&mut self, mixer: &MixerId, command: ComponentCommand) {
-        self.out.push_back(CoreOutput::Hub(HubCommand::MixerComponent {
-            mixer: mixer.0.clone(),
-            command,
-        }));
+        self.out
+            .push_back(CoreOutput::Hub(HubCommand::MixerComponent {
+                mixer: mixer.0.clone(),
+                command,
+            }));
     }
 
     fn sync_live(&mut self) {
@@ -382,7 +396,8 @@ impl NodeCore {
                         self.live.insert(call.clone());
                         self.sync_live();
                     }
-                    self.out.push_back(CoreOutput::Sip(SipCommand::Action(action)));
+                    self.out
+                        .push_back(CoreOutput::Sip(SipCommand::Action(action)));
                 }
                 Output::Media(action) => self.media_action(now, action),
             }
@@ -434,7 +449,8 @@ impl NodeCore {
                         .recorders
                         .insert(component.clone(), r.clone());
                 }
-                self.component_mixer.insert(component.clone(), mixer.clone());
+                self.component_mixer
+                    .insert(component.clone(), mixer.clone());
                 self.mixer_command(
                     &mixer,
                     ComponentCommand::Start {
@@ -515,16 +531,19 @@ impl NodeCore {
                     direction,
                 }));
             }
-            MediaAction::Unjoin { a, b } => self.out.push_back(CoreOutput::Hub(HubCommand::Unjoin {
-                a: media_party(&a),
-                b: media_party(&b),
-            })),
-            MediaAction::CreateMixer { mixer } => {
-                self.out.push_back(CoreOutput::Hub(HubCommand::CreateMixer(mixer.0)))
+            MediaAction::Unjoin { a, b } => {
+                self.out.push_back(CoreOutput::Hub(HubCommand::Unjoin {
+                    a: media_party(&a),
+                    b: media_party(&b),
+                }))
             }
+            MediaAction::CreateMixer { mixer } => self
+                .out
+                .push_back(CoreOutput::Hub(HubCommand::CreateMixer(mixer.0))),
             MediaAction::DestroyMixer { mixer } => {
                 self.component_mixer.retain(|_, m| *m != mixer);
-                self.out.push_back(CoreOutput::Hub(HubCommand::DestroyMixer(mixer.0)))
+                self.out
+                    .push_back(CoreOutput::Hub(HubCommand::DestroyMixer(mixer.0)))
             }
         }
     }
@@ -562,10 +581,11 @@ impl NodeCore {
         let mut calls: Vec<CallId> = self.live.iter().cloned().collect();
         calls.sort();
         for call in calls {
-            self.out.push_back(CoreOutput::Sip(SipCommand::Action(SignalAction::Hangup {
-                call: call.clone(),
-                headers: Vec::new(),
-            })));
+            self.out
+                .push_back(CoreOutput::Sip(SipCommand::Action(SignalAction::Hangup {
+                    call: call.clone(),
+                    headers: Vec::new(),
+                })));
             self.engine.handle(
                 now,
                 Input::Signal {

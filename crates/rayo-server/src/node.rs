@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use jid::{BareJid, Jid};
 use minidom::Element;
 use rayo_call::{All, Distribution, Engine, MostActive, RoundRobin, Route, Weighted};
-use rayo_proto::address::{Addressing, Entity};
 use rayo_media::hub::Hub;
 use rayo_media::udp::Command as MediaCommand;
 use rayo_media::vad::VadConfig;
+use rayo_proto::address::{Addressing, Entity};
 use rayo_sip::driver::{Command as SipCommand, Driver as SipDriver};
 use rayo_xmpp::c2s::{C2sConfig, RateLimit};
 use rayo_xmpp::component_client::{ComponentClient, ComponentClientConfig};
@@ -130,7 +130,12 @@ fn routes(cfg: &Config) -> Result<Vec<Route>, Error> {
 /// listener who is neither may log in (to watch, or to take part in joins) but not dial.
 fn known_clients(cfg: &Config) -> HashSet<BareJid> {
     let mut known = HashSet::new();
-    for t in cfg.routes.iter().flat_map(|r| &r.targets).chain(&cfg.limits.dialers) {
+    for t in cfg
+        .routes
+        .iter()
+        .flat_map(|r| &r.targets)
+        .chain(&cfg.limits.dialers)
+    {
         if let Ok(j) = Jid::new(t) {
             known.insert(j.to_bare());
         }

@@ -104,7 +104,9 @@ impl NodePolicy {
     }
 
     fn take_prepared(&mut self) -> Result<Prepared, Refusal> {
-        self.prepared.take().unwrap_or_else(|| Ok(Prepared::default()))
+        self.prepared
+            .take()
+            .unwrap_or_else(|| Ok(Prepared::default()))
     }
 
     fn input(

@@ -25,10 +25,15 @@ fn refusal(condition: &str, text: String) -> Refusal {
     Refusal::new(t, c).with_text(text)
 }
 
-async fn grammars(input: &Input, cache: &Cache) -> Result<HashMap<String, FetchedGrammar>, Refusal> {
+async fn grammars(
+    input: &Input,
+    cache: &Cache,
+) -> Result<HashMap<String, FetchedGrammar>, Refusal> {
     let mut out = HashMap::new();
     for g in &input.grammars {
-        let Some(url) = g.url.as_deref() else { continue };
+        let Some(url) = g.url.as_deref() else {
+            continue;
+        };
         if url.starts_with("builtin:") || out.contains_key(url) {
             continue;
         }

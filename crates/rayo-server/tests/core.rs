@@ -1,6 +1,7 @@
 //! The node's core under a virtual clock: limits, dial rights, preparation order, shutdown.
 //! No socket: SIP events go in as values, stanzas come out as elements.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -135,7 +136,10 @@ fn unknown_clients_get_registration_required_and_fast_dialers_resource_constrain
     for id in ["d1", "d2"] {
         let out = dial(&mut c, t0, BOT, id);
         assert!(
-            out.iter().any(|o| matches!(o, CoreOutput::Sip(SipCommand::Action(SignalAction::Dial { .. })))),
+            out.iter().any(|o| matches!(
+                o,
+                CoreOutput::Sip(SipCommand::Action(SignalAction::Dial { .. }))
+            )),
             "{out:?}"
         );
     }
@@ -145,7 +149,12 @@ fn unknown_clients_get_registration_required_and_fast_dialers_resource_constrain
         Some("resource-constraint")
     );
     let out = dial(&mut c, t0 + Duration::from_millis(500), BOT, "d4");
-    assert!(stanzas(&out).iter().all(|s| s.attr("type") == Some("result")), "{out:?}");
+    assert!(
+        stanzas(&out)
+            .iter()
+            .all(|s| s.attr("type") == Some("result")),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -206,15 +215,26 @@ fn a_command_being_prepared_holds_the_senders_later_stanzas_in_order() {
     let ids: Vec<_> = stanzas(&out)
         .iter()
         .filter(|s| s.name() == "iq")
-        .map(|s| (s.attr("id").unwrap_or("").to_owned(), s.attr("type").unwrap_or("").to_owned()))
+        .map(|s| {
+            (
+                s.attr("id").unwrap_or("").to_owned(),
+                s.attr("type").unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         ids,
-        vec![("o1".into(), "error".into()), ("h1".into(), "result".into())],
+        vec![
+            ("o1".into(), "error".into()),
+            ("h1".into(), "result".into())
+        ],
         "{out:?}"
     );
     let o1 = stanzas(&out)[0];
-    assert_eq!(error_condition(o1).as_deref(), Some("feature-not-implemented"));
+    assert_eq!(
+        error_condition(o1).as_deref(),
+        Some("feature-not-implemented")
+    );
     let _ = Prepared::default();
 }
 
@@ -231,17 +251,30 @@ fn shutdown_tells_clients_refuses_new_calls_and_ends_live_ones_after_the_grace()
         .find(|s| s.name() == "presence")
         .expect("clients told");
     assert_eq!(dnd.attr("to"), Some(BOT));
-    assert!(dnd.children().any(|s| s.name() == "show" && s.text() == "dnd"));
+    assert!(dnd
+        .children()
+        .any(|s| s.name() == "show" && s.text() == "dnd"));
 
     let out = incoming(&mut c, t0 + Duration::from_secs(1), "c2");
-    assert!(out.iter().any(|o| matches!(o,
-        CoreOutput::Sip(SipCommand::Action(SignalAction::Reject { cause: RejectCause::ServiceUnavailable, .. })))));
+    assert!(out.iter().any(|o| matches!(
+        o,
+        CoreOutput::Sip(SipCommand::Action(SignalAction::Reject {
+            cause: RejectCause::ServiceUnavailable,
+            ..
+        }))
+    )));
 
-    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(5)).min(c.poll_timeout()));
+    assert_eq!(
+        c.poll_timeout(),
+        Some(t0 + Duration::from_secs(5)).min(c.poll_timeout())
+    );
     c.handle_timeout(t0 + Duration::from_secs(5));
     let out = drain(&mut c);
-    assert!(out.iter().any(|o| matches!(o,
-        CoreOutput::Sip(SipCommand::Action(SignalAction::Hangup { call, .. })) if call.0 == "c1")), "{out:?}");
+    assert!(
+        out.iter().any(|o| matches!(o,
+        CoreOutput::Sip(SipCommand::Action(SignalAction::Hangup { call, .. })) if call.0 == "c1")),
+        "{out:?}"
+    );
     let end = stanzas(&out)
         .into_iter()
         .find_map(|s| s.children().find(|e| e.name() == "end"))
@@ -249,7 +282,9 @@ fn shutdown_tells_clients_refuses_new_calls_and_ends_live_ones_after_the_grace()
     assert!(end.children().any(|r| r.name() == "error"), "{end:?}");
     assert!(matches!(out.last(), Some(CoreOutput::Stopped)), "{out:?}");
     assert_eq!(c.live_calls(), 0);
-    let _ = EndReason::Error { platform_code: None };
+    let _ = EndReason::Error {
+        platform_code: None,
+    };
 }
 
 #[test]
@@ -263,7 +298,9 @@ fn a_call_ended_by_the_remote_party_frees_its_place() {
         SipEvent::Signal(
             CallId("c1".into()),
             SignalEvent::Ended {
-                reason: EndReason::Hungup { platform_code: None },
+                reason: EndReason::Hungup {
+                    platform_code: None,
+                },
                 headers: Vec::new(),
             },
         ),
@@ -271,5 +308,7 @@ fn a_call_ended_by_the_remote_party_frees_its_place() {
     drain(&mut c);
     assert_eq!(c.live_calls(), 0);
     let out = incoming(&mut c, t0, "c2");
-    assert!(stanzas(&out).iter().any(|s| s.children().any(|p| p.name() == "offer")));
+    assert!(stanzas(&out)
+        .iter()
+        .any(|s| s.children().any(|p| p.name() == "offer")));
 }

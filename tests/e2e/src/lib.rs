@@ -3,6 +3,9 @@
 //! scenarios of `tests/sip/`, and Prosody (Debian `prosody`) for component mode. A missing
 //! peer fails the test; nothing is skipped.
 
+// A test harness: failing loudly on anything unexpected is its job.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 pub mod prosody;
 
 use std::net::{SocketAddr, UdpSocket};
@@ -132,10 +135,11 @@ impl TestNode {
 
     /// A bot logged in as `user`, available for calls (its presence seen by the node).
     pub async fn bot(&self, user: &str) -> (Client, Offers) {
-        let (client, offers) = tokio::time::timeout(WAIT, Client::connect(self.client_config(user)))
-            .await
-            .expect("login in time")
-            .expect("login");
+        let (client, offers) =
+            tokio::time::timeout(WAIT, Client::connect(self.client_config(user)))
+                .await
+                .expect("login in time")
+                .expect("login");
         client.set_available().expect("presence sent");
         client.ping().await.expect("the node answers pings");
         (client, offers)
@@ -162,7 +166,12 @@ fn sipp_binary() -> &'static str {
 impl Sipp {
     /// Starts sipp with scenario `name`, calling `target` (UAC scenarios) or waiting for
     /// calls (UAS scenarios, `target` None); `service` is the user part it calls.
-    pub fn start(name: &str, target: Option<SocketAddr>, extra: &[&str], cwd: Option<&Path>) -> Sipp {
+    pub fn start(
+        name: &str,
+        target: Option<SocketAddr>,
+        extra: &[&str],
+        cwd: Option<&Path>,
+    ) -> Sipp {
         let bin = sipp_binary();
         let port = free_udp_ports(1);
         let media = free_udp_ports(4);
@@ -174,7 +183,11 @@ impl Sipp {
         cmd.args(extra);
         if let Ok(dir) = std::env::var("RAYO_SIPP_TRACE") {
             let base = format!("{dir}/{name}-{port}");
-            cmd.args(["-trace_msg", "-message_file", &format!("{base}.messages.log")]);
+            cmd.args([
+                "-trace_msg",
+                "-message_file",
+                &format!("{base}.messages.log"),
+            ]);
             cmd.args(["-trace_err", "-error_file", &format!("{base}.errors.log")]);
         }
         if let Some(t) = target {

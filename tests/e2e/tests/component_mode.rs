@@ -1,5 +1,6 @@
 //! The node as a XEP-0114 component of a real Prosody: the bot logs in to Prosody, the call
 //! comes from sipp, every stanza goes through Prosody.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -55,7 +56,9 @@ async fn an_inbound_call_through_prosody() {
         .expect("offers open")
         .call;
     assert!(
-        call.jid().to_string().ends_with(&format!("@call.{COMPONENT}")),
+        call.jid()
+            .to_string()
+            .ends_with(&format!("@call.{COMPONENT}")),
         "{}",
         call.jid()
     );
@@ -79,7 +82,10 @@ async fn an_inbound_call_through_prosody() {
             None => panic!("no end"),
         }
     };
-    assert!(matches!(reason, EndReason::HangupCommand { .. }), "{reason:?}");
+    assert!(
+        matches!(reason, EndReason::HangupCommand { .. }),
+        "{reason:?}"
+    );
     sipp.passed().await;
     client.close();
     node.node.shutdown_within(Duration::ZERO).await;

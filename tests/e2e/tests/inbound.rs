@@ -1,4 +1,5 @@
 //! Inbound calls end to end: sipp calls the node, an SDK bot controls the call.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use rayo_client::proto::event::{
     CompleteMetadata, CompleteReason, InputReason, OutputReason, RecordReason,
 };
 use rayo_client::{CallEvent, EndReason, Input, Output, Record};
-use rayo_e2e::{chirp_wav, Sipp, TestNode, TempDir, WAIT};
+use rayo_e2e::{chirp_wav, Sipp, TempDir, TestNode, WAIT};
 
 async fn end_reason(call: &mut rayo_client::Call) -> EndReason {
     loop {
@@ -27,7 +28,12 @@ async fn a_bot_answers_speaks_plays_collects_digits_records_and_hangs_up() {
     let (_client, mut offers) = node.bot("bot").await;
     let files = TempDir::new("ivr");
     let (wav, _) = chirp_wav(&files.0, 1.0);
-    let sipp = Sipp::start("uac_ivr_dtmf_then_bye.xml", Some(node.node.sip_addr()), &[], None);
+    let sipp = Sipp::start(
+        "uac_ivr_dtmf_then_bye.xml",
+        Some(node.node.sip_addr()),
+        &[],
+        None,
+    );
 
     let offer = tokio::time::timeout(WAIT, offers.next())
         .await
@@ -88,7 +94,10 @@ async fn a_bot_answers_speaks_plays_collects_digits_records_and_hangs_up() {
         .await
         .expect("record started");
     let done = rec.complete().await.expect("record completes");
-    assert_eq!(done.reason, CompleteReason::Record(RecordReason::MaxDuration));
+    assert_eq!(
+        done.reason,
+        CompleteReason::Record(RecordReason::MaxDuration)
+    );
     let recording = done
         .metadata
         .iter()
@@ -111,7 +120,10 @@ async fn a_bot_answers_speaks_plays_collects_digits_records_and_hangs_up() {
     );
 
     call.hangup([]).await.expect("hung up");
-    assert!(matches!(end_reason(&mut call).await, EndReason::HangupCommand { .. }));
+    assert!(matches!(
+        end_reason(&mut call).await,
+        EndReason::HangupCommand { .. }
+    ));
     sipp.passed().await;
     node.node.shutdown_within(Duration::ZERO).await;
 }
@@ -133,8 +145,14 @@ async fn the_caller_hangs_up_first_and_running_components_complete_with_hangup()
         .expect("offers open")
         .call;
     call.answer([]).await.expect("answered");
-    let input = call.input(Input::digits(1, 8)).await.expect("input started");
-    assert!(matches!(end_reason(&mut call).await, EndReason::Hungup { .. }));
+    let input = call
+        .input(Input::digits(1, 8))
+        .await
+        .expect("input started");
+    assert!(matches!(
+        end_reason(&mut call).await,
+        EndReason::Hungup { .. }
+    ));
     let done = input.complete().await.expect("input completes");
     assert_eq!(done.reason, CompleteReason::Hangup);
     sipp.passed().await;

@@ -1,6 +1,7 @@
 //! Joins and mixers with real audio (XEP-0327 §6.3, §6.4): sipp callers stream known
 //! signals (`rtp_stream`), the bot joins them, and recordings on the node show who hears
 //! whom. XEP-0327 §7.19.6: a `recv` recording holds what the caller receives.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::path::Path;
 use std::time::Duration;
@@ -72,7 +73,13 @@ async fn joined_calls_hear_each_other_send_is_one_way_and_unjoin_stops_it() {
     let dir = TempDir::new("join");
     let source = chirp(0.5);
     let (sa, a) = streaming_caller(&node, &mut offers, &dir.0.join("a"), &source).await;
-    let (sb, b) = streaming_caller(&node, &mut offers, &dir.0.join("b"), &tone(1300.0, 1.0, 8000.0)).await;
+    let (sb, b) = streaming_caller(
+        &node,
+        &mut offers,
+        &dir.0.join("b"),
+        &tone(1300.0, 1.0, 8000.0),
+    )
+    .await;
 
     a.join(JoinTarget::call(&b)).await.expect("joined duplex");
     let (to_b, to_a) = tokio::join!(heard(&b, 2), heard(&a, 2));
@@ -84,12 +91,23 @@ async fn joined_calls_hear_each_other_send_is_one_way_and_unjoin_stops_it() {
         .await
         .expect("re-joined send");
     let (to_b, to_a) = tokio::join!(heard(&b, 2), heard(&a, 2));
-    assert!(loop_correlation(&to_b[4000..], &source) >= 0.9, "A still reaches B");
-    assert!(rms(&to_a[4000..]) < 50.0, "B no longer reaches A: rms {}", rms(&to_a[4000..]));
+    assert!(
+        loop_correlation(&to_b[4000..], &source) >= 0.9,
+        "A still reaches B"
+    );
+    assert!(
+        rms(&to_a[4000..]) < 50.0,
+        "B no longer reaches A: rms {}",
+        rms(&to_a[4000..])
+    );
 
     a.unjoin(None).await.expect("unjoined");
     let to_b = heard(&b, 1).await;
-    assert!(rms(&to_b[2000..]) < 50.0, "nothing after unjoin: rms {}", rms(&to_b[2000..]));
+    assert!(
+        rms(&to_b[2000..]) < 50.0,
+        "nothing after unjoin: rms {}",
+        rms(&to_b[2000..])
+    );
 
     hang_up(&a).await;
     hang_up(&b).await;
@@ -144,11 +162,17 @@ async fn a_mixer_of_three_with_a_listener_announcements_whispers_and_a_mixer_rec
     // An announcement on the mixer reaches everybody; a whisper on call 0 only call 0; a
     // recording of the mixer holds all three speakers.
     let announce = dir.0.join("announce.wav");
-    std::fs::write(&announce, rayo_media::audio::encode_wav(&tone(2600.0, 2.0, 6000.0), 8000, 1))
-        .expect("wav");
+    std::fs::write(
+        &announce,
+        rayo_media::audio::encode_wav(&tone(2600.0, 2.0, 6000.0), 8000, 1),
+    )
+    .expect("wav");
     let whisper = dir.0.join("whisper.wav");
-    std::fs::write(&whisper, rayo_media::audio::encode_wav(&tone(3100.0, 2.0, 6000.0), 8000, 1))
-        .expect("wav");
+    std::fs::write(
+        &whisper,
+        rayo_media::audio::encode_wav(&tone(3100.0, 2.0, 6000.0), 8000, 1),
+    )
+    .expect("wav");
     let mut mix_rec = Record::wav(Duration::from_secs(2));
     mix_rec.inner.direction = Some(RecordDirection::Recv);
     let mixer_recording = mixer.record(mix_rec).await.expect("record on the mixer");
@@ -161,17 +185,40 @@ async fn a_mixer_of_three_with_a_listener_announcements_whispers_and_a_mixer_rec
         .await
         .expect("whisper");
     let recs = futures_join(&calls[..2], 1).await;
-    assert!(tone_share(&recs[0], 2600.0) > 0.05, "call 0 hears the announcement");
-    assert!(tone_share(&recs[1], 2600.0) > 0.05, "call 1 hears the announcement");
-    assert!(tone_share(&recs[0], 3100.0) > 0.05, "call 0 hears its whisper");
-    assert!(tone_share(&recs[1], 3100.0) < 0.01, "call 1 does not hear call 0's whisper");
+    assert!(
+        tone_share(&recs[0], 2600.0) > 0.05,
+        "call 0 hears the announcement"
+    );
+    assert!(
+        tone_share(&recs[1], 2600.0) > 0.05,
+        "call 1 hears the announcement"
+    );
+    assert!(
+        tone_share(&recs[0], 3100.0) > 0.05,
+        "call 0 hears its whisper"
+    );
+    assert!(
+        tone_share(&recs[1], 3100.0) < 0.01,
+        "call 1 does not hear call 0's whisper"
+    );
     a.complete().await.expect("announcement completes");
     w.complete().await.expect("whisper completes");
-    let mixed = recording(&mixer_recording.complete().await.expect("mixer record completes"));
+    let mixed = recording(
+        &mixer_recording
+            .complete()
+            .await
+            .expect("mixer record completes"),
+    );
     for f in &freqs[..3] {
-        assert!(tone_share(&mixed[2000..], *f) > 0.05, "the mixer recording holds {f} Hz");
+        assert!(
+            tone_share(&mixed[2000..], *f) > 0.05,
+            "the mixer recording holds {f} Hz"
+        );
     }
-    assert!(tone_share(&mixed[2000..], 2000.0) < 0.01, "not the listener");
+    assert!(
+        tone_share(&mixed[2000..], 2000.0) < 0.01,
+        "not the listener"
+    );
 
     for c in &calls {
         hang_up(c).await;

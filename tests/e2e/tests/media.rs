@@ -1,5 +1,6 @@
 //! Media components on live calls with sipp: what the caller hears, what comes back, what
 //! is recorded, and a prompt's barge-in.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -87,7 +88,10 @@ async fn a_played_wav_comes_back_through_sipps_echo_and_is_recorded_faithfully()
     sipp.passed().await;
 
     let (c, lag) = best_correlation(&source, &sent, 8000);
-    assert!(c >= 0.9, "what the caller received vs the WAV: {c:.3} at {lag} samples");
+    assert!(
+        c >= 0.9,
+        "what the caller received vs the WAV: {c:.3} at {lag} samples"
+    );
     let (c, lag) = best_correlation(&source, &echo, 8000);
     assert!(
         c >= 0.9,
@@ -115,7 +119,8 @@ async fn a_prompt_with_barge_in_stops_its_output_at_the_first_digit() {
         .call;
     call.answer([]).await.expect("answered");
     // A long announcement: it would take far longer than 2.5 s to say.
-    let long = "Welcome. ".repeat(1) + &"Please listen carefully as our menu options have changed. ".repeat(6);
+    let long = "Welcome. ".to_owned()
+        + &"Please listen carefully as our menu options have changed. ".repeat(6);
     let t0 = std::time::Instant::now();
     let prompt = call
         .prompt(Prompt::new(

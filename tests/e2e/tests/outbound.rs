@@ -1,5 +1,6 @@
 //! Outbound calls and the node's refusals, end to end: SDK bots dial sipp UASes through the
 //! node, race for one inbound call, and meet the node's limits.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -22,13 +23,22 @@ async fn a_dial_rings_is_answered_and_ends_when_the_bot_hangs_up() {
         .dial(DialBuilder::new(uas.uri("service")).from("sip:bot@127.0.0.1"))
         .await
         .expect("dialled");
-    assert!(matches!(next_event(&mut call).await, CallEvent::Ringing { .. }));
-    assert!(matches!(next_event(&mut call).await, CallEvent::Answered { .. }));
+    assert!(matches!(
+        next_event(&mut call).await,
+        CallEvent::Ringing { .. }
+    ));
+    assert!(matches!(
+        next_event(&mut call).await,
+        CallEvent::Answered { .. }
+    ));
     call.hangup([]).await.expect("hung up");
     let CallEvent::End { reason, .. } = next_event(&mut call).await else {
         panic!("expected the end")
     };
-    assert!(matches!(reason, EndReason::HangupCommand { .. }), "{reason:?}");
+    assert!(
+        matches!(reason, EndReason::HangupCommand { .. }),
+        "{reason:?}"
+    );
     uas.passed().await;
     node.node.shutdown_within(Duration::ZERO).await;
 }
@@ -79,7 +89,13 @@ async fn two_bots_race_to_accept_and_the_loser_gets_conflict() {
         other => panic!("exactly one accept must win: {other:?}"),
     };
     assert!(
-        matches!(loser, Error::Stanza { condition: DefinedCondition::Conflict, .. }),
+        matches!(
+            loser,
+            Error::Stanza {
+                condition: DefinedCondition::Conflict,
+                ..
+            }
+        ),
         "{loser:?}"
     );
     winner.answer([]).await.expect("the winner answers");
@@ -100,7 +116,13 @@ async fn an_unknown_client_gets_registration_required_and_over_the_limit_resourc
         .await
         .expect_err("refused");
     assert!(
-        matches!(refused, Error::Stanza { condition: DefinedCondition::RegistrationRequired, .. }),
+        matches!(
+            refused,
+            Error::Stanza {
+                condition: DefinedCondition::RegistrationRequired,
+                ..
+            }
+        ),
         "{refused:?}"
     );
 
@@ -115,7 +137,13 @@ async fn an_unknown_client_gets_registration_required_and_over_the_limit_resourc
         .await
         .expect_err("the second does not");
     assert!(
-        matches!(refused, Error::Stanza { condition: DefinedCondition::ResourceConstraint, .. }),
+        matches!(
+            refused,
+            Error::Stanza {
+                condition: DefinedCondition::ResourceConstraint,
+                ..
+            }
+        ),
         "{refused:?}"
     );
     while !matches!(next_event(&mut first).await, CallEvent::Answered { .. }) {}

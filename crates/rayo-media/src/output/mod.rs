@@ -21,8 +21,10 @@ use crate::{audio, ssml, tts};
 
 mod player;
 
-pub use player::{Player, PlayerError, FRAME, SPEED_MAX, SPEED_MIN, SPEED_STEP, VOLUME_MAX_DB,
-    VOLUME_MIN_DB, VOLUME_STEP_DB};
+pub use player::{
+    Player, PlayerError, FRAME, SPEED_MAX, SPEED_MIN, SPEED_STEP, VOLUME_MAX_DB, VOLUME_MIN_DB,
+    VOLUME_STEP_DB,
+};
 
 /// The renderers accepted in the `renderer` attribute.
 pub const RENDERERS: &[&str] = &["espeak-ng", "builtin"];
@@ -106,7 +108,10 @@ impl RenderError {
                 ..
             } => "feature-not-implemented",
             Self::Fetch {
-                source: fetch::Error::Status { status: 404 | 410, .. },
+                source:
+                    fetch::Error::Status {
+                        status: 404 | 410, ..
+                    },
                 ..
             } => "item-not-found",
             Self::Fetch {
@@ -128,7 +133,12 @@ enum Action {
 }
 
 fn action(content_type: &str) -> Option<Action> {
-    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     Some(match ct.as_str() {
         "text/plain" => Action::Speak(tts::Format::Text),
         ssml::CONTENT_TYPE => Action::Speak(tts::Format::Ssml),
@@ -150,12 +160,22 @@ pub async fn render(spec: &Output, cache: &Cache) -> Result<Vec<Rendered>, Rende
     if spec.documents.is_empty() {
         return Err(RenderError::NoDocument);
     }
-    let voice = spec.voice.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let voice = spec
+        .voice
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
     if let Some(v) = voice {
-        let voices = tts::voices().map_err(|source| RenderError::Tts { index: usize::MAX, source })?;
+        let voices = tts::voices().map_err(|source| RenderError::Tts {
+            index: usize::MAX,
+            source,
+        })?;
         if tts::resolve_voice(voices, v).is_none() {
             let source = tts::Error::UnknownVoice(v.chars().take(64).collect());
-            return Err(RenderError::Tts { index: usize::MAX, source });
+            return Err(RenderError::Tts {
+                index: usize::MAX,
+                source,
+            });
         }
     }
     let mut out = Vec::new();
@@ -199,12 +219,18 @@ async fn render_document(
                         return Err(RenderError::UriList(index));
                     }
                     let samples = bytes(index, &f.body, f.content_type.as_deref(), voice).await?;
-                    out.push(Rendered { source: u, samples: Arc::new(samples) });
+                    out.push(Rendered {
+                        source: u,
+                        samples: Arc::new(samples),
+                    });
                 }
                 return Ok(());
             }
             let samples = bytes(index, &fetched.body, ct.as_deref(), voice).await?;
-            out.push(Rendered { source: url.clone(), samples: Arc::new(samples) });
+            out.push(Rendered {
+                source: url.clone(),
+                samples: Arc::new(samples),
+            });
             Ok(())
         }
         (None, true, Some(ct)) => {
@@ -214,13 +240,20 @@ async fn render_document(
                     return Err(RenderError::UriList(index));
                 }
                 for u in urls {
-                    let d = Document { url: Some(u), content_type: None, body: String::new() };
+                    let d = Document {
+                        url: Some(u),
+                        content_type: None,
+                        body: String::new(),
+                    };
                     Box::pin(render_document(index, &d, voice, cache, out)).await?;
                 }
                 return Ok(());
             }
             let samples = bytes(index, doc.body.as_bytes(), Some(ct), voice).await?;
-            out.push(Rendered { source: "inline".into(), samples: Arc::new(samples) });
+            out.push(Rendered {
+                source: "inline".into(),
+                samples: Arc::new(samples),
+            });
             Ok(())
         }
         _ => Err(RenderError::UrlAndBody(index)),
@@ -256,7 +289,7 @@ async fn bytes(
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, clippy::unwrap_used)]
+#[allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -269,7 +302,10 @@ mod tests {
     }
 
     fn out(docs: Vec<Document>) -> Output {
-        Output { documents: docs, ..Output::default() }
+        Output {
+            documents: docs,
+            ..Output::default()
+        }
     }
 
     fn temp(name: &str, bytes: &[u8]) -> String {
@@ -286,7 +322,11 @@ mod tests {
         let spec = out(vec![
             doc(None, Some("text/plain"), "Hello."),
             doc(Some(&wav), None, ""),
-            doc(None, Some("application/ssml+xml"), "<speak>Goodbye.</speak>"),
+            doc(
+                None,
+                Some("application/ssml+xml"),
+                "<speak>Goodbye.</speak>",
+            ),
             doc(Some(&list), None, ""),
             doc(None, Some("text/uri-list"), &wav),
         ]);
@@ -295,7 +335,9 @@ mod tests {
         assert_eq!(r[1].samples.as_slice(), tone.as_slice());
         assert_eq!(r[1].source, wav);
         assert!(r[0].samples.len() > 2000 && r[2].samples.len() > 2000);
-        assert!(r[3..].iter().all(|x| x.samples.as_slice() == tone.as_slice()));
+        assert!(r[3..]
+            .iter()
+            .all(|x| x.samples.as_slice() == tone.as_slice()));
     }
 
     #[tokio::test]

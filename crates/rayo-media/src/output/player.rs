@@ -104,7 +104,11 @@ impl Player {
     pub fn new(spec: &Output, docs: Vec<Rendered>, now: Instant) -> Player {
         let audio = match docs.as_slice() {
             [one] => one.samples.clone(),
-            _ => Arc::new(docs.iter().flat_map(|d| d.samples.iter().copied()).collect()),
+            _ => Arc::new(
+                docs.iter()
+                    .flat_map(|d| d.samples.iter().copied())
+                    .collect(),
+            ),
         };
         let mut p = Player {
             audio,
@@ -222,17 +226,25 @@ impl Player {
             self.pos += n as f64;
             return n;
         }
+        // 32.32 fixed point: no float-to-int conversion of the position per sample.
+        const ONE: f64 = (1u64 << 32) as f64;
+        let (mut p, step) = ((self.pos * ONE) as u64, (self.speed * ONE) as u64);
+        let len = a.len() as u64;
         let mut n = 0;
         for o in out.iter_mut() {
-            let i = self.pos as usize;
-            let Some(&s0) = a.get(i) else { break };
-            let s1 = a.get(i + 1).copied().unwrap_or(s0);
-            let f = (self.pos - i as f64) as f32;
-            let v = (f32::from(s0) + (f32::from(s1) - f32::from(s0)) * f) * self.gain;
-            *o = v.clamp(-32768.0, 32767.0) as i16;
-            self.pos += self.speed;
+            let i = p >> 32;
+            if i >= len {
+                break;
+            }
+            let i = i as usize;
+            let s0 = f32::from(a[i]);
+            let s1 = a.get(i + 1).map_or(s0, |&s| f32::from(s));
+            let f = (p & 0xffff_ffff) as f32 * (1.0 / ONE as f32);
+            *o = ((s0 + (s1 - s0) * f) * self.gain).clamp(-32768.0, 32767.0) as i16;
+            p += step;
             n += 1;
         }
+        self.pos = p as f64 / ONE;
         n
     }
 

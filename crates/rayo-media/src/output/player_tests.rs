@@ -1,5 +1,5 @@
 //! Tests of the player under a virtual clock: frame `i` is played at `t0 + 20 ms × i`.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use super::*;
 use proptest::prelude::*;
@@ -17,13 +17,21 @@ fn ramp(n: usize) -> Vec<i16> {
 fn docs(parts: &[Vec<i16>]) -> Vec<Rendered> {
     parts
         .iter()
-        .map(|p| Rendered { source: "inline".into(), samples: Arc::new(p.clone()) })
+        .map(|p| Rendered {
+            source: "inline".into(),
+            samples: Arc::new(p.clone()),
+        })
         .collect()
 }
 
 /// Plays frames from frame `from` until completion (at most `max` frames); returns the
 /// samples and the frame index at which the reason appeared.
-fn run(p: &mut Player, t0: Instant, from: u32, max: u32) -> (Vec<i16>, Option<(u32, CompleteReason)>) {
+fn run(
+    p: &mut Player,
+    t0: Instant,
+    from: u32,
+    max: u32,
+) -> (Vec<i16>, Option<(u32, CompleteReason)>) {
     let mut all = Vec::new();
     for i in from..from + max {
         let mut f = [7i16; FRAME];
@@ -40,7 +48,10 @@ const FINISH: CompleteReason = CompleteReason::Output(OutputReason::Finish);
 const MAX_TIME: CompleteReason = CompleteReason::Output(OutputReason::MaxTime);
 
 fn seek(direction: SeekDirection, ms: u64) -> OutputCommand {
-    OutputCommand::Seek(Seek { direction, amount: Duration::from_millis(ms) })
+    OutputCommand::Seek(Seek {
+        direction,
+        amount: Duration::from_millis(ms),
+    })
 }
 
 #[test]
@@ -49,10 +60,17 @@ fn documents_play_back_to_back_and_finish_in_the_frame_that_ends_them() {
     let (a, b) = (ramp(300), vec![-5; 100]);
     let mut p = Player::new(&Output::default(), docs(&[a.clone(), b.clone()]), t0);
     let (got, done) = run(&mut p, t0, 0, 10);
-    assert_eq!(done, Some((2, FINISH)), "400 samples end in the third frame");
+    assert_eq!(
+        done,
+        Some((2, FINISH)),
+        "400 samples end in the third frame"
+    );
     assert_eq!(&got[..300], a.as_slice());
     assert_eq!(&got[300..400], b.as_slice());
-    assert!(got[400..].iter().all(|&s| s == 0), "the rest of the frame is silence");
+    assert!(
+        got[400..].iter().all(|&s| s == 0),
+        "the rest of the frame is silence"
+    );
     assert!(p.is_complete() && p.poll_timeout().is_none());
     let mut f = [1; FRAME];
     assert!(!p.frame(t0 + MS20 * 3, &mut f) && f == [0; FRAME]);
@@ -61,29 +79,48 @@ fn documents_play_back_to_back_and_finish_in_the_frame_that_ends_them() {
 #[test]
 fn start_offset_skips_into_the_first_pass_only() {
     let t0 = Instant::now();
-    let spec = Output { start_offset: Some(Duration::from_millis(10)), repeat_times: Some(2), ..Output::default() };
+    let spec = Output {
+        start_offset: Some(Duration::from_millis(10)),
+        repeat_times: Some(2),
+        ..Output::default()
+    };
     let mut p = Player::new(&spec, docs(&[ramp(320)]), t0);
     assert_eq!(p.position(), Duration::from_millis(10));
     let (got, done) = run(&mut p, t0, 0, 10);
     assert_eq!(got[0], 81);
-    assert_eq!(&got[240..560], ramp(320).as_slice(), "the second pass starts at 0");
+    assert_eq!(
+        &got[240..560],
+        ramp(320).as_slice(),
+        "the second pass starts at 0"
+    );
     assert_eq!(done, Some((3, FINISH)));
-    let spec = Output { start_offset: Some(Duration::from_secs(9)), ..Output::default() };
+    let spec = Output {
+        start_offset: Some(Duration::from_secs(9)),
+        ..Output::default()
+    };
     let mut p = Player::new(&spec, docs(&[ramp(320)]), t0);
-    assert_eq!(p.poll_complete(), Some(FINISH), "an offset past the end finishes at once");
+    assert_eq!(
+        p.poll_complete(),
+        Some(FINISH),
+        "an offset past the end finishes at once"
+    );
 }
 
 #[test]
 fn start_paused_is_silent_until_resumed() {
     let t0 = Instant::now();
-    let spec = Output { start_paused: Some(true), ..Output::default() };
+    let spec = Output {
+        start_paused: Some(true),
+        ..Output::default()
+    };
     let mut p = Player::new(&spec, docs(&[ramp(160)]), t0);
     let mut f = [1; FRAME];
     for i in 0..5 {
         assert!(!p.frame(t0 + MS20 * i, &mut f));
         assert_eq!(f, [0; FRAME]);
     }
-    p.command(t0, &OutputCommand::Resume(Resume)).expect("resumes");
+    p.command(t0, &OutputCommand::Resume(Resume))
+        .expect("resumes");
     assert!(p.frame(t0 + MS20 * 5, &mut f));
     assert_eq!(f[0], 1);
 }
@@ -119,7 +156,10 @@ fn repeat_forever_ends_only_at_max_time_on_the_right_frame() {
     assert_eq!(p.poll_timeout(), Some(t0 + Duration::from_secs(1)));
     let (got, done) = run(&mut p, t0, 0, 100);
     assert_eq!(done, Some((50, MAX_TIME)), "the frame at t0 + 1000 ms");
-    assert!(got[..50 * FRAME].iter().all(|&s| s != 0), "audio until then");
+    assert!(
+        got[..50 * FRAME].iter().all(|&s| s != 0),
+        "audio until then"
+    );
     assert!(p.pass() >= 79);
     let e = p.command(t0 + Duration::from_secs(2), &OutputCommand::Pause(Pause));
     assert_eq!(e, Err(PlayerError::Complete));
@@ -128,7 +168,11 @@ fn repeat_forever_ends_only_at_max_time_on_the_right_frame() {
 #[test]
 fn max_time_counts_paused_time_too() {
     let t0 = Instant::now();
-    let spec = Output { max_time: Some(Duration::from_millis(100)), start_paused: Some(true), ..Output::default() };
+    let spec = Output {
+        max_time: Some(Duration::from_millis(100)),
+        start_paused: Some(true),
+        ..Output::default()
+    };
     let mut p = Player::new(&spec, docs(&[ramp(8000)]), t0);
     assert_eq!(run(&mut p, t0, 0, 10).1, Some((5, MAX_TIME)));
 }
@@ -140,16 +184,24 @@ fn seek_moves_the_marker_by_the_amount() {
     let mut f = [0; FRAME];
     p.frame(t0, &mut f);
     assert_eq!(p.position(), Duration::from_millis(20));
-    p.command(t0, &seek(SeekDirection::Forward, 1000)).expect("seeks");
+    p.command(t0, &seek(SeekDirection::Forward, 1000))
+        .expect("seeks");
     assert_eq!(p.position(), Duration::from_millis(1020));
     p.frame(t0 + MS20, &mut f);
     assert_eq!(f[0], 8161);
-    p.command(t0, &seek(SeekDirection::Back, 500)).expect("seeks");
+    p.command(t0, &seek(SeekDirection::Back, 500))
+        .expect("seeks");
     assert_eq!(p.position(), Duration::from_millis(540));
-    p.command(t0, &seek(SeekDirection::Back, 5000)).expect("seeks");
+    p.command(t0, &seek(SeekDirection::Back, 5000))
+        .expect("seeks");
     assert_eq!(p.position(), Duration::ZERO, "back stops at the start");
-    p.command(t0, &seek(SeekDirection::Forward, 5000)).expect("seeks");
-    assert_eq!(p.poll_complete(), Some(FINISH), "forward past the end finishes");
+    p.command(t0, &seek(SeekDirection::Forward, 5000))
+        .expect("seeks");
+    assert_eq!(
+        p.poll_complete(),
+        Some(FINISH),
+        "forward past the end finishes"
+    );
 }
 
 #[test]
@@ -159,13 +211,22 @@ fn pause_and_resume_keep_the_marker() {
     let mut f = [0; FRAME];
     p.frame(t0, &mut f);
     p.command(t0, &OutputCommand::Pause(Pause)).expect("pauses");
-    assert_eq!(p.command(t0, &OutputCommand::Pause(Pause)), Err(PlayerError::AlreadyPaused));
+    assert_eq!(
+        p.command(t0, &OutputCommand::Pause(Pause)),
+        Err(PlayerError::AlreadyPaused)
+    );
     for i in 1..10 {
         assert!(!p.frame(t0 + MS20 * i, &mut f));
     }
-    p.command(t0, &OutputCommand::Resume(Resume)).expect("resumes");
-    let e = p.command(t0, &OutputCommand::Resume(Resume)).expect_err("not paused");
-    assert_eq!((e.condition(), e), ("unexpected-request", PlayerError::NotPaused));
+    p.command(t0, &OutputCommand::Resume(Resume))
+        .expect("resumes");
+    let e = p
+        .command(t0, &OutputCommand::Resume(Resume))
+        .expect_err("not paused");
+    assert_eq!(
+        (e.condition(), e),
+        ("unexpected-request", PlayerError::NotPaused)
+    );
     assert!(p.frame(t0 + MS20 * 10, &mut f));
     assert_eq!(f[0], 161);
 }
@@ -175,7 +236,8 @@ fn speed_changes_by_ten_percent_steps_within_limits() {
     let t0 = Instant::now();
     let mut p = Player::new(&Output::default(), docs(&[ramp(32000)]), t0);
     for _ in 0..30 {
-        p.command(t0, &OutputCommand::SpeedUp(SpeedUp)).expect("acknowledged");
+        p.command(t0, &OutputCommand::SpeedUp(SpeedUp))
+            .expect("acknowledged");
     }
     assert!((p.speed() - SPEED_MAX).abs() < 1e-9);
     let mut f = [0; FRAME];
@@ -183,10 +245,12 @@ fn speed_changes_by_ten_percent_steps_within_limits() {
     assert_eq!(p.position(), Duration::from_millis(40), "twice as fast");
     assert_eq!((f[0], f[1], f[159]), (1, 3, 319));
     for _ in 0..10 {
-        p.command(t0, &OutputCommand::SpeedDown(SpeedDown)).expect("acknowledged");
+        p.command(t0, &OutputCommand::SpeedDown(SpeedDown))
+            .expect("acknowledged");
     }
     assert_eq!(p.speed(), 1.0);
-    p.command(t0, &OutputCommand::SpeedDown(SpeedDown)).expect("acknowledged");
+    p.command(t0, &OutputCommand::SpeedDown(SpeedDown))
+        .expect("acknowledged");
     p.frame(t0 + MS20, &mut f);
     assert_eq!(p.position(), Duration::from_millis(40 + 18), "0.9 × 20 ms");
     assert_eq!((f[0], f[10]), (321, 330));
@@ -197,11 +261,13 @@ fn volume_changes_by_3_db_and_saturates() {
     let t0 = Instant::now();
     let mut p = Player::new(&Output::default(), docs(&[vec![10000; 1600]]), t0);
     let mut f = [0; FRAME];
-    p.command(t0, &OutputCommand::VolumeDown(VolumeDown)).expect("acknowledged");
+    p.command(t0, &OutputCommand::VolumeDown(VolumeDown))
+        .expect("acknowledged");
     p.frame(t0, &mut f);
     assert_eq!(f[0], 7079, "-3 dB");
     for _ in 0..20 {
-        p.command(t0, &OutputCommand::VolumeUp(VolumeUp)).expect("acknowledged");
+        p.command(t0, &OutputCommand::VolumeUp(VolumeUp))
+            .expect("acknowledged");
     }
     assert_eq!(p.volume_db(), VOLUME_MAX_DB);
     p.frame(t0 + MS20, &mut f);
@@ -224,7 +290,11 @@ fn command() -> impl Strategy<Value = OutputCommand> {
         Just(OutputCommand::VolumeUp(VolumeUp)),
         Just(OutputCommand::VolumeDown(VolumeDown)),
         (any::<bool>(), 1u64..3000).prop_map(|(f, ms)| seek(
-            if f { o::SeekDirection::Forward } else { o::SeekDirection::Back },
+            if f {
+                o::SeekDirection::Forward
+            } else {
+                o::SeekDirection::Back
+            },
             ms
         )),
     ]
