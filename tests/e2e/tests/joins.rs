@@ -302,3 +302,41 @@ async fn the_speaker_is_announced_and_dtmf_from_any_participant_completes_mixer_
     s2.passed().await;
     node.node.shutdown_within(Duration::ZERO).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dial_with_a_nested_join_is_joined_when_answered() {
+    let node = TestNode::start(|_| {}).await;
+    let (client, mut offers) = node.bot("bot").await;
+    let dir = TempDir::new("nested");
+    let source = chirp(0.5);
+    let (sa, a) = streaming_caller(&node, &mut offers, &dir.0.join("a"), &source).await;
+    let uas = Sipp::start("uas_answer.xml", None, &[], None);
+    let mut b = client
+        .dial(rayo_client::DialBuilder::new(uas.uri("service")).join(JoinTarget::call(&a)))
+        .await
+        .expect("dialled");
+    let (mut answered, mut joined) = (false, false);
+    while !(answered && joined) {
+        match tokio::time::timeout(WAIT, b.events().next())
+            .await
+            .expect("events in time")
+            .expect("events open")
+        {
+            CallEvent::Answered { .. } => answered = true,
+            CallEvent::Joined(j) => {
+                assert!(answered, "joined once answered, not before");
+                assert_eq!(j.call_uri.as_deref(), Some(format!("xmpp:{}", a.jid()).as_str()));
+                joined = true;
+            }
+            _ => {}
+        }
+    }
+    // B's callee now hears A's caller.
+    let to_b = heard(&b, 2).await;
+    assert!(loop_correlation(&to_b[4000..], &source) >= 0.9, "B hears A");
+    hang_up(&b).await;
+    hang_up(&a).await;
+    uas.passed().await;
+    sa.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}
