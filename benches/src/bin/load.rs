@@ -5,9 +5,16 @@
 //! harness' own limit, measured in the same run).
 //!
 //! ```sh
-//! cargo run --release -p rayo-benches --bin load             # the whole script, ~3 min
+//! cargo run --release -p rayo-benches --bin load             # the whole script, ~4 min
+//! cargo run --release -p rayo-benches --bin load -- --phase1 # calls per second only
+//! cargo run --release -p rayo-benches --bin load -- --phase2 # concurrency only
 //! cargo run --release -p rayo-benches --bin load -- --smoke  # 5 calls at 5/s (a test runs it)
 //! ```
+//!
+//! 2 000 held calls need about 2 000 descriptors in the node and 4 000 in sipp (RTP and RTCP
+//! per call): the script prints the open-files limit it inherited and warns when it is lower;
+//! raise it with `ulimit -n $(ulimit -Hn)` before running (the workspace forbids the `unsafe`
+//! a `setrlimit` call would take).
 //!
 //! Three processes, so that each one's CPU and memory is its own (`/proc/<pid>/stat` and
 //! `status`): the node (`load node`, a [`rayo_e2e::TestNode`] on a 2-thread runtime), the bot
@@ -52,7 +59,7 @@ const NODE_RTP: (u16, u16) = (20000, 29999);
 const UAC_MEDIA: u16 = 10000;
 const UAS_MEDIA: u16 = 40000;
 /// Phase 1 rates, and how long each runs.
-const RATES: [u32; 8] = [50, 100, 200, 300, 400, 600, 800, 1000];
+const RATES: [u32; 10] = [50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1500];
 const RATE_SECONDS: u32 = 3;
 /// Phase 2 steps.
 const CONCURRENCY: [u64; 5] = [250, 500, 1000, 1500, 2000];
@@ -962,6 +969,15 @@ async fn full(only: Option<u8>) {
         "  node RTP ports {}..={}, sipp media from {UAC_MEDIA} (UAC) and {UAS_MEDIA} (UAS)",
         NODE_RTP.0, NODE_RTP.1
     );
+    let soft: u64 = open_files_limit()
+        .split('/')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u64::MAX);
+    let needed = 2 * CONCURRENCY[CONCURRENCY.len() - 1] + 200;
+    if soft < needed {
+        println!("  WARNING: {soft} open files is fewer than the {needed} sipp needs at the largest step; run `ulimit -n $(ulimit -Hn)` first");
+    }
     let m = media();
     let started = Instant::now();
 
@@ -1146,6 +1162,23 @@ async fn full(only: Option<u8>) {
             "no baseline".into()
         }
     );
+        if best == RATES[RATES.len() - 1] {
+            println!("    (the highest rate tried: the limit is above)");
+        }
+        let kept = rows
+            .iter()
+            .filter(|r| {
+                r.passed(u64::from(r.rate * RATE_SECONDS))
+                    && r.sipp.retrans == 0
+                    && r.sipp.rtd_ms < 50.0
+            })
+            .map(|r| r.rate)
+            .max()
+            .unwrap_or(0);
+        println!(
+            "  highest rate the node kept up with (no retransmission, mean INVITE→200 < 50 ms): {kept}/s = {:.2}x the goal",
+            f64::from(kept) / GOAL_CPS
+        );
         if let Some(r) = best_row {
             println!(
             "  CPU per call set up and torn down at {best}/s: node {:.3} ms, bot {:.3} ms, sipp {:.3} ms",

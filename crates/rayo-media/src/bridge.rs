@@ -112,7 +112,7 @@ impl Bridge {
     fn touch(&mut self, p: &Party) {
         match p {
             Party::Call(c) => {
-                let vad = self.vad.clone();
+                let vad = self.vad;
                 self.calls.entry(c.clone()).or_insert_with(|| CallState {
                     vad: Vad::new(vad),
                     heard: vec![0; FRAME_SAMPLES],

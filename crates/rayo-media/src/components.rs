@@ -23,6 +23,8 @@ use crate::record::Recorder;
 pub type SharedRecorder = Arc<Mutex<Recorder>>;
 
 /// A component ready to run.
+// Moved a few times per component or join, never per frame: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Running {
@@ -37,6 +39,8 @@ pub enum Running {
 }
 
 /// Something to do on a call's components.
+// Moved a few times per component or join, never per frame: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ComponentCommand {
     /// Start a component under `id`.

@@ -42,6 +42,8 @@ pub enum HubInput {
 }
 
 /// What the node tells the hub.
+// Moved a few times per component or join, never per frame: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum HubCommand {
     /// Join (or re-join) `a` and `b`, `direction` from `a`'s view.

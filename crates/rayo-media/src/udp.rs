@@ -85,6 +85,8 @@ impl Pacer {
 }
 
 /// A command to a running session.
+// Moved a few times per component or join, never per frame: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Command {
     /// Where to send (from the remote SDP); nothing is sent before.

@@ -166,6 +166,9 @@ pub struct Transactions {
     timer_seq: u64,
     transmits: VecDeque<Transmit>,
     events: VecDeque<TxEvent>,
+    /// Server transactions by the (Call-ID, CSeq number) of their request: an ACK of a 2xx
+    /// finds its INVITE with one lookup, however many transactions are alive.
+    by_dialog: HashMap<(String, u32), Vec<TxKey>>,
     /// Messages dropped because they could not be matched or were malformed.
     pub dropped: u64,
 }
@@ -196,6 +199,21 @@ impl Transactions {
         Transactions {
             timers_cfg: timers,
             ..Default::default()
+        }
+    }
+
+    /// Forgets a transaction (and its place in the dialog index).
+    fn remove(&mut self, key: &TxKey) {
+        let Some(tx) = self.txs.remove(key) else {
+            return;
+        };
+        if let Some(dm) = tx.dialog_match {
+            if let Some(keys) = self.by_dialog.get_mut(&dm) {
+                keys.retain(|k| k != key);
+                if keys.is_empty() {
+                    self.by_dialog.remove(&dm);
+                }
+            }
         }
     }
 
@@ -362,11 +380,11 @@ impl Transactions {
             }
             // ACK of a 2xx: stops the 2xx retransmissions, and goes to the TU.
             if let (Ok(cid), Ok((n, _))) = (msg.call_id(), msg.cseq()) {
-                for tx in self.txs.values_mut() {
-                    if tx.state == State::Accepted
-                        && tx.dialog_match.as_ref() == Some(&(cid.clone(), n))
-                    {
-                        tx.acked = true;
+                for k in self.by_dialog.get(&(cid, n)).into_iter().flatten() {
+                    if let Some(tx) = self.txs.get_mut(k) {
+                        if tx.state == State::Accepted {
+                            tx.acked = true;
+                        }
                     }
                 }
             }
@@ -399,6 +417,9 @@ impl Transactions {
                 return;
             }
         };
+        if let (true, Some(dm)) = (invite, &dialog_match) {
+            self.by_dialog.entry(dm.clone()).or_default().push(key.clone());
+        }
         let mut bytes = Vec::new();
         if invite {
             bytes = response_to(&msg, 100, None).to_bytes();
@@ -537,12 +558,12 @@ impl Transactions {
                 (Timer::B, State::Initial)
                 | (Timer::F, State::Initial | State::Proceeding)
                 | (Timer::H, State::Completed) => {
-                    self.txs.remove(&key);
+                    self.remove(&key);
                     self.events.push_back(TxEvent::Timeout { key });
                 }
                 (Timer::L, State::Accepted) => {
                     let acked = tx.acked;
-                    self.txs.remove(&key);
+                    self.remove(&key);
                     if !acked {
                         self.events.push_back(TxEvent::Timeout { key });
                     }
@@ -552,7 +573,7 @@ impl Transactions {
                 | (Timer::J, State::Completed)
                 | (Timer::I, State::Confirmed)
                 | (Timer::M, State::Accepted) => {
-                    self.txs.remove(&key);
+                    self.remove(&key);
                 }
                 _ => {}
             }

@@ -325,7 +325,10 @@ async fn a_dial_with_a_nested_join_is_joined_when_answered() {
             CallEvent::Answered { .. } => answered = true,
             CallEvent::Joined(j) => {
                 assert!(answered, "joined once answered, not before");
-                assert_eq!(j.call_uri.as_deref(), Some(format!("xmpp:{}", a.jid()).as_str()));
+                assert_eq!(
+                    j.call_uri.as_deref(),
+                    Some(format!("xmpp:{}", a.jid()).as_str())
+                );
                 joined = true;
             }
             _ => {}
