@@ -418,7 +418,10 @@ impl Transactions {
             }
         };
         if let (true, Some(dm)) = (invite, &dialog_match) {
-            self.by_dialog.entry(dm.clone()).or_default().push(key.clone());
+            self.by_dialog
+                .entry(dm.clone())
+                .or_default()
+                .push(key.clone());
         }
         let mut bytes = Vec::new();
         if invite {
