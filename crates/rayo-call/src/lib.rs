@@ -62,7 +62,9 @@ pub mod state;
 
 pub use engine::{Config, Engine, Input, Output};
 pub use media::{MediaAction, MediaEvent, Party};
-pub use offer::{All, Candidate, Distribution, MostActive, Plan, RoundRobin, Route, Weighted};
+pub use offer::{
+    pattern_matches, All, Candidate, Distribution, MostActive, Plan, RoundRobin, Route, Weighted,
+};
 pub use policy::{AllowAll, Policy, Refusal, ZoneScope};
 pub use signal::{RejectCause, SignalAction, SignalEvent};
 

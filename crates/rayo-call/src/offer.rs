@@ -168,6 +168,11 @@ impl Route {
     }
 }
 
+/// Whether `text` matches `pattern`, where `*` matches any run of characters (`tel:+1800*`).
+pub fn pattern_matches(pattern: &str, text: &str) -> bool {
+    glob(pattern.as_bytes(), text.as_bytes())
+}
+
 /// `*`-only glob matching, iterative (no exponential blow-up on hostile input).
 fn glob(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);

@@ -48,8 +48,9 @@ pub struct Config {
     /// Inbound routing: tried in order, the first whose pattern matches the called URI
     /// decides whom the call is offered to.
     pub routes: Vec<RouteConfig>,
-    /// The outbound trunk (absent: dial IP-addressed SIP URIs directly).
-    pub trunk: Option<Trunk>,
+    /// Outbound trunks, tried in order: the first whose pattern matches the dialled URI
+    /// takes the call (none matching: IP-addressed SIP URIs are dialled directly).
+    pub trunks: Vec<Trunk>,
     /// Limits.
     pub limits: Limits,
     /// Graceful shutdown.
@@ -229,16 +230,23 @@ pub struct RouteConfig {
     pub offer_timeout: Option<f64>,
 }
 
-/// The outbound trunk.
+/// An outbound trunk.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trunk {
+    /// The dialled URI pattern this trunk takes; `*` matches any run of characters.
+    #[serde(default = "any_uri")]
+    pub pattern: String,
     /// Where outbound INVITEs go.
     pub proxy: SocketAddr,
     /// Digest user name.
     pub username: Option<String>,
     /// Digest password.
     pub password: Option<String>,
+}
+
+fn any_uri() -> String {
+    "*".into()
 }
 
 /// Limits, answered with `resource-constraint` or `registration-required`.
@@ -293,7 +301,7 @@ impl Default for Config {
             rtp: Rtp::default(),
             recording: Recording::default(),
             routes: Vec::new(),
-            trunk: None,
+            trunks: Vec::new(),
             limits: Limits::default(),
             shutdown: Shutdown::default(),
         }
@@ -409,7 +417,8 @@ mod tests {
         assert_eq!(cfg.service.domain, "rayo.example.com");
         assert_eq!(cfg.routes.len(), 2);
         assert_eq!(cfg.routes[1].algorithm, Algorithm::RoundRobin);
-        assert!(cfg.trunk.is_some());
+        assert_eq!(cfg.trunks.len(), 2);
+        assert_eq!(cfg.trunks[1].pattern, "*");
     }
 
     #[test]

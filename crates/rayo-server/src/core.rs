@@ -282,6 +282,22 @@ impl NodeCore {
                 tracing::debug!(%call, sent, received = received.packets, "RTP stopped");
             }
             SipEvent::ActionFailed(why) => tracing::warn!(%why, "SIP action failed"),
+            SipEvent::DialFailed { call, reason } => {
+                tracing::info!(%call, %reason, "dial failed");
+                self.engine.handle(
+                    now,
+                    Input::Signal {
+                        call: call.clone(),
+                        event: SignalEvent::Ended {
+                            reason: EndReason::Error {
+                                platform_code: None,
+                            },
+                            headers: Vec::new(),
+                        },
+                    },
+                );
+                self.forget(&call);
+            }
         }
         self.drain(now);
     }

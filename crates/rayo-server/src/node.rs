@@ -184,15 +184,21 @@ impl Node {
         ua.rtp_last = cfg.rtp.last_port;
         ua.inband_dtmf = cfg.sip.inband_dtmf;
         ua.seed = seed();
-        if let Some(t) = &cfg.trunk {
-            ua.outbound_proxy = Some(t.proxy);
-            if let (Some(u), Some(p)) = (&t.username, &t.password) {
-                ua.credentials = Some(rayo_sip::auth::Credentials {
-                    username: u.clone(),
-                    password: p.clone(),
-                });
-            }
-        }
+        ua.trunks = cfg
+            .trunks
+            .iter()
+            .map(|t| rayo_sip::ua::Trunk {
+                pattern: t.pattern.clone(),
+                proxy: t.proxy,
+                credentials: match (&t.username, &t.password) {
+                    (Some(u), Some(p)) => Some(rayo_sip::auth::Credentials {
+                        username: u.clone(),
+                        password: p.clone(),
+                    }),
+                    _ => None,
+                },
+            })
+            .collect();
         let sip = SipDriver::spawn(ua).await?;
         let sip_addr = sip.local;
         tracing::info!(%sip_addr, "SIP listening (UDP and TCP)");

@@ -312,3 +312,33 @@ fn a_call_ended_by_the_remote_party_frees_its_place() {
         .iter()
         .any(|s| s.children().any(|p| p.name() == "offer")));
 }
+
+#[test]
+fn a_dial_the_sip_stack_cannot_start_ends_with_error() {
+    let t0 = Instant::now();
+    let mut c = core(10, 10.0, t0);
+    let out = dial(&mut c, t0, BOT, "d1");
+    let call = out
+        .iter()
+        .find_map(|o| match o {
+            CoreOutput::Sip(SipCommand::Action(SignalAction::Dial { call, .. })) => {
+                Some(call.clone())
+            }
+            _ => None,
+        })
+        .expect("a dial");
+    c.handle_sip(
+        t0,
+        SipEvent::DialFailed {
+            call,
+            reason: "no route".into(),
+        },
+    );
+    let out = drain(&mut c);
+    let end = stanzas(&out)
+        .into_iter()
+        .find_map(|s| s.children().find(|e| e.name() == "end"))
+        .expect("the client hears the end");
+    assert!(end.children().any(|r| r.name() == "error"), "{end:?}");
+    assert_eq!(c.live_calls(), 0);
+}

@@ -36,6 +36,14 @@ pub enum Event {
     Media(CallId, SessionEvent),
     /// An action could not be carried out.
     ActionFailed(String),
+    /// A dial could not even be started (a URI the stack cannot call, no route): the call
+    /// is over before it began.
+    DialFailed {
+        /// The call.
+        call: CallId,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A handle on a running driver.
@@ -146,8 +154,15 @@ async fn run(
             },
             c = commands.recv() => match c {
                 Some(Command::Action(a)) => {
+                    let dial = match &a {
+                        SignalAction::Dial { call, .. } => Some(call.clone()),
+                        _ => None,
+                    };
                     if let Err(e) = ua.handle_action(Instant::now(), a) {
-                        let _ = events.send(Event::ActionFailed(e.to_string()));
+                        let _ = events.send(match dial {
+                            Some(call) => Event::DialFailed { call, reason: e.to_string() },
+                            None => Event::ActionFailed(e.to_string()),
+                        });
                     }
                 }
                 Some(Command::Media(call, m)) => {

@@ -35,6 +35,8 @@ pub struct Config {
     pub outbound_proxy: Option<SocketAddr>,
     /// Credentials for digest challenges of the trunk.
     pub credentials: Option<Credentials>,
+    /// Trunks chosen by the dialled URI, tried in order before `outbound_proxy`.
+    pub trunks: Vec<Trunk>,
     /// The RTP address and even port range (inclusive) handed out to calls.
     pub rtp_ip: IpAddr,
     /// First RTP port.
@@ -57,6 +59,7 @@ impl Config {
             transport: Transport::Udp,
             outbound_proxy: None,
             credentials: None,
+            trunks: Vec::new(),
             rtp_ip: local.ip(),
             rtp_first: 20000,
             rtp_last: 29998,
@@ -65,6 +68,17 @@ impl Config {
             inband_dtmf: true,
         }
     }
+}
+
+/// An outbound trunk: where calls to matching URIs go, and how to authenticate there.
+#[derive(Debug, Clone)]
+pub struct Trunk {
+    /// The dialled URI pattern; `*` matches any run of characters (`sip:+1*`, `*`).
+    pub pattern: String,
+    /// Where the INVITEs go.
+    pub proxy: SocketAddr,
+    /// Digest credentials, if the trunk challenges.
+    pub credentials: Option<Credentials>,
 }
 
 /// Something the user agent wants done.
@@ -137,6 +151,8 @@ struct Call {
     sdp_version: u64,
     ringing_reported: bool,
     auth_tried: bool,
+    /// Outbound: the credentials for the trunk the call went to.
+    credentials: Option<Credentials>,
     ack: Option<Message>,
 }
 

@@ -156,7 +156,9 @@ async fn next_signal(d: &mut Driver) -> (CallId, SignalEvent) {
         match next(d).await {
             Event::Signal(c, e) => return (c, e),
             Event::Media(..) => {}
-            Event::ActionFailed(e) => panic!("action failed: {e}"),
+            Event::ActionFailed(e) | Event::DialFailed { reason: e, .. } => {
+                panic!("action failed: {e}")
+            }
         }
     }
 }

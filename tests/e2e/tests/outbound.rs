@@ -151,3 +151,52 @@ async fn an_unknown_client_gets_registration_required_and_over_the_limit_resourc
     uas.passed().await;
     node.node.shutdown_within(Duration::ZERO).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dials_go_to_the_trunk_their_uri_matches_with_its_credentials() {
+    let busy = Sipp::start("uas_busy.xml", None, &[], None);
+    // Challenges for user rayo / password s3cret, then answers.
+    let auth = Sipp::start("uas_auth.xml", None, &[], None);
+    let (busy_addr, auth_addr) = (
+        format!("127.0.0.1:{}", busy.port).parse().expect("address"),
+        format!("127.0.0.1:{}", auth.port).parse().expect("address"),
+    );
+    let node = TestNode::start(|cfg| {
+        cfg.trunks = vec![
+            rayo_server::config::Trunk {
+                pattern: "tel:+1800*".into(),
+                proxy: busy_addr,
+                username: None,
+                password: None,
+            },
+            rayo_server::config::Trunk {
+                pattern: "*".into(),
+                proxy: auth_addr,
+                username: Some("rayo".into()),
+                password: Some("s3cret".into()),
+            },
+        ];
+    })
+    .await;
+    let (client, _offers) = node.bot("bot").await;
+    // Neither URI names a host the node could reach: only the trunks can take them.
+    let mut toll_free = client
+        .dial(DialBuilder::new("tel:+18005551212"))
+        .await
+        .expect("dialled");
+    let reason = loop {
+        if let CallEvent::End { reason, .. } = next_event(&mut toll_free).await {
+            break reason;
+        }
+    };
+    assert!(matches!(reason, EndReason::Busy { .. }), "{reason:?}");
+    let mut other = client
+        .dial(DialBuilder::new("sip:alice@example.invalid"))
+        .await
+        .expect("dialled");
+    while !matches!(next_event(&mut other).await, CallEvent::Answered { .. }) {}
+    other.hangup([]).await.expect("hung up");
+    busy.passed().await;
+    auth.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}

@@ -132,6 +132,7 @@ impl UserAgent {
                 sdp_version: 1,
                 ringing_reported: false,
                 auth_tried: false,
+                credentials: None,
                 ack: None,
             },
         );

@@ -44,13 +44,32 @@ impl UserAgent {
         from: Option<&str>,
         headers: &[Header],
     ) -> Result<(), Error> {
-        let dest = match self.cfg.outbound_proxy {
-            Some(p) => p,
-            None => uri_addr(to).ok_or_else(|| Error::InvalidUri(to.to_owned()))?,
+        let trunk = self
+            .cfg
+            .trunks
+            .iter()
+            .find(|t| rayo_call::pattern_matches(&t.pattern, to));
+        let (dest, credentials) = match (trunk, self.cfg.outbound_proxy) {
+            (Some(t), _) => (t.proxy, t.credentials.clone()),
+            (None, Some(p)) => (p, self.cfg.credentials.clone()),
+            (None, None) => (
+                uri_addr(to).ok_or_else(|| Error::InvalidUri(to.to_owned()))?,
+                self.cfg.credentials.clone(),
+            ),
         };
         let peer = Peer {
             addr: dest,
             transport: self.cfg.transport,
+        };
+        // A tel: URI goes to the trunk as the equivalent SIP URI (RFC 3261 §19.1.6).
+        let sip_to;
+        let to = match addr_uri(to).strip_prefix("tel:") {
+            Some(number) => {
+                let number = number.split(';').next().unwrap_or(number);
+                sip_to = format!("sip:{number}@{dest};user=phone");
+                sip_to.as_str()
+            }
+            None => to,
         };
         let local_uri = from
             .map(|f| addr_uri(f).to_owned())
@@ -85,6 +104,7 @@ impl UserAgent {
                 sdp_version: 1,
                 ringing_reported: false,
                 auth_tried: false,
+                credentials,
                 ack: None,
             },
         );
@@ -183,7 +203,7 @@ impl UserAgent {
                     self.start_media(id);
                 }
             }
-            401 | 407 if !c.auth_tried && self.cfg.credentials.is_some() => {
+            401 | 407 if !c.auth_tried && c.credentials.is_some() => {
                 c.auth_tried = true;
                 let name = if status == 401 {
                     "WWW-Authenticate"
@@ -191,8 +211,7 @@ impl UserAgent {
                     "Proxy-Authenticate"
                 };
                 let challenges = msg.header_all(name);
-                let (Ok(ch), Some(creds)) =
-                    (Challenge::choose(&challenges), self.cfg.credentials.clone())
+                let (Ok(ch), Some(creds)) = (Challenge::choose(&challenges), c.credentials.clone())
                 else {
                     self.end(id, Some(failure_reason(status)), headers_of(&msg));
                     return;
