@@ -150,7 +150,22 @@ fn freshness(r: &Response, now: Instant) -> (bool, Option<Instant>) {
 #[derive(Debug)]
 pub struct Cache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// Audio already rendered from a URL, by the URL and a fingerprint of the bytes it was
+    /// rendered from: every call playing the same prompt shares one copy of its samples.
+    rendered: Mutex<HashMap<String, (u64, Arc<Vec<i16>>)>>,
     agent: ureq::Agent,
+}
+
+/// The most rendered documents [`Cache`] keeps (beyond, the oldest half is dropped).
+pub const MAX_RENDERED: usize = 512;
+
+/// A fingerprint of a document's bytes (length and SipHash of the content).
+pub fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.len().hash(&mut h);
+    bytes.hash(&mut h);
+    h.finish()
 }
 
 impl Default for Cache {
@@ -169,8 +184,33 @@ impl Cache {
             .into();
         Cache {
             entries: Mutex::new(HashMap::new()),
+            rendered: Mutex::new(HashMap::new()),
             agent,
         }
+    }
+
+    /// The audio rendered earlier from `url` when its bytes had fingerprint `fp`.
+    pub fn rendered(&self, url: &str, fp: u64) -> Option<Arc<Vec<i16>>> {
+        let r = self
+            .rendered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        r.get(url).filter(|(f, _)| *f == fp).map(|(_, s)| s.clone())
+    }
+
+    /// Keeps the audio rendered from `url`'s bytes of fingerprint `fp`.
+    pub fn keep_rendered(&self, url: &str, fp: u64, samples: Arc<Vec<i16>>) {
+        let mut r = self
+            .rendered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if r.len() >= MAX_RENDERED {
+            let drop: Vec<String> = r.keys().take(MAX_RENDERED / 2).cloned().collect();
+            for k in drop {
+                r.remove(&k);
+            }
+        }
+        r.insert(url.to_owned(), (fp, samples));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {

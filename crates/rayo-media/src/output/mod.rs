@@ -218,18 +218,15 @@ async fn render_document(
                     if let Some(Action::UriList) = f.content_type.as_deref().and_then(action) {
                         return Err(RenderError::UriList(index));
                     }
-                    let samples = bytes(index, &f.body, f.content_type.as_deref(), voice).await?;
-                    out.push(Rendered {
-                        source: u,
-                        samples: Arc::new(samples),
-                    });
+                    let samples = url_audio(cache, &u, index, &f, voice).await?;
+                    out.push(Rendered { source: u, samples });
                 }
                 return Ok(());
             }
-            let samples = bytes(index, &fetched.body, ct.as_deref(), voice).await?;
+            let samples = url_audio(cache, url, index, &fetched, voice).await?;
             out.push(Rendered {
                 source: url.clone(),
-                samples: Arc::new(samples),
+                samples,
             });
             Ok(())
         }
@@ -258,6 +255,32 @@ async fn render_document(
         }
         _ => Err(RenderError::UrlAndBody(index)),
     }
+}
+
+/// Renders a fetched document, or takes the copy rendered earlier from the same bytes.
+async fn url_audio(
+    cache: &Cache,
+    url: &str,
+    index: usize,
+    f: &fetch::Fetched,
+    voice: Option<&str>,
+) -> Result<Arc<Vec<i16>>, RenderError> {
+    // Speech depends on the voice too: only audio is shared.
+    let audio = matches!(
+        f.content_type.as_deref().map(action),
+        None | Some(Some(Action::Audio))
+    );
+    let fp = fetch::fingerprint(&f.body);
+    if audio {
+        if let Some(s) = cache.rendered(url, fp) {
+            return Ok(s);
+        }
+    }
+    let samples = Arc::new(bytes(index, &f.body, f.content_type.as_deref(), voice).await?);
+    if audio {
+        cache.keep_rendered(url, fp, samples.clone());
+    }
+    Ok(samples)
 }
 
 /// Renders one document's bytes by content type (sniffed audio when there is none).
@@ -338,6 +361,28 @@ mod tests {
         assert!(r[3..]
             .iter()
             .all(|x| x.samples.as_slice() == tone.as_slice()));
+    }
+
+    #[tokio::test]
+    async fn calls_playing_the_same_file_share_one_rendering_until_it_changes() {
+        let tone: Vec<i16> = (0..4000).map(|i| ((i % 40) * 500 - 10000) as i16).collect();
+        let wav = temp("shared.wav", &audio::encode_wav(&tone, 8000, 1));
+        let spec = out(vec![doc(Some(&wav), None, "")]);
+        let c = Cache::new();
+        let a = render(&spec, &c).await.expect("renders");
+        let b = render(&spec, &c).await.expect("renders");
+        assert!(
+            Arc::ptr_eq(&a[0].samples, &b[0].samples),
+            "one copy for both"
+        );
+        let path = wav.strip_prefix("file://").expect("file url");
+        std::fs::write(path, audio::encode_wav(&tone[..2000], 8000, 1)).expect("rewritten");
+        let c2 = render(&spec, &c).await.expect("renders");
+        assert_eq!(
+            c2[0].samples.len(),
+            2000,
+            "a changed file is rendered again"
+        );
     }
 
     #[tokio::test]
