@@ -36,7 +36,13 @@ async fn listen_answers_says_hello_collects_two_digits_and_hangs_up() {
 
     // sipp calls `ivr`, sends the RFC 4733 digits 12# 2.5 s after the answer, then waits for
     // the node's BYE.
-    let sipp = Sipp::start("uac_ivr_dtmf_then_bye.xml", Some(node.sip()), "ivr");
+    let sipp = Sipp::start(
+        "uac_ivr_dtmf_then_bye.xml",
+        Some(node.sip()),
+        "ivr",
+        &[],
+        None,
+    );
     let offer = rayo.line().await;
     let fields: Vec<&str> = offer.split(' ').collect();
     assert_eq!(fields.len(), 6, "{offer}");
@@ -70,7 +76,7 @@ async fn listen_answers_says_hello_collects_two_digits_and_hangs_up() {
 async fn dial_shows_ringing_answered_and_the_end_and_records() {
     let node = TestNode::start().await;
     // sipp rings, answers, and waits for the node's BYE.
-    let sipp = Sipp::start("uas_answer.xml", None, "service");
+    let sipp = Sipp::start("uas_answer.xml", None, "service", &[], None);
     let rayo = dial(
         &node,
         &sipp.uri("service"),
@@ -111,7 +117,7 @@ async fn dial_shows_ringing_answered_and_the_end_and_records() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dial_to_a_busy_party_ends_busy() {
     let node = TestNode::start().await;
-    let sipp = Sipp::start("uas_busy.xml", None, "service");
+    let sipp = Sipp::start("uas_busy.xml", None, "service", &[], None);
     let done = dial(&node, &sipp.uri("service"), &["--expect", "busy"])
         .finish()
         .await;
@@ -130,7 +136,7 @@ async fn dial_to_a_busy_party_ends_busy() {
 async fn dial_unanswered_ends_timeout_and_fails() {
     let node = TestNode::start().await;
     // sipp rings and never answers; the node cancels after --timeout.
-    let sipp = Sipp::start("uas_no_answer.xml", None, "service");
+    let sipp = Sipp::start("uas_no_answer.xml", None, "service", &[], None);
     let done = dial(&node, &sipp.uri("service"), &["--timeout", "2"])
         .finish()
         .await;
@@ -168,7 +174,13 @@ async fn listen_shows_the_caller_hanging_up_during_the_input() {
     let mut rayo = Rayo::spawn(&args, &[]);
     rayo.line().await;
     // sipp hangs up 2 s after the answer, while rayo waits for digits.
-    let sipp = Sipp::start("uac_hangs_up_after_2s.xml", Some(node.sip()), "service");
+    let sipp = Sipp::start(
+        "uac_hangs_up_after_2s.xml",
+        Some(node.sip()),
+        "service",
+        &[],
+        None,
+    );
     let done = rayo.finish().await;
     assert!(done.stdout[1].starts_with("offer "), "{done:?}");
     // The recording is skipped and no hangup is sent; the node may add the SIP code.
@@ -199,8 +211,20 @@ async fn listen_join_puts_each_caller_in_the_conference_until_it_hangs_up() {
     let ready = rayo.line().await;
     assert!(ready.starts_with("listening as rayo@localhost/"), "{ready}");
     // Two callers at once; each hangs up 1.5 s after the answer.
-    let a = Sipp::start("uac_sipp_hangs_up_later.xml", Some(node.sip()), "conf");
-    let b = Sipp::start("uac_sipp_hangs_up_later.xml", Some(node.sip()), "conf");
+    let a = Sipp::start(
+        "uac_sipp_hangs_up_later.xml",
+        Some(node.sip()),
+        "conf",
+        &[],
+        None,
+    );
+    let b = Sipp::start(
+        "uac_sipp_hangs_up_later.xml",
+        Some(node.sip()),
+        "conf",
+        &[],
+        None,
+    );
     let done = rayo.finish().await;
     assert!(done.status.success(), "{done:?}");
     let count = |f: &dyn Fn(&str) -> bool| done.stdout.iter().filter(|l| f(l)).count();

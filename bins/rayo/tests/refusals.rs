@@ -54,7 +54,7 @@ async fn a_dial_from_an_account_the_node_does_not_know_is_refused() {
     prosody.start().await;
     let dir = TempDir::new("behind-prosody");
     let node = node_behind_prosody(&prosody, &dir).await;
-    let sipp = Sipp::start("uas_busy.xml", None, "service");
+    let sipp = Sipp::start("uas_busy.xml", None, "service", &[], None);
     let server = prosody.c2s_addr().to_string();
     // Everything from the environment this time.
     let env = |jid: &'static str, password: &'static str| {

@@ -6,78 +6,15 @@
 // A test harness: failing loudly on anything unexpected is its job.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-pub mod prosody;
-
-use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use rayo_client::{Client, Config as ClientConfig, Offers, Trust};
+pub use rayo_peers::{free_tcp_port, free_udp_ports, prosody, scenario, Sipp, TempDir, LOOPBACK};
 use rayo_server::{Config, Node};
-use tokio::process::{Child, Command};
 
 /// How long a test waits for anything before failing.
 pub const WAIT: Duration = Duration::from_secs(20);
-/// The loopback address everything runs on.
-pub const LOOPBACK: &str = "127.0.0.1";
-
-/// A directory removed when dropped.
-#[derive(Debug)]
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    /// A fresh directory under the system's temporary directory.
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicU16 = AtomicU16::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "rayo-e2e-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temporary directory");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-static NEXT: AtomicU16 = AtomicU16::new(0);
-
-/// `n` consecutive free UDP ports (even first), spread by process id and a counter so that
-/// tests running at once do not pick the same.
-pub fn free_udp_ports(n: u16) -> u16 {
-    let pid = std::process::id() as u16;
-    loop {
-        let k = NEXT.fetch_add(1, Ordering::Relaxed);
-        let base = 30000 + (pid.wrapping_mul(53) % 500) * 40 + (k % 100) * 96 % 9000;
-        let base = base & !1;
-        if (0..n).all(|i| UdpSocket::bind((LOOPBACK, base + i)).is_ok()) {
-            return base;
-        }
-    }
-}
-
-/// A free TCP port.
-pub fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind((LOOPBACK, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A scenario file of `tests/sip/`.
-pub fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../sip")
-        .join(name)
-}
 
 /// The password of every test user.
 pub const PASSWORD: &str = "s3cret";
@@ -143,92 +80,6 @@ impl TestNode {
         client.set_available().expect("presence sent");
         client.ping().await.expect("the node answers pings");
         (client, offers)
-    }
-}
-
-/// A running sipp.
-pub struct Sipp {
-    child: Child,
-    /// Its SIP port.
-    pub port: u16,
-    name: String,
-}
-
-fn sipp_binary() -> &'static str {
-    match std::process::Command::new("sipp").arg("-v").output() {
-        Ok(_) => "sipp",
-        Err(e) => panic!(
-            "sipp is needed by these tests and was not found ({e}); apt-get install -y sip-tester"
-        ),
-    }
-}
-
-impl Sipp {
-    /// Starts sipp with scenario `name`, calling `target` (UAC scenarios) or waiting for
-    /// calls (UAS scenarios, `target` None); `service` is the user part it calls.
-    pub fn start(
-        name: &str,
-        target: Option<SocketAddr>,
-        extra: &[&str],
-        cwd: Option<&Path>,
-    ) -> Sipp {
-        let bin = sipp_binary();
-        let port = free_udp_ports(1);
-        let media = free_udp_ports(4);
-        let mut cmd = Command::new(bin);
-        cmd.arg("-sf").arg(scenario(name));
-        cmd.args(["-m", "1", "-i", LOOPBACK, "-mi", LOOPBACK, "-nostdin"]);
-        cmd.args(["-timeout", "40", "-timeout_error", "-s", "ivr"]);
-        cmd.args(["-p", &port.to_string(), "-mp", &media.to_string()]);
-        cmd.args(extra);
-        if let Ok(dir) = std::env::var("RAYO_SIPP_TRACE") {
-            let base = format!("{dir}/{name}-{port}");
-            cmd.args([
-                "-trace_msg",
-                "-message_file",
-                &format!("{base}.messages.log"),
-            ]);
-            cmd.args(["-trace_err", "-error_file", &format!("{base}.errors.log")]);
-        }
-        if let Some(t) = target {
-            cmd.arg(t.to_string());
-        }
-        if let Some(d) = cwd {
-            cmd.current_dir(d);
-        }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let child = cmd.spawn().expect("sipp starts");
-        Sipp {
-            child,
-            port,
-            name: name.into(),
-        }
-    }
-
-    /// The SIP URI that reaches this sipp.
-    pub fn uri(&self, user: &str) -> String {
-        format!("sip:{user}@{LOOPBACK}:{}", self.port)
-    }
-
-    /// Waits for sipp to finish its one call; fails the test unless the scenario passed.
-    pub async fn passed(mut self) {
-        let status = tokio::time::timeout(Duration::from_secs(50), self.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("sipp {} did not finish", self.name))
-            .expect("sipp exit status");
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            use tokio::io::AsyncReadExt;
-            let _ = e.read_to_string(&mut err).await;
-        }
-        assert!(
-            status.success(),
-            "sipp scenario {} failed ({status}): {err}",
-            self.name
-        );
     }
 }
 
@@ -312,29 +163,6 @@ pub fn rms(samples: &[i16]) -> f64 {
     (samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
 }
 
-/// The largest normalised cross-correlation of `recorded` against the looped `source`
-/// over every phase of the loop.
-pub fn loop_correlation(recorded: &[i16], source: &[i16]) -> f64 {
-    let n = source.len();
-    if n == 0 || recorded.is_empty() {
-        return 0.0;
-    }
-    let rr: f64 = recorded.iter().map(|x| f64::from(*x).powi(2)).sum();
-    let mut best = 0.0f64;
-    for phase in (0..n).step_by(1) {
-        let (mut ab, mut ss) = (0.0f64, 0.0f64);
-        for (i, r) in recorded.iter().enumerate() {
-            let s = f64::from(source[(i + phase) % n]);
-            ab += f64::from(*r) * s;
-            ss += s * s;
-        }
-        if rr > 0.0 && ss > 0.0 {
-            best = best.max(ab / (rr * ss).sqrt());
-        }
-    }
-    best
-}
-
 /// The samples of a recording named by a completion's metadata (mono WAV).
 pub fn recording(done: &rayo_client::Complete) -> Vec<i16> {
     use rayo_client::proto::event::CompleteMetadata;
@@ -350,4 +178,46 @@ pub fn recording(done: &rayo_client::Complete) -> Vec<i16> {
     let mut wav = hound::WavReader::open(path).expect("a readable WAV");
     assert_eq!(wav.spec().channels, 1, "a mono recording");
     wav.samples::<i16>().map(|s| s.expect("sample")).collect()
+}
+
+/// How faithfully `recorded` carries `source` (looped when `looped`), window by window: each
+/// quarter second of sound is matched against the best-aligned stretch of the source, and the
+/// median of those normalised correlations is returned with the number of windows with sound.
+/// One 20 ms frame lost or repeated on a loaded machine spoils one window, not the verdict.
+pub fn windowed_correlation(recorded: &[i16], source: &[i16], looped: bool) -> (f64, usize) {
+    const W: usize = 2000;
+    let n = source.len();
+    let at = |i: usize| -> Option<f64> {
+        if looped {
+            Some(f64::from(source[i % n]))
+        } else {
+            source.get(i).map(|s| f64::from(*s))
+        }
+    };
+    let mut scores = Vec::new();
+    for w in recorded.chunks_exact(W) {
+        if rms(w) < 100.0 {
+            continue;
+        }
+        let ww: f64 = w.iter().map(|x| f64::from(*x).powi(2)).sum();
+        let offsets = if looped { n } else { n.saturating_sub(W / 2) };
+        let mut best = 0.0f64;
+        for off in 0..offsets {
+            let (mut ab, mut ss) = (0.0f64, 0.0f64);
+            for (i, r) in w.iter().enumerate() {
+                let x = at(off + i).unwrap_or(0.0);
+                ab += f64::from(*r) * x;
+                ss += x * x;
+            }
+            if ss > 0.0 {
+                best = best.max(ab / (ww * ss).sqrt());
+            }
+        }
+        scores.push(best);
+    }
+    if scores.is_empty() {
+        return (0.0, 0);
+    }
+    scores.sort_by(f64::total_cmp);
+    (scores[scores.len() / 2], scores.len())
 }

@@ -47,6 +47,7 @@ async fn an_inbound_call_through_prosody() {
     let sipp = Sipp::start(
         "uac_node_hangs_up.xml",
         Some(node.node.sip_addr()),
+        "ivr",
         &[],
         None,
     );

@@ -31,6 +31,7 @@ async fn a_bot_answers_speaks_plays_collects_digits_records_and_hangs_up() {
     let sipp = Sipp::start(
         "uac_ivr_dtmf_then_bye.xml",
         Some(node.node.sip_addr()),
+        "ivr",
         &[],
         None,
     );
@@ -136,6 +137,7 @@ async fn the_caller_hangs_up_first_and_running_components_complete_with_hangup()
     let sipp = Sipp::start(
         "uac_sipp_hangs_up_later.xml",
         Some(node.node.sip_addr()),
+        "ivr",
         &[],
         None,
     );

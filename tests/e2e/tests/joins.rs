@@ -10,7 +10,7 @@ use rayo_client::proto::event::{CompleteReason, InputReason};
 use rayo_client::proto::generated::record::RecordDirection;
 use rayo_client::{Call, CallEvent, Input, JoinDirection, JoinTarget, Offers, Output, Record};
 use rayo_e2e::{
-    loop_correlation, recording, rms, tone, tone_share, ulaw_raw, Sipp, TempDir, TestNode, WAIT,
+    recording, rms, tone, tone_share, ulaw_raw, windowed_correlation, Sipp, TempDir, TestNode, WAIT,
 };
 
 /// A caller streaming `signal` in a loop until the node hangs up, and its call.
@@ -25,6 +25,7 @@ async fn streaming_caller(
     let sipp = Sipp::start(
         "uac_stream_until_bye.xml",
         Some(node.node.sip_addr()),
+        "ivr",
         &[],
         Some(dir),
     );
@@ -83,18 +84,19 @@ async fn joined_calls_hear_each_other_send_is_one_way_and_unjoin_stops_it() {
 
     a.join(JoinTarget::call(&b)).await.expect("joined duplex");
     let (to_b, to_a) = tokio::join!(heard(&b, 2), heard(&a, 2));
-    let c = loop_correlation(&to_b[4000..], &source);
-    assert!(c >= 0.9, "B hears A's chirp: correlation {c:.3}");
+    let (c, windows) = windowed_correlation(&to_b[4000..], &source, true);
+    assert!(
+        c >= 0.9 && windows >= 5,
+        "B hears A's chirp: correlation {c:.3} over {windows} windows"
+    );
     assert!(tone_share(&to_a[4000..], 1300.0) > 0.8, "A hears B's tone");
 
     a.join(JoinTarget::call(&b).direction(JoinDirection::Send))
         .await
         .expect("re-joined send");
     let (to_b, to_a) = tokio::join!(heard(&b, 2), heard(&a, 2));
-    assert!(
-        loop_correlation(&to_b[4000..], &source) >= 0.9,
-        "A still reaches B"
-    );
+    let (c, _) = windowed_correlation(&to_b[4000..], &source, true);
+    assert!(c >= 0.9, "A still reaches B: {c:.3}");
     assert!(
         rms(&to_a[4000..]) < 50.0,
         "B no longer reaches A: rms {}",
@@ -257,6 +259,7 @@ async fn the_speaker_is_announced_and_dtmf_from_any_participant_completes_mixer_
     let s2 = Sipp::start(
         "uac_ivr_dtmf_then_bye.xml",
         Some(node.node.sip_addr()),
+        "ivr",
         &[],
         None,
     );
@@ -310,7 +313,7 @@ async fn a_dial_with_a_nested_join_is_joined_when_answered() {
     let dir = TempDir::new("nested");
     let source = chirp(0.5);
     let (sa, a) = streaming_caller(&node, &mut offers, &dir.0.join("a"), &source).await;
-    let uas = Sipp::start("uas_answer.xml", None, &[], None);
+    let uas = Sipp::start("uas_answer.xml", None, "ivr", &[], None);
     let mut b = client
         .dial(rayo_client::DialBuilder::new(uas.uri("service")).join(JoinTarget::call(&a)))
         .await
@@ -336,7 +339,8 @@ async fn a_dial_with_a_nested_join_is_joined_when_answered() {
     }
     // B's callee now hears A's caller.
     let to_b = heard(&b, 2).await;
-    assert!(loop_correlation(&to_b[4000..], &source) >= 0.9, "B hears A");
+    let (c, _) = windowed_correlation(&to_b[4000..], &source, true);
+    assert!(c >= 0.9, "B hears A: {c:.3}");
     hang_up(&b).await;
     hang_up(&a).await;
     uas.passed().await;

@@ -7,34 +7,7 @@ use std::time::Duration;
 use rayo_client::proto::event::{CompleteMetadata, CompleteReason, InputReason};
 use rayo_client::proto::generated::record::RecordDirection;
 use rayo_client::{Input, Output, Prompt, Record};
-use rayo_e2e::{chirp_wav, Sipp, TempDir, TestNode, WAIT};
-
-/// The largest normalised cross-correlation of `b` against `a` over lags of 0..`max_lag`
-/// samples (b delayed relative to a).
-fn best_correlation(a: &[i16], b: &[i16], max_lag: usize) -> (f64, usize) {
-    let mut best = (0.0f64, 0);
-    for lag in 0..max_lag.min(b.len()) {
-        let n = a.len().min(b.len() - lag);
-        if n < 4000 {
-            break;
-        }
-        let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-        for i in 0..n {
-            let x = f64::from(a[i]);
-            let y = f64::from(b[i + lag]);
-            ab += x * y;
-            aa += x * x;
-            bb += y * y;
-        }
-        if aa > 0.0 && bb > 0.0 {
-            let c = ab / (aa * bb).sqrt();
-            if c > best.0 {
-                best = (c, lag);
-            }
-        }
-    }
-    best
-}
+use rayo_e2e::{chirp_wav, windowed_correlation, Sipp, TempDir, TestNode, WAIT};
 
 fn recording_samples(done: &rayo_client::Complete) -> Vec<i16> {
     let uri = done
@@ -60,6 +33,7 @@ async fn a_played_wav_comes_back_through_sipps_echo_and_is_recorded_faithfully()
     let sipp = Sipp::start(
         "uac_rtp_echo.xml",
         Some(node.node.sip_addr()),
+        "ivr",
         &["-rtp_echo"],
         None,
     );
@@ -87,15 +61,15 @@ async fn a_played_wav_comes_back_through_sipps_echo_and_is_recorded_faithfully()
     call.hangup([]).await.expect("hung up");
     sipp.passed().await;
 
-    let (c, lag) = best_correlation(&source, &sent, 8000);
+    let (c, windows) = windowed_correlation(&sent, &source, false);
     assert!(
-        c >= 0.9,
-        "what the caller received vs the WAV: {c:.3} at {lag} samples"
+        c >= 0.9 && windows >= 6,
+        "what the caller received vs the WAV: {c:.3} over {windows} windows"
     );
-    let (c, lag) = best_correlation(&source, &echo, 8000);
+    let (c, windows) = windowed_correlation(&echo, &source, false);
     assert!(
-        c >= 0.9,
-        "sipp's echo vs the WAV: {c:.3} at {lag} samples ({} samples recorded)",
+        c >= 0.9 && windows >= 6,
+        "sipp's echo vs the WAV: {c:.3} over {windows} windows ({} samples recorded)",
         echo.len()
     );
     node.node.shutdown_within(Duration::ZERO).await;
@@ -109,6 +83,7 @@ async fn a_prompt_with_barge_in_stops_its_output_at_the_first_digit() {
     let sipp = Sipp::start(
         "uac_ivr_dtmf_then_bye.xml",
         Some(node.node.sip_addr()),
+        "ivr",
         &[],
         None,
     );

@@ -18,7 +18,7 @@ async fn next_event(call: &mut rayo_client::Call) -> CallEvent {
 async fn a_dial_rings_is_answered_and_ends_when_the_bot_hangs_up() {
     let node = TestNode::start(|_| {}).await;
     let (client, _offers) = node.bot("bot").await;
-    let uas = Sipp::start("uas_answer.xml", None, &[], None);
+    let uas = Sipp::start("uas_answer.xml", None, "ivr", &[], None);
     let mut call = client
         .dial(DialBuilder::new(uas.uri("service")).from("sip:bot@127.0.0.1"))
         .await
@@ -47,7 +47,7 @@ async fn a_dial_rings_is_answered_and_ends_when_the_bot_hangs_up() {
 async fn a_dial_to_a_busy_callee_ends_busy() {
     let node = TestNode::start(|_| {}).await;
     let (client, _offers) = node.bot("bot").await;
-    let uas = Sipp::start("uas_busy.xml", None, &[], None);
+    let uas = Sipp::start("uas_busy.xml", None, "ivr", &[], None);
     let mut call = client
         .dial(DialBuilder::new(uas.uri("service")))
         .await
@@ -72,6 +72,7 @@ async fn two_bots_race_to_accept_and_the_loser_gets_conflict() {
     let sipp = Sipp::start(
         "uac_sipp_hangs_up_later.xml",
         Some(node.node.sip_addr()),
+        "ivr",
         &[],
         None,
     );
@@ -127,7 +128,7 @@ async fn an_unknown_client_gets_registration_required_and_over_the_limit_resourc
     );
 
     let (bot, _offers) = node.bot("bot").await;
-    let uas = Sipp::start("uas_answer.xml", None, &[], None);
+    let uas = Sipp::start("uas_answer.xml", None, "ivr", &[], None);
     let mut first = bot
         .dial(DialBuilder::new(uas.uri("service")))
         .await
@@ -154,9 +155,9 @@ async fn an_unknown_client_gets_registration_required_and_over_the_limit_resourc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dials_go_to_the_trunk_their_uri_matches_with_its_credentials() {
-    let busy = Sipp::start("uas_busy.xml", None, &[], None);
+    let busy = Sipp::start("uas_busy.xml", None, "ivr", &[], None);
     // Challenges for user rayo / password s3cret, then answers.
-    let auth = Sipp::start("uas_auth.xml", None, &[], None);
+    let auth = Sipp::start("uas_auth.xml", None, "ivr", &[], None);
     let (busy_addr, auth_addr) = (
         format!("127.0.0.1:{}", busy.port).parse().expect("address"),
         format!("127.0.0.1:{}", auth.port).parse().expect("address"),

@@ -4,12 +4,11 @@
 //! A missing peer fails the test; nothing is skipped.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod prosody;
+#[allow(unused_imports)]
+pub use rayo_peers::{free_udp_ports, prosody, Sipp, TempDir};
 
-use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use rayo_server::{Config, Node};
@@ -22,54 +21,6 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub const LOOPBACK: &str = "127.0.0.1";
 /// The development user's password on the test node.
 pub const PASSWORD: &str = "s3cret";
-
-/// A directory removed when dropped.
-#[derive(Debug)]
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    /// A fresh directory under the system's temporary directory.
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicU16 = AtomicU16::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "rayo-cli-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temporary directory");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-static NEXT: AtomicU16 = AtomicU16::new(0);
-
-/// `n` consecutive free UDP ports (even first), spread by process id and a counter so that
-/// tests running at once do not pick the same.
-pub fn free_udp_ports(n: u16) -> u16 {
-    let pid = std::process::id() as u16;
-    loop {
-        let k = NEXT.fetch_add(1, Ordering::Relaxed);
-        let base = 40000 + (pid.wrapping_mul(61) % 400) * 20 + (k % 100) * 96 % 8000;
-        let base = base & !1;
-        if (0..n).all(|i| UdpSocket::bind((LOOPBACK, base + i)).is_ok()) {
-            return base;
-        }
-    }
-}
-
-/// A scenario file of `tests/sip/`.
-pub fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/sip")
-        .join(name)
-}
 
 /// A node on free loopback ports with the embedded defaults: user `rayo` (password
 /// [`PASSWORD`]), every call offered to `rayo@localhost`.
@@ -120,76 +71,6 @@ impl TestNode {
     /// Ends every call and stops.
     pub async fn stop(self) {
         self.node.shutdown_within(Duration::ZERO).await;
-    }
-}
-
-/// A running sipp.
-pub struct Sipp {
-    child: Child,
-    /// Its SIP port.
-    pub port: u16,
-    name: String,
-}
-
-impl Sipp {
-    /// Starts sipp with scenario `name` for one call, calling `target` (UAC scenarios, as
-    /// user `service`) or waiting for a call (UAS scenarios, `target` None).
-    pub fn start(name: &str, target: Option<SocketAddr>, service: &str) -> Sipp {
-        if let Err(e) = std::process::Command::new("sipp").arg("-v").output() {
-            panic!("sipp is needed by these tests and was not found ({e}); apt-get install -y sip-tester");
-        }
-        let port = free_udp_ports(1);
-        let media = free_udp_ports(4);
-        let mut cmd = Command::new("sipp");
-        cmd.arg("-sf").arg(scenario(name));
-        cmd.args(["-m", "1", "-i", LOOPBACK, "-mi", LOOPBACK, "-nostdin"]);
-        cmd.args(["-timeout", "40", "-timeout_error", "-s", service]);
-        cmd.args(["-p", &port.to_string(), "-mp", &media.to_string()]);
-        // RAYO_SIPP_TRACE=DIR keeps sipp's message and error logs in DIR.
-        if let Ok(dir) = std::env::var("RAYO_SIPP_TRACE") {
-            let base = format!("{dir}/{name}-{port}");
-            cmd.args([
-                "-trace_msg",
-                "-message_file",
-                &format!("{base}.messages.log"),
-            ]);
-            cmd.args(["-trace_err", "-error_file", &format!("{base}.errors.log")]);
-        }
-        if let Some(t) = target {
-            cmd.arg(t.to_string());
-        }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let child = cmd.spawn().expect("sipp starts");
-        Sipp {
-            child,
-            port,
-            name: name.into(),
-        }
-    }
-
-    /// The SIP URI that reaches this sipp.
-    pub fn uri(&self, user: &str) -> String {
-        format!("sip:{user}@{LOOPBACK}:{}", self.port)
-    }
-
-    /// Waits for sipp to finish its one call; fails the test unless the scenario passed.
-    pub async fn passed(mut self) {
-        let status = tokio::time::timeout(Duration::from_secs(50), self.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("sipp {} did not finish", self.name))
-            .expect("sipp exit status");
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_string(&mut err).await;
-        }
-        assert!(
-            status.success(),
-            "sipp scenario {} failed ({status}): {err}",
-            self.name
-        );
     }
 }
 

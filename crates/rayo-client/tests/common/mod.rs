@@ -35,7 +35,8 @@ use xmpp_parsers::message::Message;
 use xmpp_parsers::presence::Presence;
 
 pub const DOMAIN: &str = "rayo.test";
-pub mod prosody;
+#[allow(unused_imports)]
+pub use rayo_peers::{prosody, TempDir};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -136,7 +137,7 @@ fn addressing_of(service: &str) -> Addressing {
 }
 
 async fn listener<H: Handler>(handler: H) -> (Listener, String, TempDir) {
-    let dir = TempDir::new();
+    let dir = TempDir::new("client");
     let config = ListenerConfig::new(
         0,
         C2sConfig::new(DOMAIN, users()),
@@ -310,27 +311,4 @@ pub async fn next_offer(offers: &mut Offers) -> Offer {
         .await
         .expect("an offer in time")
         .expect("offers open")
-}
-
-/// A temporary directory removed on drop.
-pub struct TempDir(pub std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "rayo-client-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -1,0 +1,164 @@
+//! The real peers tests start on loopback, shared by the end-to-end tests, the SDK's and the
+//! CLI's: sipp (Debian `sip-tester`) with the scenarios of `tests/sip/`, Prosody (Debian
+//! `prosody`) with a configuration of its own, free ports and temporary directories. A
+//! missing peer fails the test; nothing is skipped.
+
+// A test harness: failing loudly on anything unexpected is its job.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+pub mod prosody;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+/// The loopback address everything runs on.
+pub const LOOPBACK: &str = "127.0.0.1";
+
+/// A directory removed when dropped.
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh directory under the system's temporary directory.
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU16 = AtomicU16::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "rayo-e2e-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temporary directory");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+static NEXT: AtomicU16 = AtomicU16::new(0);
+
+/// `n` consecutive free UDP ports (even first), spread by process id and a counter so that
+/// tests running at once do not pick the same.
+pub fn free_udp_ports(n: u16) -> u16 {
+    let pid = std::process::id() as u16;
+    loop {
+        let k = NEXT.fetch_add(1, Ordering::Relaxed);
+        let base = 30000 + (pid.wrapping_mul(53) % 500) * 40 + (k % 100) * 96 % 9000;
+        let base = base & !1;
+        if (0..n).all(|i| UdpSocket::bind((LOOPBACK, base + i)).is_ok()) {
+            return base;
+        }
+    }
+}
+
+/// A free TCP port.
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind((LOOPBACK, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A scenario file of `tests/sip/`.
+pub fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../sip")
+        .join(name)
+}
+
+/// A running sipp.
+pub struct Sipp {
+    child: Child,
+    /// Its SIP port.
+    pub port: u16,
+    name: String,
+}
+
+fn sipp_binary() -> &'static str {
+    match std::process::Command::new("sipp").arg("-v").output() {
+        Ok(_) => "sipp",
+        Err(e) => panic!(
+            "sipp is needed by these tests and was not found ({e}); apt-get install -y sip-tester"
+        ),
+    }
+}
+
+impl Sipp {
+    /// Starts sipp with scenario `name` for one call, calling `target` as user `service`
+    /// (UAC scenarios) or waiting for a call (UAS scenarios, `target` None), with `extra`
+    /// arguments, in directory `cwd` (files its scenario reads).
+    pub fn start(
+        name: &str,
+        target: Option<SocketAddr>,
+        service: &str,
+        extra: &[&str],
+        cwd: Option<&Path>,
+    ) -> Sipp {
+        let bin = sipp_binary();
+        let port = free_udp_ports(1);
+        let media = free_udp_ports(4);
+        let mut cmd = Command::new(bin);
+        cmd.arg("-sf").arg(scenario(name));
+        cmd.args(["-m", "1", "-i", LOOPBACK, "-mi", LOOPBACK, "-nostdin"]);
+        cmd.args(["-timeout", "40", "-timeout_error", "-s", service]);
+        cmd.args(["-p", &port.to_string(), "-mp", &media.to_string()]);
+        cmd.args(extra);
+        if let Ok(dir) = std::env::var("RAYO_SIPP_TRACE") {
+            let base = format!("{dir}/{name}-{port}");
+            cmd.args([
+                "-trace_msg",
+                "-message_file",
+                &format!("{base}.messages.log"),
+            ]);
+            cmd.args(["-trace_err", "-error_file", &format!("{base}.errors.log")]);
+        }
+        if let Some(t) = target {
+            cmd.arg(t.to_string());
+        }
+        if let Some(d) = cwd {
+            cmd.current_dir(d);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = cmd.spawn().expect("sipp starts");
+        Sipp {
+            child,
+            port,
+            name: name.into(),
+        }
+    }
+
+    /// The SIP URI that reaches this sipp.
+    pub fn uri(&self, user: &str) -> String {
+        format!("sip:{user}@{LOOPBACK}:{}", self.port)
+    }
+
+    /// Waits for sipp to finish its one call; fails the test unless the scenario passed.
+    pub async fn passed(mut self) {
+        let status = tokio::time::timeout(Duration::from_secs(50), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("sipp {} did not finish", self.name))
+            .expect("sipp exit status");
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            let _ = e.read_to_string(&mut err).await;
+        }
+        assert!(
+            status.success(),
+            "sipp scenario {} failed ({status}): {err}",
+            self.name
+        );
+    }
+}
