@@ -4,25 +4,10 @@
 
 use std::time::Duration;
 
-use rayo_client::proto::event::{CompleteMetadata, CompleteReason, InputReason};
+use rayo_client::proto::event::{CompleteReason, InputReason};
 use rayo_client::proto::generated::record::RecordDirection;
 use rayo_client::{Input, Output, Prompt, Record};
-use rayo_e2e::{chirp_wav, windowed_correlation, Sipp, TempDir, TestNode, WAIT};
-
-fn recording_samples(done: &rayo_client::Complete) -> Vec<i16> {
-    let uri = done
-        .metadata
-        .iter()
-        .find_map(|m| match m {
-            CompleteMetadata::Recording(r) => Some(r.uri.clone()),
-            _ => None,
-        })
-        .expect("recording metadata");
-    let path = uri.strip_prefix("file://").expect("a file URI");
-    let mut wav = hound::WavReader::open(path).expect("a readable WAV");
-    assert_eq!(wav.spec().channels, 1, "a mono recording");
-    wav.samples::<i16>().map(|s| s.expect("sample")).collect()
-}
+use rayo_e2e::{chirp_wav, recording, windowed_correlation, Sipp, TempDir, TestNode, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_played_wav_comes_back_through_sipps_echo_and_is_recorded_faithfully() {
@@ -56,8 +41,8 @@ async fn a_played_wav_comes_back_through_sipps_echo_and_is_recorded_faithfully()
         .await
         .expect("output");
     out.complete().await.expect("output completes");
-    let echo = recording_samples(&caller.complete().await.expect("send record completes"));
-    let sent = recording_samples(&heard.complete().await.expect("recv record completes"));
+    let echo = recording(&caller.complete().await.expect("send record completes"));
+    let sent = recording(&heard.complete().await.expect("recv record completes"));
     call.hangup([]).await.expect("hung up");
     sipp.passed().await;
 
