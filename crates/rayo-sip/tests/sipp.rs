@@ -3,134 +3,16 @@
 //! the engine's side with [`SignalAction`]s and checks what sipp and the node saw. sipp
 //! missing is a failure, not a skip.
 
-use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use rayo_call::{CallId, RejectCause, SignalAction, SignalEvent};
 use rayo_media::stream::DtmfSource;
 use rayo_media::udp::{Command as MediaCommand, SessionEvent};
+use rayo_peers::{free_udp_ports as free_ports, Sipp, LOOPBACK};
 use rayo_proto::generated::rayo::{EndReason, Header};
 use rayo_sip::auth::Credentials;
 use rayo_sip::driver::{Command, Driver, Event};
 use rayo_sip::ua::Config;
-use tokio::process::{Child, Command as Process};
-
-const LOOPBACK: &str = "127.0.0.1";
-
-fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/sip")
-        .join(name)
-}
-
-static NEXT: AtomicU16 = AtomicU16::new(0);
-
-/// `n` consecutive free UDP ports, spread by process id and a counter so that tests running
-/// at once (here and in other processes) do not pick the same.
-fn free_ports(n: u16) -> u16 {
-    let pid = std::process::id() as u16;
-    loop {
-        let k = NEXT.fetch_add(1, Ordering::Relaxed);
-        let base = 21000 + (pid.wrapping_mul(37) % 1000) * 30 + (k % 50) * 64 % 9000;
-        let base = base & !1;
-        let all_free = (0..n).all(|i| UdpSocket::bind((LOOPBACK, base + i)).is_ok());
-        if all_free {
-            return base;
-        }
-    }
-}
-
-struct Sipp {
-    child: Child,
-    port: u16,
-    media: u16,
-    name: String,
-}
-
-fn sipp_binary() -> &'static str {
-    match std::process::Command::new("sipp").arg("-v").output() {
-        Ok(_) => "sipp",
-        Err(e) => panic!("sipp is needed by these tests and was not found ({e}); install it with `apt-get install -y sip-tester`"),
-    }
-}
-
-impl Sipp {
-    /// Starts sipp with `name`; `target` is the node for scenarios where sipp calls.
-    fn start(
-        name: &str,
-        target: Option<SocketAddr>,
-        extra: &[&str],
-        cwd: Option<&std::path::Path>,
-    ) -> Sipp {
-        let bin = sipp_binary();
-        let port = free_ports(1);
-        let media = free_ports(4);
-        let mut cmd = Process::new(bin);
-        cmd.arg("-sf").arg(scenario(name));
-        cmd.args([
-            "-m",
-            "1",
-            "-i",
-            LOOPBACK,
-            "-mi",
-            LOOPBACK,
-            "-nostdin",
-            "-timeout",
-            "30",
-            "-timeout_error",
-        ]);
-        cmd.args(["-p", &port.to_string(), "-mp", &media.to_string()]);
-        cmd.args(extra);
-        // RAYO_SIPP_TRACE=DIR keeps sipp's message and error logs in DIR.
-        if let Ok(dir) = std::env::var("RAYO_SIPP_TRACE") {
-            let base = format!("{dir}/{name}-{port}");
-            cmd.args([
-                "-trace_msg",
-                "-message_file",
-                &format!("{base}.messages.log"),
-            ]);
-            cmd.args(["-trace_err", "-error_file", &format!("{base}.errors.log")]);
-        }
-        if let Some(t) = target {
-            cmd.arg(t.to_string());
-        }
-        if let Some(d) = cwd {
-            cmd.current_dir(d);
-        }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let child = cmd.spawn().expect("sipp starts");
-        Sipp {
-            child,
-            port,
-            media,
-            name: name.into(),
-        }
-    }
-
-    /// Waits for sipp to finish its one call; fails the test unless the scenario passed.
-    async fn passed(mut self) {
-        let status = tokio::time::timeout(Duration::from_secs(40), self.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("sipp {} did not finish", self.name))
-            .expect("sipp exit status");
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            use tokio::io::AsyncReadExt;
-            let _ = e.read_to_string(&mut err).await;
-        }
-        assert!(
-            status.success(),
-            "sipp scenario {} failed ({status}): {err}",
-            self.name
-        );
-    }
-}
 
 async fn node(extra: impl FnOnce(&mut Config)) -> Driver {
     let port = free_ports(1);
@@ -231,7 +113,7 @@ async fn answer(d: &mut Driver) -> CallId {
 #[tokio::test]
 async fn inbound_answered_then_hung_up_by_the_node() {
     let mut d = node(|_| {}).await;
-    let sipp = Sipp::start("uac_node_hangs_up.xml", Some(d.local), &[], None);
+    let sipp = Sipp::start("uac_node_hangs_up.xml", Some(d.local), "service", &[], None);
     let call = answer(&mut d).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     act(
@@ -247,7 +129,7 @@ async fn inbound_answered_then_hung_up_by_the_node() {
 #[tokio::test]
 async fn inbound_answered_then_hung_up_by_sipp() {
     let mut d = node(|_| {}).await;
-    let sipp = Sipp::start("uac_sipp_hangs_up.xml", Some(d.local), &[], None);
+    let sipp = Sipp::start("uac_sipp_hangs_up.xml", Some(d.local), "service", &[], None);
     let call = answer(&mut d).await;
     let (c, e) = next_signal(&mut d).await;
     assert_eq!(c, call);
@@ -261,7 +143,7 @@ async fn inbound_answered_then_hung_up_by_sipp() {
 #[tokio::test]
 async fn inbound_cancelled_before_answer() {
     let mut d = node(|_| {}).await;
-    let sipp = Sipp::start("uac_cancel.xml", Some(d.local), &[], None);
+    let sipp = Sipp::start("uac_cancel.xml", Some(d.local), "service", &[], None);
     let call = incoming(&mut d).await;
     act(
         &d,
@@ -288,7 +170,13 @@ async fn inbound_rejected_with_each_cause() {
         (RejectCause::ServiceUnavailable, 503),
     ] {
         let mut d = node(|_| {}).await;
-        let sipp = Sipp::start(&format!("uac_reject_{code}.xml"), Some(d.local), &[], None);
+        let sipp = Sipp::start(
+            &format!("uac_reject_{code}.xml"),
+            Some(d.local),
+            "service",
+            &[],
+            None,
+        );
         let call = incoming(&mut d).await;
         act(
             &d,
@@ -305,7 +193,7 @@ async fn inbound_rejected_with_each_cause() {
 #[tokio::test]
 async fn inbound_redirected_with_contact() {
     let mut d = node(|_| {}).await;
-    let sipp = Sipp::start("uac_redirect.xml", Some(d.local), &[], None);
+    let sipp = Sipp::start("uac_redirect.xml", Some(d.local), "service", &[], None);
     let call = incoming(&mut d).await;
     act(
         &d,
@@ -336,7 +224,7 @@ async fn digits_until_end(d: &mut Driver) -> Vec<(char, DtmfSource)> {
 #[tokio::test]
 async fn rfc4733_digits_from_sipp_arrive_once_each() {
     let mut d = node(|c| c.inband_dtmf = false).await;
-    let sipp = Sipp::start("uac_dtmf_rfc4733.xml", Some(d.local), &[], None);
+    let sipp = Sipp::start("uac_dtmf_rfc4733.xml", Some(d.local), "service", &[], None);
     answer(&mut d).await;
     let digits = digits_until_end(&mut d).await;
     let s: String = digits.iter().map(|(c, _)| *c).collect();
@@ -363,7 +251,13 @@ async fn inband_digits_streamed_by_sipp_are_detected() {
     std::fs::write(dir.join("tones.ulaw"), ulaw).expect("tone file");
 
     let mut d = node(|c| c.inband_dtmf = true).await;
-    let sipp = Sipp::start("uac_dtmf_inband.xml", Some(d.local), &[], Some(&dir));
+    let sipp = Sipp::start(
+        "uac_dtmf_inband.xml",
+        Some(d.local),
+        "service",
+        &[],
+        Some(&dir),
+    );
     answer(&mut d).await;
     let digits = digits_until_end(&mut d).await;
     let s: String = digits.iter().map(|(c, _)| *c).collect();
@@ -376,7 +270,13 @@ async fn inband_digits_streamed_by_sipp_are_detected() {
 #[tokio::test]
 async fn ten_seconds_of_rtp_reach_sipp_without_gaps() {
     let mut d = node(|c| c.inband_dtmf = false).await;
-    let sipp = Sipp::start("uac_rtp_echo.xml", Some(d.local), &["-rtp_echo"], None);
+    let sipp = Sipp::start(
+        "uac_rtp_echo.xml",
+        Some(d.local),
+        "service",
+        &["-rtp_echo"],
+        None,
+    );
     let call = answer(&mut d).await;
     // The session starts sending when answered; sipp echoes every packet back.
     tokio::time::sleep(Duration::from_millis(10_000)).await;
@@ -423,7 +323,7 @@ async fn ten_seconds_of_rtp_reach_sipp_without_gaps() {
 #[tokio::test]
 async fn outbound_answered() {
     let mut d = node(|_| {}).await;
-    let sipp = Sipp::start("uas_answer.xml", None, &[], None);
+    let sipp = Sipp::start("uas_answer.xml", None, "service", &[], None);
     let call = CallId("out1".into());
     act(
         &d,
@@ -452,14 +352,13 @@ async fn outbound_answered() {
             headers: vec![],
         },
     );
-    let _ = sipp.media;
     sipp.passed().await;
 }
 
 #[tokio::test]
 async fn outbound_busy() {
     let mut d = node(|_| {}).await;
-    let sipp = Sipp::start("uas_busy.xml", None, &[], None);
+    let sipp = Sipp::start("uas_busy.xml", None, "service", &[], None);
     let call = CallId("out2".into());
     act(
         &d,
@@ -482,7 +381,7 @@ async fn outbound_busy() {
 #[tokio::test]
 async fn outbound_never_answered_is_cancelled() {
     let mut d = node(|_| {}).await;
-    let sipp = Sipp::start("uas_no_answer.xml", None, &[], None);
+    let sipp = Sipp::start("uas_no_answer.xml", None, "service", &[], None);
     let call = CallId("out3".into());
     act(
         &d,
@@ -509,7 +408,7 @@ async fn outbound_with_digest_authentication() {
         })
     })
     .await;
-    let sipp = Sipp::start("uas_auth.xml", None, &[], None);
+    let sipp = Sipp::start("uas_auth.xml", None, "service", &[], None);
     let call = CallId("out4".into());
     act(
         &d,
@@ -550,7 +449,13 @@ async fn media_commands_reach_the_session() {
 #[tokio::test]
 async fn inbound_call_over_tcp() {
     let mut d = node(|_| {}).await;
-    let sipp = Sipp::start("uac_sipp_hangs_up.xml", Some(d.local), &["-t", "t1"], None);
+    let sipp = Sipp::start(
+        "uac_sipp_hangs_up.xml",
+        Some(d.local),
+        "service",
+        &["-t", "t1"],
+        None,
+    );
     let call = answer(&mut d).await;
     let (c, e) = next_signal(&mut d).await;
     assert_eq!(c, call);
