@@ -124,13 +124,6 @@ impl Components {
         self.running.is_empty()
     }
 
-    /// Whether some component produces or consumes audio (the RTP task then ticks them).
-    pub fn wants_audio(&self) -> bool {
-        self.running
-            .iter()
-            .any(|(_, r)| !matches!(r, Running::Input(_)))
-    }
-
     /// Carries out a command at `now`.
     pub fn handle(&mut self, now: Instant, command: ComponentCommand) {
         match command {

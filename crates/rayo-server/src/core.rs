@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use jid::{BareJid, Jid};
+use jid::Jid;
 use minidom::Element;
 use rayo_call::{
     CallId, ComponentId, Engine, Input, MediaAction, MediaEvent, MixerId, Output, Party, Refusal,
@@ -77,6 +77,27 @@ pub struct NodeCore {
     draining: Option<Instant>,
     stopped: bool,
     live_changed: bool,
+}
+
+/// The most stanzas of one sender held behind its command being prepared.
+pub const MAX_HELD: usize = 256;
+
+/// The answer to an IQ request that finds its sender's queue full: `resource-constraint`
+/// (wait). Other stanzas are dropped.
+fn held_overflow(stanza: &Element) -> Option<Element> {
+    if stanza.name() != "iq" || !matches!(stanza.attr("type"), Some("get" | "set")) {
+        return None;
+    }
+    let (Some(from), Some(to)) = (stanza.attr("from"), stanza.attr("to")) else {
+        return None;
+    };
+    Some(rayo_xmpp::router::error_reply(
+        stanza,
+        from,
+        to,
+        "wait",
+        "resource-constraint",
+    ))
 }
 
 /// Whether a command needs documents fetched or rendered before it can be checked.
@@ -166,7 +187,12 @@ impl NodeCore {
     /// A stanza from an authenticated client for one of the service's entities.
     pub fn handle_stanza(&mut self, now: Instant, from: Jid, stanza: Element) {
         if let Some(q) = self.held.get_mut(&from) {
-            q.push_back((from, stanza));
+            if q.len() < MAX_HELD {
+                q.push_back((from, stanza));
+            } else if let Some(refusal) = held_overflow(&stanza) {
+                // A client flooding while its command is prepared: memory stays bounded.
+                self.out.push_back(CoreOutput::Stanza(refusal));
+            }
             return;
         }
         self.stanza(now, from, stanza);
@@ -371,6 +397,27 @@ impl NodeCore {
         }
     }
 
+    /// Sends a command to a running component, on whichever call or mixer it runs;
+    /// `forget` when the component is gone afterwards (no completion will come).
+    fn to_component(
+        &mut self,
+        component: ComponentId,
+        forget: bool,
+        command: impl FnOnce(String) -> ComponentCommand,
+    ) {
+        if let Some(m) = self.component_mixer.get(&component).cloned() {
+            if forget {
+                self.component_mixer.remove(&component);
+            }
+            self.mixer_command(&m, command(component.0));
+        } else if let Some(call) = self.component_call.get(&component).cloned() {
+            if forget {
+                self.component_call.remove(&component);
+            }
+            self.media(&call, command(component.0));
+        }
+    }
+
     fn mixer_command(&mut self, mixer: &MixerId, command: ComponentCommand) {
         self.out
             .push_back(CoreOutput::Hub(HubCommand::MixerComponent {
@@ -476,55 +523,22 @@ impl NodeCore {
                 );
             }
             MediaAction::Output { component, command } => {
-                if let Some(m) = self.component_mixer.get(&component).cloned() {
-                    let id = component.0;
-                    return self.mixer_command(&m, ComponentCommand::Output { id, command });
-                }
-                if let Some(call) = self.component_call.get(&component).cloned() {
-                    self.media(
-                        &call,
-                        ComponentCommand::Output {
-                            id: component.0,
-                            command,
-                        },
-                    );
-                }
+                self.to_component(component, false, |id| ComponentCommand::Output {
+                    id,
+                    command,
+                })
             }
             MediaAction::Record { component, command } => {
-                if let Some(m) = self.component_mixer.get(&component).cloned() {
-                    let id = component.0;
-                    return self.mixer_command(&m, ComponentCommand::Record { id, command });
-                }
-                if let Some(call) = self.component_call.get(&component).cloned() {
-                    self.media(
-                        &call,
-                        ComponentCommand::Record {
-                            id: component.0,
-                            command,
-                        },
-                    );
-                }
+                self.to_component(component, false, |id| ComponentCommand::Record {
+                    id,
+                    command,
+                })
             }
             MediaAction::StopComponent { component, report } => {
-                if let Some(m) = self.component_mixer.get(&component).cloned() {
-                    if !report {
-                        self.component_mixer.remove(&component);
-                    }
-                    let id = component.0;
-                    return self.mixer_command(&m, ComponentCommand::Stop { id, report });
-                }
-                if let Some(call) = self.component_call.get(&component).cloned() {
-                    if !report {
-                        self.component_call.remove(&component);
-                    }
-                    self.media(
-                        &call,
-                        ComponentCommand::Stop {
-                            id: component.0,
-                            report,
-                        },
-                    );
-                }
+                self.to_component(component, !report, |id| ComponentCommand::Stop {
+                    id,
+                    report,
+                })
             }
             MediaAction::Dtmf { call, digit } => {
                 if self.tapped.contains(&call) {
@@ -617,13 +631,5 @@ impl NodeCore {
             self.forget(&call);
         }
         self.drain(now);
-    }
-
-    /// The bare JIDs the core has seen presence from (for tests and diagnostics).
-    pub fn clients(&self) -> Vec<BareJid> {
-        let mut v: Vec<BareJid> = self.clients.iter().map(|j| j.to_bare()).collect();
-        v.sort_by_key(|j| j.to_string());
-        v.dedup();
-        v
     }
 }

@@ -28,6 +28,9 @@ use crate::policy::NodePolicy;
 use crate::prepare::{prepare, Cache};
 use crate::Error;
 
+/// The longest a component's documents may take to fetch and render.
+const PREPARE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Forwards every stanza for the service to the core task.
 struct Forward {
     tx: mpsc::UnboundedSender<(Jid, Element)>,
@@ -393,7 +396,17 @@ async fn run(
                     let ptx = ptx.clone();
                     let cache = cache.clone();
                     tokio::spawn(async move {
-                        let r = prepare(start, &cache).await;
+                        // Fetching and rendering are bounded: a stuck server or TTS process
+                        // refuses the command instead of holding the client's stanzas.
+                        let r = tokio::time::timeout(PREPARE_TIMEOUT, prepare(start, &cache))
+                            .await
+                            .unwrap_or_else(|_| {
+                                Err(rayo_call::Refusal::new(
+                                    xmpp_parsers::stanza_error::ErrorType::Wait,
+                                    xmpp_parsers::stanza_error::DefinedCondition::ResourceConstraint,
+                                )
+                                .with_text("fetching or rendering the documents took too long"))
+                            });
                         let _ = ptx.send((ticket, r));
                     });
                 }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jid::{BareJid, Jid};
 use rayo_call::{ComponentId, Party, Policy, Refusal};
@@ -208,14 +208,5 @@ impl Policy for NodePolicy {
         let rec = self.recorders.remove(component)?;
         let mut rec = rec.lock().unwrap_or_else(|e| e.into_inner());
         Some(rec.finish())
-    }
-}
-
-/// Forgets buckets idle long enough to be full again (bounded memory under many clients).
-impl NodePolicy {
-    /// Drops state of clients idle for `idle`.
-    pub fn sweep(&mut self, now: Instant, idle: Duration) {
-        self.buckets
-            .retain(|_, b| now.saturating_duration_since(b.at) < idle);
     }
 }

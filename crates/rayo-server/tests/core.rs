@@ -11,7 +11,7 @@ use rayo_call::{CallId, Engine, RejectCause, Route, SignalAction, SignalEvent};
 use rayo_proto::address::Addressing;
 use rayo_proto::generated::rayo::EndReason;
 use rayo_server::core::{CoreOutput, NodeCore};
-use rayo_server::policy::{NodePolicy, Prepared};
+use rayo_server::policy::NodePolicy;
 use rayo_sip::driver::{Command as SipCommand, Event as SipEvent};
 
 const BOT: &str = "bot@localhost/a";
@@ -235,7 +235,6 @@ fn a_command_being_prepared_holds_the_senders_later_stanzas_in_order() {
         error_condition(o1).as_deref(),
         Some("feature-not-implemented")
     );
-    let _ = Prepared::default();
 }
 
 #[test]
@@ -282,9 +281,6 @@ fn shutdown_tells_clients_refuses_new_calls_and_ends_live_ones_after_the_grace()
     assert!(end.children().any(|r| r.name() == "error"), "{end:?}");
     assert!(matches!(out.last(), Some(CoreOutput::Stopped)), "{out:?}");
     assert_eq!(c.live_calls(), 0);
-    let _ = EndReason::Error {
-        platform_code: None,
-    };
 }
 
 #[test]
@@ -341,4 +337,48 @@ fn a_dial_the_sip_stack_cannot_start_ends_with_error() {
         .expect("the client hears the end");
     assert!(end.children().any(|r| r.name() == "error"), "{end:?}");
     assert_eq!(c.live_calls(), 0);
+}
+
+#[test]
+fn a_sender_flooding_behind_a_command_being_prepared_gets_resource_constraint() {
+    let t0 = Instant::now();
+    let mut c = core(10, 10.0, t0);
+    bot_available(&mut c, t0);
+    let out = incoming(&mut c, t0, "c1");
+    let call = stanzas(&out)[0]
+        .attr("from")
+        .expect("from the call")
+        .to_owned();
+    let bot = Jid::new(BOT).expect("jid");
+    c.handle_stanza(
+        t0,
+        bot.clone(),
+        xml(&format!(
+            "<iq xmlns='jabber:client' type='set' id='o1' to='{call}'>\
+             <output xmlns='urn:xmpp:rayo:output:1'><document content-type='text/plain'><![CDATA[hi]]></document></output></iq>"
+        )),
+    );
+    assert!(matches!(
+        drain(&mut c).as_slice(),
+        [CoreOutput::Prepare { .. }]
+    ));
+    let ping = |i: usize| {
+        xml(&format!(
+            "<iq xmlns='jabber:client' type='get' id='p{i}' from='{BOT}' to='{call}'>\
+             <ping xmlns='urn:xmpp:ping'/></iq>"
+        ))
+    };
+    for i in 0..rayo_server::core::MAX_HELD {
+        c.handle_stanza(t0, bot.clone(), ping(i));
+    }
+    assert!(drain(&mut c).is_empty(), "held in order");
+    c.handle_stanza(t0, bot, ping(9999));
+    let out = drain(&mut c);
+    let refused = stanzas(&out);
+    assert_eq!(refused.len(), 1, "{out:?}");
+    assert_eq!(refused[0].attr("id"), Some("p9999"));
+    assert_eq!(
+        error_condition(refused[0]).as_deref(),
+        Some("resource-constraint")
+    );
 }
