@@ -399,7 +399,7 @@ impl NodeCore {
 
     /// Sends a command to a running component, on whichever call or mixer it runs;
     /// `forget` when the component is gone afterwards (no completion will come).
-    fn to_component(
+    fn command_component(
         &mut self,
         component: ComponentId,
         forget: bool,
@@ -523,19 +523,19 @@ impl NodeCore {
                 );
             }
             MediaAction::Output { component, command } => {
-                self.to_component(component, false, |id| ComponentCommand::Output {
+                self.command_component(component, false, |id| ComponentCommand::Output {
                     id,
                     command,
                 })
             }
             MediaAction::Record { component, command } => {
-                self.to_component(component, false, |id| ComponentCommand::Record {
+                self.command_component(component, false, |id| ComponentCommand::Record {
                     id,
                     command,
                 })
             }
             MediaAction::StopComponent { component, report } => {
-                self.to_component(component, !report, |id| ComponentCommand::Stop {
+                self.command_component(component, !report, |id| ComponentCommand::Stop {
                     id,
                     report,
                 })
