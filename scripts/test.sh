@@ -4,13 +4,41 @@
 #
 #   scripts/test.sh            everything
 #   SKIP_INSTALL=1 scripts/test.sh   when the tools are already there
-set -euo pipefail
+#
+# Every step runs even when an earlier one failed; the last line is always
+# `N passed, M failed`: N and M add up the tests the steps report, and a step that fails
+# without reporting a failed test (formatting, clippy, docs, a build error) counts as one
+# failure. The exit status is non-zero when anything failed, and the steps that failed are
+# listed above the summary.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+failed_steps=()
+extra_failures=0
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# run NAME CMD...: runs one step, its output shown and kept in the log for the counts.
+run() {
+    local name=$1
+    shift
+    step "$name"
+    local out
+    out=$(mktemp)
+    "$@" 2>&1 | tee "$out"
+    local status=${PIPESTATUS[0]}
+    cat "$out" >>"$log"
+    if [ "$status" != 0 ]; then
+        failed_steps+=("$name (exit $status)")
+        # A step that failed without reporting any failed test still counts once.
+        if ! grep -qE '[1-9][0-9]* failed' "$out"; then
+            extra_failures=$((extra_failures + 1))
+        fi
+    fi
+    rm -f "$out"
+}
 
 install() {
     # Real peers the tests start on loopback: Prosody (component mode), slixmpp (a second
@@ -36,28 +64,31 @@ install() {
 
 if [ -z "${SKIP_INSTALL:-}" ]; then
     step "installing test dependencies"
-    install
+    install || { echo "installing the test dependencies failed" >&2; exit 1; }
 fi
 
-step "formatting"
-cargo fmt --all -- --check
+run "formatting" cargo fmt --all -- --check
 
-step "cargo test (workspace: unit, integration, bench smoke runs)"
-cargo test --workspace --all-targets 2>&1 | tee -a "$log"
+run "declared rust-version against the dependencies" python3 scripts/check_rust_version.py
 
-step "cargo test --doc"
-cargo test --workspace --doc 2>&1 | tee -a "$log"
+run "cargo test (workspace: unit, integration, bench smoke runs)" \
+    cargo test --workspace --all-targets --locked --no-fail-fast
 
-step "schemas and spec examples under a strict XSD 1.0 validator"
-python3 tests/xsd/validate.py 2>&1 | tee -a "$log"
+run "cargo test --doc" cargo test --workspace --doc --locked --no-fail-fast
 
-step "fuzz targets replay their seed corpus"
+run "schemas and spec examples under a strict XSD 1.0 validator" python3 tests/xsd/validate.py
+
 if [ -x fuzz/replay.sh ]; then
-    fuzz/replay.sh 2>&1 | tee -a "$log"
+    run "fuzz targets replay their seed corpus" fuzz/replay.sh
 fi
 
 passed=$(grep -oE '([0-9]+) passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -oE '([0-9]+) failed' "$log" | awk '{s+=$1} END {print s+0}')
+failed=$((failed + extra_failures))
 echo
+if [ ${#failed_steps[@]} -gt 0 ]; then
+    echo "steps that failed:"
+    printf '  %s\n' "${failed_steps[@]}"
+fi
 echo "${passed} passed, ${failed} failed"
-[ "$failed" = 0 ]
+[ "$failed" = 0 ] && [ ${#failed_steps[@]} = 0 ]

@@ -6,7 +6,7 @@ Usage (from the repository root):
     pip install xmlschema
     python3 tests/xsd/validate.py [EXAMPLES_DIR]
 
-EXAMPLES_DIR defaults to ../shared/specs/examples relative to the repository
+EXAMPLES_DIR defaults to specs/examples relative to the repository
 root (the repository root is located relative to this script, so the script
 can be run from any directory).
 
@@ -54,7 +54,7 @@ except ImportError:  # pragma: no cover - environment problem
 SCRIPT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SCRIPT_DIR.parent.parent  # tests/xsd/validate.py -> repository root
 XSD_DIR = REPO_ROOT / "xsd"
-DEFAULT_EXAMPLES = REPO_ROOT / ".." / "shared" / "specs" / "examples"
+DEFAULT_EXAMPLES = REPO_ROOT / "specs" / "examples"
 EXPECTED_EXAMPLE_COUNT = 110
 
 # Schema file -> target namespace it must declare.
@@ -336,7 +336,7 @@ def main(argv=None):
     parser.add_argument(
         "examples", nargs="?", default=None,
         help="directory holding the xep-NNNN-SEQ.xml examples "
-             "(default: ../shared/specs/examples relative to the repository root)",
+             "(default: specs/examples relative to the repository root)",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true",

@@ -110,7 +110,7 @@ Exit status: 0 when every element passed, 1 when anything was refused or not XML
 2 on a usage error or a file that cannot be read.
 
 Examples:
-    rayo stanza check ../shared/specs/examples/*.xml
+    rayo stanza check specs/examples/*.xml
     rayo stanza check calls.xml > canonical.xml && rayo stanza check canonical.xml
     echo \"<dial xmlns='urn:xmpp:rayo:1' to='tel:+13055195825'/>\" | rayo stanza check";
 

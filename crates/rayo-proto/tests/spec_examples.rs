@@ -10,7 +10,7 @@ fn examples_dir() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = std::env::var_os("RAYO_SPEC_EXAMPLES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/specs/examples"));
+        .unwrap_or_else(|| root.join("specs/examples"));
     assert!(dir.is_dir(), "spec examples not found at {}", dir.display());
     dir
 }
