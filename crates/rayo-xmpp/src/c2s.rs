@@ -56,6 +56,10 @@ pub struct C2sConfig {
     pub allow_plain_without_tls: bool,
     /// The largest stanza accepted, in bytes; larger ones get `<policy-violation/>`.
     pub max_stanza_size: usize,
+    /// How many element levels a stanza may nest below itself (64 by default,
+    /// [`xml::DEFAULT_MAX_DEPTH`]); deeper ones end the stream with `<policy-violation/>`,
+    /// found while parsing, before any element tree is built.
+    pub max_stanza_depth: usize,
     /// The most bytes queued for a client; a client reading slower than it is sent to gets
     /// `<resource-constraint/>`.
     pub max_outbound_bytes: usize,
@@ -85,6 +89,7 @@ impl C2sConfig {
             offer_plain: true,
             allow_plain_without_tls: false,
             max_stanza_size: 64 * 1024,
+            max_stanza_depth: xml::DEFAULT_MAX_DEPTH,
             max_outbound_bytes: 1024 * 1024,
             rate_limit: Some(RateLimit {
                 per_second: 500.0,
@@ -153,7 +158,7 @@ impl C2sConnection {
     pub fn new(config: Arc<C2sConfig>, now: Instant) -> Self {
         let tokens = config.rate_limit.map_or(0.0, |r| r.burst);
         C2sConnection {
-            reader: StreamReader::new(config.max_stanza_size),
+            reader: StreamReader::with_limits(config.max_stanza_size, config.max_stanza_depth),
             config,
             state: State::AwaitHeader,
             out: OutQueue::default(),

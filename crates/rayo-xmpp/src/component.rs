@@ -24,6 +24,10 @@ pub struct ComponentConfig {
     pub secret: String,
     /// The largest stanza accepted from the server.
     pub max_stanza_size: usize,
+    /// How many element levels a stanza from the server may nest below itself (64 by
+    /// default, [`xml::DEFAULT_MAX_DEPTH`]); deeper ones end the stream with
+    /// `<policy-violation/>`, found while parsing, before any element tree is built.
+    pub max_stanza_depth: usize,
     /// The most bytes queued for the server before the connection is dropped.
     pub max_outbound_bytes: usize,
     /// After this long without sending, a whitespace keepalive is sent.
@@ -39,6 +43,7 @@ impl ComponentConfig {
             domain: domain.to_owned(),
             secret: secret.to_owned(),
             max_stanza_size: 256 * 1024,
+            max_stanza_depth: xml::DEFAULT_MAX_DEPTH,
             max_outbound_bytes: 16 * 1024 * 1024,
             keepalive_interval: Duration::from_secs(60),
             handshake_timeout: Duration::from_secs(10),
@@ -111,7 +116,7 @@ impl ComponentConnection {
             None,
         ));
         ComponentConnection {
-            reader: StreamReader::new(config.max_stanza_size),
+            reader: StreamReader::with_limits(config.max_stanza_size, config.max_stanza_depth),
             config,
             state: State::AwaitHeader,
             out,
@@ -358,6 +363,59 @@ mod tests {
         assert!(c.send_stanza(&reply, now));
         let out = drain(&mut c);
         assert!(out.starts_with("<iq ") && !out.contains("xmlns"), "{out}");
+    }
+
+    /// A connected component whose stanzas may nest `depth` levels.
+    fn connected(depth: usize, now: Instant) -> ComponentConnection {
+        let mut config = ComponentConfig::new("rayo.test", "secret");
+        config.max_stanza_depth = depth;
+        let mut c = ComponentConnection::new(config, now);
+        c.handle_input(SERVER_HEADER.as_bytes(), now);
+        c.handle_input(b"<handshake/>", now);
+        assert_eq!(c.poll_event(), Some(ComponentEvent::Connected));
+        drain(&mut c);
+        c
+    }
+
+    fn message(levels: usize) -> String {
+        format!(
+            "<message to='rayo.test'>{}{}</message>",
+            "<x>".repeat(levels),
+            "</x>".repeat(levels)
+        )
+    }
+
+    #[test]
+    fn a_stanza_at_the_depth_limit_is_delivered() {
+        let now = Instant::now();
+        let mut c = connected(8, now);
+        c.handle_input(message(8).as_bytes(), now);
+        assert!(matches!(c.poll_event(), Some(ComponentEvent::Stanza(m)) if m.name() == "message"));
+        assert!(c.is_connected());
+    }
+
+    #[test]
+    fn a_stanza_nested_beyond_the_limit_ends_the_stream_with_policy_violation() {
+        let now = Instant::now();
+        let mut c = connected(8, now);
+        c.handle_input(message(9).as_bytes(), now);
+        assert_eq!(
+            c.poll_event(),
+            Some(ComponentEvent::Closed(CloseReason::Sent(
+                Condition::PolicyViolation
+            )))
+        );
+        assert!(drain(&mut c).contains("<policy-violation"));
+        // With the default, 100 000 levels from a hostile server are refused the same way,
+        // without building (or dropping) a deep tree.
+        let mut c = connected(ComponentConfig::new("d", "s").max_stanza_depth, now);
+        c.handle_input(format!("<iq>{}", "<x>".repeat(100_000)).as_bytes(), now);
+        assert_eq!(
+            c.poll_event(),
+            Some(ComponentEvent::Closed(CloseReason::Sent(
+                Condition::PolicyViolation
+            )))
+        );
     }
 
     #[test]

@@ -3,7 +3,11 @@
 //! [`StreamReader`] takes bytes in whatever pieces the network delivers and yields the stream
 //! header, each top-level element (stanza or nonza) as a [`minidom::Element`], and the end of
 //! the stream. It never buffers more than the configured stanza size: the bytes of every
-//! top-level element, and any text between them, are counted as they are parsed.
+//! top-level element, and any text between them, are counted as they are parsed. It also
+//! bounds how deep elements nest inside a stanza ([`DEFAULT_MAX_DEPTH`] levels unless told
+//! otherwise), checked as each start tag is parsed, before anything is built: element trees
+//! are dropped, cloned and serialised recursively, so a stanza nested thousands of levels
+//! deep (a few KiB of `<a><a><a>…`) would otherwise overflow the stack.
 
 use std::collections::VecDeque;
 
@@ -32,6 +36,10 @@ pub struct StreamHeader {
     pub ns: String,
 }
 
+/// How many element levels a stanza may hold below itself by default: `<iq>` with a
+/// `<query>` inside is 1 level, and no XMPP or Rayo payload needs more than a handful.
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+
 /// What the reader found in the stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum XmlEvent {
@@ -56,6 +64,12 @@ pub enum ReadError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// Elements nest more levels below a top-level element than the configured limit.
+    #[error("elements nested more than {limit} levels deep in a stanza")]
+    TooDeep {
+        /// The limit, in element levels below the stanza.
+        limit: usize,
+    },
     /// The root is not `<stream:stream>` in the streams namespace.
     #[error("invalid namespace: {0}")]
     InvalidNamespace(String),
@@ -66,7 +80,9 @@ impl ReadError {
     pub fn condition(&self) -> Condition {
         match self {
             ReadError::NotWellFormed(_) => Condition::NotWellFormed,
-            ReadError::TooBig { .. } => Condition::PolicyViolation,
+            // Both are local policy on well-formed XML (RFC 6120 §4.9.3.18 names a size
+            // limit as its example); `<restricted-xml/>` is for XML features XMPP forbids.
+            ReadError::TooBig { .. } | ReadError::TooDeep { .. } => Condition::PolicyViolation,
             ReadError::InvalidNamespace(_) => Condition::InvalidNamespace,
         }
     }
@@ -77,6 +93,7 @@ pub struct StreamReader {
     parser: RawParser,
     tree: TreeBuilder,
     max_stanza: usize,
+    max_depth: usize,
     counted: usize,
     in_element: bool,
     opened: bool,
@@ -88,14 +105,23 @@ impl std::fmt::Debug for StreamReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamReader")
             .field("max_stanza", &self.max_stanza)
+            .field("max_depth", &self.max_depth)
             .field("opened", &self.opened)
             .finish_non_exhaustive()
     }
 }
 
 impl StreamReader {
-    /// A reader for a new stream whose top-level elements may be at most `max_stanza` bytes.
+    /// A reader for a new stream whose top-level elements may be at most `max_stanza` bytes,
+    /// nesting at most [`DEFAULT_MAX_DEPTH`] levels below themselves.
     pub fn new(max_stanza: usize) -> Self {
+        StreamReader::with_limits(max_stanza, DEFAULT_MAX_DEPTH)
+    }
+
+    /// A reader whose top-level elements may be at most `max_stanza` bytes and hold elements
+    /// at most `max_depth` levels below themselves (0: no child elements at all); deeper
+    /// nesting is [`ReadError::TooDeep`], found at the start tag that goes too deep.
+    pub fn with_limits(max_stanza: usize, max_depth: usize) -> Self {
         let mut parser = RawParser::new();
         // Emit text as it arrives so that the size limit sees it at once.
         parser.set_text_buffering(false);
@@ -103,6 +129,7 @@ impl StreamReader {
             parser,
             tree: TreeBuilder::new(),
             max_stanza,
+            max_depth,
             counted: 0,
             in_element: false,
             opened: false,
@@ -113,7 +140,7 @@ impl StreamReader {
 
     /// Starts over for a restarted stream (after STARTTLS or SASL, RFC 6120 §4.3.3).
     pub fn reset(&mut self) {
-        *self = StreamReader::new(self.max_stanza);
+        *self = StreamReader::with_limits(self.max_stanza, self.max_depth);
     }
 
     /// Parses `data`, appending what it completes to `out`. Partial input is kept until the
@@ -223,6 +250,13 @@ impl StreamReader {
             RawEvent::ElementHeadOpen(..) if depth == 1 => {
                 self.in_element = true;
                 self.tree(ev)
+            }
+            // An element opened at tree depth `d` (the stream is 1, the stanza 2) is `d - 1`
+            // levels below the stanza.
+            RawEvent::ElementHeadOpen(..) if depth > self.max_depth.saturating_add(1) => {
+                Err(ReadError::TooDeep {
+                    limit: self.max_depth,
+                })
             }
             RawEvent::ElementFoot(_) if depth == 2 => {
                 self.tree(ev)?;
@@ -453,6 +487,62 @@ mod tests {
             }
         }
         assert_eq!(failed, Some(ReadError::TooBig { limit: 200 }));
+    }
+
+    /// A stanza with `levels` elements nested below it.
+    fn nested(levels: usize) -> String {
+        format!(
+            "<message>{}{}</message>",
+            "<a>".repeat(levels),
+            "</a>".repeat(levels)
+        )
+    }
+
+    #[test]
+    fn accepts_nesting_up_to_the_limit() {
+        let mut r = StreamReader::with_limits(1 << 20, 5);
+        feed_all(&mut r, HEADER.as_bytes()).expect("header");
+        let events = feed_all(&mut r, nested(5).as_bytes()).expect("5 levels are allowed");
+        let [XmlEvent::Element(m)] = &events[..] else {
+            panic!("one stanza: {events:?}")
+        };
+        assert!(m.is("message", "jabber:client"));
+        // The stream goes on after it.
+        assert_eq!(feed_all(&mut r, b"<presence/>").expect("next").len(), 1);
+    }
+
+    #[test]
+    fn refuses_nesting_beyond_the_limit() {
+        let mut r = StreamReader::with_limits(1 << 20, 5);
+        feed_all(&mut r, HEADER.as_bytes()).expect("header");
+        let err = feed_all(&mut r, nested(6).as_bytes()).expect_err("6 levels");
+        assert_eq!(err, ReadError::TooDeep { limit: 5 });
+        assert_eq!(err.condition(), Condition::PolicyViolation);
+        assert!(
+            feed_all(&mut r, b"<presence/>").is_err(),
+            "the stream is over"
+        );
+    }
+
+    #[test]
+    fn a_stanza_nested_100_000_deep_is_refused_without_overflowing_the_stack() {
+        // Under the size limit, far over the depth: refused at the 65th level, so no deep
+        // tree is ever built (building, dropping or writing one would overflow the stack).
+        let mut r = StreamReader::new(1 << 20);
+        feed_all(&mut r, HEADER.as_bytes()).expect("header");
+        let deep = "<a>".repeat(100_000);
+        let err = feed_all(&mut r, format!("<iq>{deep}").as_bytes()).expect_err("too deep");
+        assert_eq!(
+            err,
+            ReadError::TooDeep {
+                limit: DEFAULT_MAX_DEPTH
+            }
+        );
+        // The default is reachable: 64 levels pass, after a reset.
+        r.reset();
+        feed_all(&mut r, HEADER.as_bytes()).expect("header");
+        let ok = feed_all(&mut r, nested(DEFAULT_MAX_DEPTH).as_bytes()).expect("64 levels");
+        assert_eq!(ok.len(), 1);
     }
 
     #[test]
