@@ -10,9 +10,7 @@ use std::process::{Command, Output, Stdio};
 fn examples_dir() -> PathBuf {
     let dir = std::env::var_os("RAYO_SPEC_EXAMPLES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples"));
     assert!(dir.is_dir(), "spec examples not found at {}", dir.display());
     dir
 }

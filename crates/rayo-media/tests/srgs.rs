@@ -35,9 +35,7 @@ fn refused(xml: &str) -> Error {
 fn pin() -> Grammar {
     let dir = std::env::var_os("RAYO_SPEC_EXAMPLES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples"));
     let text = std::fs::read_to_string(dir.join("xep-0327-071.xml")).expect("example 71");
     let start = text.find("<![CDATA[").unwrap() + 9;
     let end = text.find("]]>").unwrap();

@@ -226,8 +226,7 @@ pub fn iq_error(out: &[Output]) -> (String, String) {
 
 /// The element of a spec listing: `xep-0327-NNN.xml`, stanza `index`.
 pub fn listing(file: &str, index: usize) -> Element {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples");
     let text = std::fs::read_to_string(dir.join(file)).expect("spec example readable");
     let (chunks, _) = rayo_proto::document::split(&text);
     chunks[index].element().expect("well-formed listing")
@@ -270,8 +269,7 @@ pub fn header(name: &str, value: &str) -> rayo_proto::generated::rayo::Header {
 /// Stanza `index` of a spec listing after replacing text in the file (`edits`, in order):
 /// for listings that name things this service cannot have (see the test using it).
 pub fn listing_edited(file: &str, index: usize, edits: &[(&str, &str)]) -> Element {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples");
     let mut text = std::fs::read_to_string(dir.join(file)).expect("spec example readable");
     for (from, to) in edits {
         assert!(text.contains(from), "{file} contains {from:?}");
@@ -561,8 +559,7 @@ pub fn completed_as(component: &str, file: &str, index: usize) -> MediaEvent {
 /// `xmpp:callB@…` is the same call as `xmpp:callb@…`, and the engine writes the latter.
 /// Friendly names (`mixer-name='myMixer'`) are left alone.
 pub fn listing_folded(file: &str, index: usize, edits: &[(&str, &str)]) -> Element {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/examples");
     let mut text = std::fs::read_to_string(dir.join(file)).expect("spec example readable");
     for (from, to) in edits {
         assert!(text.contains(from), "{file} contains {from:?}");
