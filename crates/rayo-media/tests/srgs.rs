@@ -111,6 +111,60 @@ fn one_of_token_and_tags() {
 }
 
 #[test]
+fn adjacent_digits_are_a_sequence_of_tokens() {
+    // The menus Adhearsion and mod_rayo's tests write: several digits in one text node.
+    let menu = g(r#"<rule id="r"><one-of>
+        <item>715<tag>a</tag></item>
+        <item> 01 </item>
+        <item>5 5</item>
+        <item><token>92</token></item>
+      </one-of></rule>"#);
+    assert_eq!(state(&menu, "7"), Potential);
+    assert_eq!(state(&menu, "71"), Potential);
+    assert_eq!(
+        menu.match_digits("715").unwrap(),
+        (MaxMatch, Some("a".into()))
+    );
+    assert_eq!(state(&menu, "75"), NoMatch);
+    assert_eq!(state(&menu, "0"), Potential);
+    assert_eq!(
+        menu.match_digits("01").unwrap(),
+        (MaxMatch, Some("01".into()))
+    );
+    assert_eq!(state(&menu, "10"), NoMatch);
+    assert_eq!(state(&menu, "5"), Potential);
+    assert_eq!(state(&menu, "55"), MaxMatch);
+    assert_eq!(state(&menu, "555"), NoMatch);
+    assert_eq!(state(&menu, "92"), MaxMatch);
+    // Adjacent digits in an open repeat: a match that can go on.
+    let more = g(r#"<rule id="r">12<item repeat="0-">34</item></rule>"#);
+    assert_eq!(state(&more, "1"), Potential);
+    assert_eq!(state(&more, "12"), Match);
+    assert_eq!(state(&more, "123"), Potential);
+    assert_eq!(state(&more, "1234"), Match);
+    assert_eq!(state(&more, "124"), NoMatch);
+}
+
+#[test]
+fn quoted_tokens_lose_their_quotes() {
+    let quoted = g(r##"<rule id="r"><one-of>
+        <item><token>"*"</token> 9</item>
+        <item>" 6 " "#"</item>
+        <item>&quot;1&quot;2</item>
+      </one-of></rule>"##);
+    assert_eq!(state(&quoted, "*"), Potential);
+    assert_eq!(state(&quoted, "*9"), MaxMatch);
+    assert_eq!(state(&quoted, "6"), Potential);
+    assert_eq!(
+        quoted.match_digits("6#").unwrap(),
+        (MaxMatch, Some("6#".into()))
+    );
+    assert_eq!(state(&quoted, "12"), MaxMatch);
+    assert_eq!(state(&quoted, "9"), NoMatch);
+    assert_eq!(state(&quoted, "#"), NoMatch);
+}
+
+#[test]
 fn weights_choose_between_ambiguous_matches() {
     let heavy_second = g(r#"<rule id="r"><one-of>
         <item weight="1">1<tag>a</tag></item><item weight="3">1<tag>b</tag></item></one-of></rule>"#);
@@ -195,7 +249,14 @@ fn malformed_grammars_are_refused() {
         r(r#"<rule id="r">1 x</rule>"#),
         Error::BadToken(_)
     ));
-    assert!(matches!(r(r#"<rule id="r">12</rule>"#), Error::BadToken(_)));
+    for bad in ["**x", "1\"2", "\"*", "yes", "12e", "\"x\""] {
+        let e = r(&format!(r#"<rule id="r">{bad}</rule>"#));
+        assert!(matches!(e, Error::BadToken(_)), "{bad}: {e}");
+    }
+    assert!(matches!(
+        r(r#"<rule id="r"><token></token></rule>"#),
+        Error::BadToken(_)
+    ));
     assert!(matches!(
         r(r#"<rule id="r"><token>yes</token></rule>"#),
         Error::BadToken(_)

@@ -74,7 +74,7 @@ pub enum Error {
     /// The grammar's `mode` is not `dtmf`.
     #[error("grammar mode {0:?} is not dtmf")]
     NotDtmf(String),
-    /// A token that is not one DTMF symbol (`0`-`9`, `*`, `#`, `A`-`D`).
+    /// Text that is not DTMF symbols (`0`-`9`, `*`, `#`, `A`-`D`), or an unbalanced quote.
     #[error("not a DTMF token: {0:?}")]
     BadToken(String),
     /// A digit given to the matcher that is not a DTMF symbol.

@@ -2,8 +2,9 @@
 //!
 //! Supported: `<grammar>` (`mode="dtmf"` or no mode, `root`), `<rule id scope>`,
 //! `<one-of>`, `<item repeat weight>` (`repeat-prob` ignored), `<ruleref uri="#id">` and
-//! `<ruleref special="NULL|VOID|GARBAGE">`, `<token>`, text tokens separated by white space
-//! (each one DTMF symbol), and `<tag>` whose text is the literal interpretation.
+//! `<ruleref special="NULL|VOID|GARBAGE">`, `<token>`, text tokens (each DTMF
+//! symbol one token, separated by white space or adjacent, optionally in double quotes),
+//! and `<tag>` whose text is the literal interpretation.
 //! `<meta>`, `<metadata>`, `<lexicon>` and `<example>` are skipped. Everything else is
 //! refused with an [`Error`].
 //!
@@ -106,9 +107,7 @@ struct Seq {
 
 impl Seq {
     fn flush(&mut self) -> Result<(), Error> {
-        for t in self.text.split_whitespace() {
-            self.nodes.push(token(t)?);
-        }
+        tokens(&self.text, &mut self.nodes)?;
         self.text.clear();
         Ok(())
     }
@@ -125,11 +124,46 @@ impl Seq {
     }
 }
 
+/// Reads DTMF tokens from text, one [`Node::Symbols`] per symbol, onto `out`.
+///
+/// As in ruby_speech and mod_rayo (and allowed by SRGS 1.0 §2.1), symbols may be separated
+/// by white space or written adjacent (`715` is `7 1 5`), and a token may be written in
+/// double quotes (`"*"`, `" 6 "`), the quotes being dropped. Anything else in the text (a
+/// letter other than `A`-`D`, an unbalanced quote) is a [`Error::BadToken`].
+fn tokens(text: &str, out: &mut Vec<Node>) -> Result<(), Error> {
+    let bad = |t: &str| Error::BadToken(t.trim().chars().take(40).collect());
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
+        rest = &rest[start..];
+        let (word, next) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"').ok_or_else(|| bad(rest))?;
+                (&quoted[..end], &quoted[end + 1..])
+            }
+            None => {
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || c == '"')
+                    .unwrap_or(rest.len());
+                (&rest[..end], &rest[end..])
+            }
+        };
+        for c in word.chars().filter(|c| !c.is_whitespace()) {
+            let i = symbol_index(c).ok_or_else(|| bad(word))?;
+            out.push(Node::Symbols(1 << i));
+        }
+        rest = next;
+    }
+    Ok(())
+}
+
+/// The content of a `<token>` element: at least one DTMF symbol (see [`tokens`]).
 fn token(t: &str) -> Result<Node, Error> {
-    let mut chars = t.chars();
-    match (chars.next().and_then(symbol_index), chars.next()) {
-        (Some(i), None) => Ok(Node::Symbols(1 << i)),
-        _ => Err(Error::BadToken(t.chars().take(40).collect())),
+    let mut nodes = Vec::new();
+    tokens(t, &mut nodes)?;
+    match nodes.len() {
+        0 => Err(Error::BadToken(t.chars().take(40).collect())),
+        1 => Ok(nodes.pop().unwrap_or(Node::Null)),
+        _ => Ok(Node::Seq(nodes)),
     }
 }
 
