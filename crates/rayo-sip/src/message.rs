@@ -227,6 +227,24 @@ impl Message {
             .ok_or(Error::Malformed("Via without branch"))
     }
 
+    /// The sent-by (host and port) of the top Via, as written, lower-cased; empty when the
+    /// Via has none (RFC 3261 §17.2.3 matches server transactions on branch and sent-by).
+    pub fn sent_by(&self) -> String {
+        let v = self.header("Via").unwrap_or("");
+        let top = v.split(',').next().unwrap_or("");
+        let after = top
+            .trim()
+            .split_once(char::is_whitespace)
+            .map(|(_, r)| r)
+            .unwrap_or("");
+        after
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    }
+
     fn name_addr_header(&self, name: &str) -> Result<FromTo, Error> {
         self.headers
             .get(Name::from(name.to_owned()))

@@ -69,6 +69,9 @@ pub struct TxKey {
     pub method: String,
     /// Server (true) or client transaction.
     pub server: bool,
+    /// The sent-by of the top Via (RFC 3261 §17.2.3: a request reusing another peer's
+    /// branch does not join that peer's transaction).
+    pub sent_by: String,
 }
 
 /// Something for the transaction user.
@@ -241,6 +244,7 @@ impl Transactions {
             branch: msg.branch()?,
             method: method.to_string(),
             server: false,
+            sent_by: msg.sent_by(),
         };
         let invite = method == Method::INVITE;
         let bytes = msg.to_bytes();
@@ -362,6 +366,7 @@ impl Transactions {
                 branch: branch.clone(),
                 method: "INVITE".into(),
                 server: true,
+                sent_by: msg.sent_by(),
             };
             if let Some(tx) = self.txs.get_mut(&key) {
                 if tx.state == State::Completed {
@@ -389,6 +394,7 @@ impl Transactions {
                 }
             }
             let key = TxKey {
+                sent_by: msg.sent_by(),
                 branch,
                 method: "ACK".into(),
                 server: true,
@@ -397,6 +403,7 @@ impl Transactions {
             return;
         }
         let key = TxKey {
+            sent_by: msg.sent_by(),
             branch,
             method: method.to_string(),
             server: true,
@@ -456,6 +463,7 @@ impl Transactions {
             return;
         };
         let key = TxKey {
+            sent_by: msg.sent_by(),
             branch,
             method: method.to_string(),
             server: false,

@@ -162,7 +162,9 @@ pub struct UserAgent {
     cfg: Config,
     tx: Transactions,
     calls: HashMap<CallId, Call>,
-    by_call_id: HashMap<String, CallId>,
+    /// Calls by dialog: Call-ID and this side's tag (RFC 3261 §12.2.2; the peer's tag is
+    /// checked against the call found).
+    dialogs: HashMap<(String, String), CallId>,
     client: HashMap<TxKey, (CallId, Purpose)>,
     out: VecDeque<Output>,
     rng: u64,
@@ -243,7 +245,7 @@ impl UserAgent {
             next_port: cfg.rtp_first & !1,
             cfg,
             calls: HashMap::new(),
-            by_call_id: HashMap::new(),
+            dialogs: HashMap::new(),
             client: HashMap::new(),
             out: VecDeque::new(),
             malformed: 0,
@@ -313,7 +315,8 @@ impl UserAgent {
 
     fn end(&mut self, call: &CallId, reason: Option<EndReason>, headers: Vec<Header>) {
         if let Some(c) = self.calls.remove(call) {
-            self.by_call_id.remove(&c.dialog.call_id);
+            self.dialogs
+                .remove(&(c.dialog.call_id.clone(), c.dialog.local_tag.clone()));
             if c.media_started {
                 self.out.push_back(Output::MediaStop { call: call.clone() });
             }
@@ -321,6 +324,34 @@ impl UserAgent {
         if let Some(reason) = reason {
             self.signal(call, SignalEvent::Ended { reason, headers });
         }
+    }
+
+    /// The call whose dialog `msg` belongs to: same Call-ID, this side's tag in `ours` (To of
+    /// a request, From of a response) and, for a request, the peer's tag in From. A request
+    /// without a To tag is in no dialog (a new INVITE, a CANCEL of an INVITE not answered).
+    fn dialog_of(&self, msg: &Message) -> Option<CallId> {
+        let request = msg.method().is_some();
+        let cid = msg.call_id().ok()?;
+        let ours = if request {
+            msg.to_tag()
+        } else {
+            msg.from_tag()
+        }
+        .ok()??;
+        let id = self.dialogs.get(&(cid, ours))?;
+        let c = self.calls.get(id)?;
+        if request {
+            let theirs = msg.from_tag().ok()??;
+            if c.dialog.remote_tag.as_deref() != Some(theirs.as_str()) {
+                return None;
+            }
+        }
+        Some(id.clone())
+    }
+
+    fn remember_dialog(&mut self, d: &Dialog, id: &CallId) {
+        self.dialogs
+            .insert((d.call_id.clone(), d.local_tag.clone()), id.clone());
     }
 
     fn flush(&mut self) {

@@ -19,13 +19,25 @@ fn peer() -> Peer {
 }
 
 fn request(method: &str, cseq: u32, branch: &str, to_tag: &str, body: &str) -> Vec<u8> {
+    request_from(method, cseq, branch, "al", to_tag, body)
+}
+
+/// A request of the peer with From tag `from_tag` (a spoofer's own, or the peer's `al`).
+fn request_from(
+    method: &str,
+    cseq: u32,
+    branch: &str,
+    from_tag: &str,
+    to_tag: &str,
+    body: &str,
+) -> Vec<u8> {
     let ct = if body.is_empty() {
         ""
     } else {
         "Content-Type: application/sdp\r\n"
     };
     format!(
-        "{method} sip:svc@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch={branch}\r\nFrom: <sip:al@127.0.0.1:5070>;tag=al\r\nTo: <sip:svc@127.0.0.1:5060>{to_tag}\r\nCall-ID: c1\r\nCSeq: {cseq} {method}\r\nContact: <sip:al@127.0.0.1:5070>\r\n{ct}Content-Length: {}\r\n\r\n{body}",
+        "{method} sip:svc@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch={branch}\r\nFrom: <sip:al@127.0.0.1:5070>;tag={from_tag}\r\nTo: <sip:svc@127.0.0.1:5060>{to_tag}\r\nCall-ID: c1\r\nCSeq: {cseq} {method}\r\nContact: <sip:al@127.0.0.1:5070>\r\n{ct}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
@@ -305,4 +317,110 @@ fn unanswered_outbound_invite_times_out_with_timer_b() {
     assert!(
         matches!(&sig[..], [(c, SignalEvent::Ended { reason: EndReason::Timeout { platform_code: Some(p) }, .. })] if *c == call && p == "408")
     );
+}
+
+#[test]
+fn bye_or_reinvite_with_a_wrong_tag_gets_481_and_the_call_stays_up() {
+    let mut ua = ua();
+    let now = Instant::now();
+    let (call, tag) = answered(&mut ua, now);
+    let ours = format!(";tag={tag}");
+    let moved = SDP.replace("6000", "6666");
+    let spoofs = [
+        request_from("BYE", 2, "z9hG4bKs1", "evil", &ours, ""),
+        request_from("BYE", 3, "z9hG4bKs2", "al", ";tag=guessed", ""),
+        request_from("BYE", 4, "z9hG4bKs3", "al", "", ""),
+        request_from("INVITE", 5, "z9hG4bKs4", "evil", &ours, &moved),
+        request_from("INVITE", 6, "z9hG4bKs5", "al", ";tag=guessed", &moved),
+    ];
+    for spoof in &spoofs {
+        ua.handle_datagram(now, peer(), spoof);
+        let (sip, sig, media) = drain(&mut ua);
+        assert_eq!(statuses(&sip).last(), Some(&481));
+        assert!(sig.is_empty(), "no end: {sig:?}");
+        assert!(media.is_empty(), "media untouched: {media:?}");
+        assert_eq!(ua.calls(), 1);
+    }
+    // The real peer's BYE (right Call-ID, From tag and To tag) still ends the call.
+    ua.handle_datagram(now, peer(), &request("BYE", 7, "z9hG4bK7", &ours, ""));
+    let (sip, sig, _) = drain(&mut ua);
+    assert_eq!(statuses(&sip), vec![200]);
+    assert!(matches!(&sig[..], [(c, SignalEvent::Ended { .. })] if *c == call));
+    assert_eq!(ua.calls(), 0);
+}
+
+#[test]
+fn cancel_from_another_sent_by_does_not_cancel_the_offer() {
+    let mut ua = ua();
+    let now = Instant::now();
+    ua.handle_datagram(now, peer(), &request("INVITE", 1, "z9hG4bK1", "", SDP));
+    let _ = drain(&mut ua);
+    let spoof = String::from_utf8(request("CANCEL", 1, "z9hG4bK1", "", ""))
+        .expect("utf8")
+        .replace("SIP/2.0/UDP 127.0.0.1:5070", "SIP/2.0/UDP 127.0.0.1:6666");
+    ua.handle_datagram(now, peer(), spoof.as_bytes());
+    let (sip, sig, _) = drain(&mut ua);
+    assert_eq!(statuses(&sip), vec![481]);
+    assert!(sig.is_empty(), "offer still up: {sig:?}");
+    ua.handle_datagram(now, peer(), &request("CANCEL", 1, "z9hG4bK1", "", ""));
+    let (sip, sig, _) = drain(&mut ua);
+    assert_eq!(statuses(&sip), vec![200, 487]);
+    assert!(matches!(&sig[..], [(_, SignalEvent::Ended { .. })]));
+}
+
+#[test]
+fn dialling_the_node_itself_offers_the_looped_invite_as_a_new_call() {
+    let mut ua = ua();
+    let now = Instant::now();
+    let out = CallId("out".into());
+    ua.handle_action(
+        now,
+        SignalAction::Dial {
+            call: out.clone(),
+            to: "sip:svc@127.0.0.1:5060".into(),
+            from: None,
+            headers: vec![],
+        },
+    )
+    .expect("dial");
+    let (sip, sig, _) = drain(&mut ua);
+    assert!(sig.is_empty());
+    let me = Peer {
+        addr: "127.0.0.1:5060".parse().expect("addr"),
+        transport: Transport::Udp,
+    };
+    // The INVITE reaches the node itself: no To tag, so a new inbound call, offered.
+    ua.handle_datagram(now, me, &sip[0].to_bytes());
+    let (sip, sig, _) = drain(&mut ua);
+    let inbound = match &sig[..] {
+        [(c, SignalEvent::Incoming { .. })] => c.clone(),
+        e => panic!("expected an offer, got {e:?}"),
+    };
+    assert_ne!(inbound, out);
+    assert_eq!(ua.calls(), 2);
+    // Its 100 Trying goes back to the outbound side, which is not answered by it.
+    for m in sip {
+        ua.handle_datagram(now, me, &m.to_bytes());
+    }
+    let (_, sig, _) = drain(&mut ua);
+    assert!(
+        !sig.iter()
+            .any(|(_, e)| matches!(e, SignalEvent::Answered { .. })),
+        "{sig:?}"
+    );
+    // Answering the offer answers the outbound call, each side with its own tag.
+    ua.handle_action(
+        now,
+        SignalAction::Answer {
+            call: inbound.clone(),
+            headers: vec![],
+        },
+    )
+    .expect("answer");
+    let (sip, _, _) = drain(&mut ua);
+    let ok = sip.iter().find(|m| m.status() == Some(200)).expect("200");
+    assert_ne!(ok.to_tag().expect("to"), ok.from_tag().expect("from"));
+    ua.handle_datagram(now, me, &ok.to_bytes());
+    let (_, sig, _) = drain(&mut ua);
+    assert!(matches!(&sig[..], [(c, SignalEvent::Answered { .. })] if *c == out));
 }

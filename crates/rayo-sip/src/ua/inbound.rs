@@ -8,10 +8,7 @@ impl UserAgent {
         let Some(method) = msg.method().cloned() else {
             return;
         };
-        let call = msg
-            .call_id()
-            .ok()
-            .and_then(|c| self.by_call_id.get(&c).cloned());
+        let call = self.dialog_of(&msg);
         let tag = self.token();
         if method == Method::ACK {
             if let Some(id) = call {
@@ -27,6 +24,17 @@ impl UserAgent {
             return;
         }
         if method == Method::CANCEL {
+            // RFC 3261 §9.2: a CANCEL matches the INVITE's server transaction (same branch
+            // and sent-by), not a dialog.
+            let invite_key = TxKey {
+                method: "INVITE".into(),
+                ..key.clone()
+            };
+            let call = self
+                .calls
+                .iter()
+                .find(|(_, c)| c.inbound && c.invite_tx.as_ref() == Some(&invite_key))
+                .map(|(id, _)| id.clone());
             let Some(id) = call else {
                 self.respond(now, &key, &msg, 481, Some(&tag));
                 return;
@@ -50,8 +58,14 @@ impl UserAgent {
             return;
         }
         if method == Method::INVITE {
+            let in_dialog = matches!(msg.to_tag(), Ok(Some(_)));
             match call {
                 Some(id) => self.on_reinvite(now, &id, key, msg),
+                // RFC 3261 §12.2.2: a To tag naming no dialog of ours.
+                None if in_dialog => self.respond(now, &key, &msg, 481, None),
+                // No To tag: a new call, even when the node dialled itself (the looped
+                // INVITE shares the Call-ID and From tag of the outbound call but is
+                // another dialog, so it is offered like any inbound call).
                 None => self.on_invite(now, key, msg, peer),
             }
             return;
@@ -117,7 +131,7 @@ impl UserAgent {
         let from = msg.uri_of("From").ok();
         let headers = headers_of(&msg);
         let local_rtp = self.allocate_port();
-        self.by_call_id.insert(dialog.call_id.clone(), id.clone());
+        self.remember_dialog(&dialog, &id);
         self.calls.insert(
             id.clone(),
             Call {

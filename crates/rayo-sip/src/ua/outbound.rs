@@ -89,7 +89,7 @@ impl UserAgent {
             dialog.request(Method::INVITE, None, &self.via(), &branch, &self.contact())?;
         add_headers(&mut invite, headers);
         invite.set_body("application/sdp", sdp::offer(local_rtp, 1, 1));
-        self.by_call_id.insert(call_id, id.clone());
+        self.remember_dialog(&dialog, &id);
         self.calls.insert(
             id.clone(),
             Call {
@@ -266,8 +266,8 @@ impl UserAgent {
 
     pub(super) fn on_stray(&mut self, msg: Message) {
         // A 2xx retransmitted after its transaction: ACK it again.
-        if let (Some(200..=299), Ok(cid)) = (msg.status(), msg.call_id()) {
-            if let Some(id) = self.by_call_id.get(&cid).cloned() {
+        if let Some(200..=299) = msg.status() {
+            if let Some(id) = self.dialog_of(&msg) {
                 if let Some(c) = self.calls.get(&id) {
                     if let Some(ack) = &c.ack {
                         let peer = c.dialog.peer;
