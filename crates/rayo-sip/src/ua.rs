@@ -165,6 +165,9 @@ pub struct UserAgent {
     /// Calls by dialog: Call-ID and this side's tag (RFC 3261 §12.2.2; the peer's tag is
     /// checked against the call found).
     dialogs: HashMap<(String, String), CallId>,
+    /// Inbound calls by their INVITE's server transaction (a CANCEL names that
+    /// transaction, RFC 3261 §9.2), so a CANCEL finds its call without a scan.
+    inbound_invites: HashMap<TxKey, CallId>,
     client: HashMap<TxKey, (CallId, Purpose)>,
     out: VecDeque<Output>,
     rng: u64,
@@ -246,6 +249,7 @@ impl UserAgent {
             cfg,
             calls: HashMap::new(),
             dialogs: HashMap::new(),
+            inbound_invites: HashMap::new(),
             client: HashMap::new(),
             out: VecDeque::new(),
             malformed: 0,
@@ -317,6 +321,9 @@ impl UserAgent {
         if let Some(c) = self.calls.remove(call) {
             self.dialogs
                 .remove(&(c.dialog.call_id.clone(), c.dialog.local_tag.clone()));
+            if let (true, Some(key)) = (c.inbound, &c.invite_tx) {
+                self.inbound_invites.remove(key);
+            }
             if c.media_started {
                 self.out.push_back(Output::MediaStop { call: call.clone() });
             }

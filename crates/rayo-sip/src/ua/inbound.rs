@@ -30,12 +30,7 @@ impl UserAgent {
                 method: "INVITE".into(),
                 ..key.clone()
             };
-            let call = self
-                .calls
-                .iter()
-                .find(|(_, c)| c.inbound && c.invite_tx.as_ref() == Some(&invite_key))
-                .map(|(id, _)| id.clone());
-            let Some(id) = call else {
+            let Some(id) = self.inbound_invites.get(&invite_key).cloned() else {
                 self.respond(now, &key, &msg, 481, Some(&tag));
                 return;
             };
@@ -132,6 +127,7 @@ impl UserAgent {
         let headers = headers_of(&msg);
         let local_rtp = self.allocate_port();
         self.remember_dialog(&dialog, &id);
+        self.inbound_invites.insert(key.clone(), id.clone());
         self.calls.insert(
             id.clone(),
             Call {
