@@ -23,6 +23,13 @@ fn state(grammar: &Grammar, digits: &str) -> MatchState {
     grammar.match_digits(digits).unwrap().0
 }
 
+/// Each input of `cases` gives its state on `grammar`.
+fn states(grammar: &Grammar, cases: &[(&str, MatchState)]) {
+    for (digits, want) in cases {
+        assert_eq!(state(grammar, digits), *want, "input {digits:?}");
+    }
+}
+
 fn interp(grammar: &Grammar, digits: &str) -> Option<String> {
     grammar.match_digits(digits).unwrap().1
 }
@@ -119,30 +126,40 @@ fn adjacent_digits_are_a_sequence_of_tokens() {
         <item>5 5</item>
         <item><token>92</token></item>
       </one-of></rule>"#);
-    assert_eq!(state(&menu, "7"), Potential);
-    assert_eq!(state(&menu, "71"), Potential);
+    states(
+        &menu,
+        &[
+            ("7", Potential),
+            ("71", Potential),
+            ("75", NoMatch),
+            ("0", Potential),
+            ("10", NoMatch),
+            ("5", Potential),
+            ("55", MaxMatch),
+            ("555", NoMatch),
+            ("92", MaxMatch),
+        ],
+    );
     assert_eq!(
         menu.match_digits("715").unwrap(),
         (MaxMatch, Some("a".into()))
     );
-    assert_eq!(state(&menu, "75"), NoMatch);
-    assert_eq!(state(&menu, "0"), Potential);
     assert_eq!(
         menu.match_digits("01").unwrap(),
         (MaxMatch, Some("01".into()))
     );
-    assert_eq!(state(&menu, "10"), NoMatch);
-    assert_eq!(state(&menu, "5"), Potential);
-    assert_eq!(state(&menu, "55"), MaxMatch);
-    assert_eq!(state(&menu, "555"), NoMatch);
-    assert_eq!(state(&menu, "92"), MaxMatch);
     // Adjacent digits in an open repeat: a match that can go on.
     let more = g(r#"<rule id="r">12<item repeat="0-">34</item></rule>"#);
-    assert_eq!(state(&more, "1"), Potential);
-    assert_eq!(state(&more, "12"), Match);
-    assert_eq!(state(&more, "123"), Potential);
-    assert_eq!(state(&more, "1234"), Match);
-    assert_eq!(state(&more, "124"), NoMatch);
+    states(
+        &more,
+        &[
+            ("1", Potential),
+            ("12", Match),
+            ("123", Potential),
+            ("1234", Match),
+            ("124", NoMatch),
+        ],
+    );
 }
 
 #[test]
@@ -152,16 +169,21 @@ fn quoted_tokens_lose_their_quotes() {
         <item>" 6 " "#"</item>
         <item>&quot;1&quot;2</item>
       </one-of></rule>"##);
-    assert_eq!(state(&quoted, "*"), Potential);
-    assert_eq!(state(&quoted, "*9"), MaxMatch);
-    assert_eq!(state(&quoted, "6"), Potential);
+    states(
+        &quoted,
+        &[
+            ("*", Potential),
+            ("*9", MaxMatch),
+            ("6", Potential),
+            ("12", MaxMatch),
+            ("9", NoMatch),
+            ("#", NoMatch),
+        ],
+    );
     assert_eq!(
         quoted.match_digits("6#").unwrap(),
         (MaxMatch, Some("6#".into()))
     );
-    assert_eq!(state(&quoted, "12"), MaxMatch);
-    assert_eq!(state(&quoted, "9"), NoMatch);
-    assert_eq!(state(&quoted, "#"), NoMatch);
 }
 
 #[test]

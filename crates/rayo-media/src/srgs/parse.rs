@@ -162,7 +162,7 @@ fn token(t: &str) -> Result<Node, Error> {
     tokens(t, &mut nodes)?;
     match nodes.len() {
         0 => Err(Error::BadToken(t.chars().take(40).collect())),
-        1 => Ok(nodes.pop().unwrap_or(Node::Null)),
+        1 => Ok(nodes.swap_remove(0)),
         _ => Ok(Node::Seq(nodes)),
     }
 }
