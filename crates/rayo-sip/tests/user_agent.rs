@@ -295,21 +295,26 @@ fn outbound_failure_statuses_map_to_end_reasons() {
     }
 }
 
-#[test]
-fn unanswered_outbound_invite_times_out_with_timer_b() {
-    let mut ua = ua();
-    let t0 = Instant::now();
-    let call = CallId("o".into());
+/// Dials `to` as `call`, with no From and no extra headers.
+fn dial(ua: &mut UserAgent, now: Instant, call: &CallId, to: &str) {
     ua.handle_action(
-        t0,
+        now,
         SignalAction::Dial {
             call: call.clone(),
-            to: "sip:x@127.0.0.1:5999".into(),
+            to: to.into(),
             from: None,
             headers: vec![],
         },
     )
     .expect("dial");
+}
+
+#[test]
+fn unanswered_outbound_invite_times_out_with_timer_b() {
+    let mut ua = ua();
+    let t0 = Instant::now();
+    let call = CallId("o".into());
+    dial(&mut ua, t0, &call, "sip:x@127.0.0.1:5999");
     let (sip, _, _) = drain(&mut ua);
     assert!(String::from_utf8_lossy(&sip[0].body).contains("RTP/AVP 0 8 101"));
     ua.handle_timeout(t0 + Duration::from_secs(33));
@@ -373,16 +378,7 @@ fn dialling_the_node_itself_offers_the_looped_invite_as_a_new_call() {
     let mut ua = ua();
     let now = Instant::now();
     let out = CallId("out".into());
-    ua.handle_action(
-        now,
-        SignalAction::Dial {
-            call: out.clone(),
-            to: "sip:svc@127.0.0.1:5060".into(),
-            from: None,
-            headers: vec![],
-        },
-    )
-    .expect("dial");
+    dial(&mut ua, now, &out, "sip:svc@127.0.0.1:5060");
     let (sip, sig, _) = drain(&mut ua);
     assert!(sig.is_empty());
     let me = Peer {
