@@ -139,23 +139,34 @@ impl Rayo {
 
     /// Waits (up to a minute) for rayo to exit, and gives everything it printed.
     pub async fn finish(mut self) -> Finished {
-        let rest = async {
+        let mut stderr_pipe = self.child.stderr.take();
+        let stderr = async {
+            let mut stderr = String::new();
+            if let Some(e) = stderr_pipe.as_mut() {
+                let _ = e.read_to_string(&mut stderr).await;
+            }
+            stderr
+        };
+        let stdout = async {
             while let Ok(Some(l)) = self.out.next_line().await {
                 self.seen.push(l);
             }
-            let mut stderr = String::new();
-            if let Some(mut e) = self.child.stderr.take() {
-                let _ = e.read_to_string(&mut stderr).await;
-            }
-            (self.child.wait().await.expect("exit status"), stderr)
         };
-        let (status, stderr) = tokio::time::timeout(Duration::from_secs(60), rest)
-            .await
-            .unwrap_or_else(|_| panic!("rayo did not exit in a minute"));
-        Finished {
-            status,
-            stdout: self.seen,
-            stderr,
+        let ended = tokio::time::timeout(Duration::from_secs(60), async {
+            let (_, stderr) = tokio::join!(stdout, stderr);
+            stderr
+        })
+        .await;
+        match ended {
+            Ok(stderr) => Finished {
+                status: self.child.wait().await.expect("exit status"),
+                stdout: self.seen,
+                stderr,
+            },
+            Err(_) => {
+                let _ = self.child.kill().await;
+                panic!("rayo did not exit in a minute; it printed {:?}", self.seen)
+            }
         }
     }
 }

@@ -7,6 +7,13 @@
 //! sending needs no runtime), so a reply or event is delivered the moment its stanza is
 //! handled. A `<ref/>` registers its call or component *before* the stanza after it is read,
 //! so a completion arriving in the same read as the result is never lost.
+//!
+//! A call's events can also arrive *before* the `<ref/>` that names it: behind an XMPP
+//! server the result comes from the service's domain and the events from the call's, over
+//! different component streams, so a busy callee's `<end/>` may overtake the dial's result.
+//! While a request that will name a new entity is pending, presences from entities not yet
+//! known are kept (at most [`EARLY_MAX`], oldest dropped first) and handed to the call or
+//! component its `<ref/>` registers.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -74,6 +81,9 @@ pub(crate) struct NewOffer {
     pub offer: Offer,
 }
 
+/// The most presences from unknown entities kept while a `<ref/>` is awaited.
+pub(crate) const EARLY_MAX: usize = 64;
+
 struct Pending {
     to: Jid,
     deadline: Instant,
@@ -99,6 +109,8 @@ pub(crate) struct Core {
     offers: mpsc::UnboundedSender<NewOffer>,
     out: VecDeque<Element>,
     show: Option<Show>,
+    /// Presences from entities not yet known, kept while a `<ref/>` is awaited.
+    early: VecDeque<(Jid, Element)>,
 }
 
 fn set_attr(el: &mut Element, name: &str, value: impl Into<String>) {
@@ -130,6 +142,7 @@ impl Core {
             offers,
             out: VecDeque::new(),
             show: None,
+            early: VecDeque::new(),
         }
     }
 
@@ -150,6 +163,7 @@ impl Core {
         for (_, p) in self.pending.drain() {
             let _ = p.reply.send(Err(Error::Disconnected));
         }
+        self.early.clear();
     }
 
     /// The client is closed for good: besides [`Core::disconnected`], the offer stream and
@@ -287,6 +301,7 @@ impl Core {
                 let _ = p.reply.send(Err(Error::Timeout));
             }
         }
+        self.forget_early_unless_awaited();
     }
 
     /// Handles one stanza from the server.
@@ -336,6 +351,41 @@ impl Core {
             self.answered(p.expect, payload)
         };
         let _ = p.reply.send(reply);
+        self.forget_early_unless_awaited();
+    }
+
+    /// Whether a request whose `<ref/>` will name a new call or component is pending.
+    pub(super) fn awaiting_ref(&self) -> bool {
+        self.pending.values().any(|p| p.expect != Expect::Nothing)
+    }
+
+    /// Keeps a presence from an entity not yet known, if a `<ref/>` may still name it.
+    pub(super) fn keep_early(&mut self, from: Jid, el: Element) {
+        if !self.awaiting_ref() {
+            return;
+        }
+        if self.early.len() == EARLY_MAX {
+            let _ = self.early.pop_front();
+            tracing::debug!("too many presences from unknown entities; dropping the oldest");
+        }
+        self.early.push_back((from, el));
+    }
+
+    /// Hands the presences kept from the entities `mine` selects to their handles.
+    fn replay_early(&mut self, mine: impl Fn(&Jid) -> bool) {
+        let (theirs, rest): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.early)
+            .into_iter()
+            .partition(|(from, _)| mine(from));
+        self.early = rest;
+        for (from, el) in theirs {
+            self.handle_presence(from, el);
+        }
+    }
+
+    fn forget_early_unless_awaited(&mut self) {
+        if !self.awaiting_ref() {
+            self.early.clear();
+        }
     }
 
     /// A result to a request: registers what its `<ref/>` names.
@@ -352,7 +402,9 @@ impl Core {
             Expect::Nothing => Ok(Answer::Done(payload)),
             Expect::Call => {
                 let jid = ref_jid()?.to_bare();
-                Ok(Answer::Call(self.register_call(jid)))
+                let call = self.register_call(jid.clone());
+                self.replay_early(|from| from.to_bare() == jid);
+                Ok(Answer::Call(call))
             }
             Expect::Component => {
                 let jid = ref_jid()?
@@ -367,6 +419,7 @@ impl Core {
                         events: etx,
                     },
                 );
+                self.replay_early(|from| *from == Jid::from(jid.clone()));
                 Ok(Answer::Component(ComponentParts {
                     jid,
                     complete: crx,

@@ -56,12 +56,24 @@ impl Core {
                 }
             })
             .collect();
+        if events.is_empty() {
+            return;
+        }
         if let Ok(full) = from.clone().try_into_full() {
             if self.components.contains_key(&full) {
                 return self.component_events(&full, events);
             }
+            if events.iter().any(is_component_event) {
+                // Perhaps a component whose `<ref/>` is still on its way.
+                return self.keep_early(from, el);
+            }
         }
         let bare = from.to_bare();
+        let offered = events.iter().any(|e| matches!(e, Event::Offer(_)));
+        if !offered && !self.calls.contains_key(&bare) && !self.mixers.contains_key(&bare) {
+            // Perhaps a call whose `<ref/>` is still on its way.
+            return self.keep_early(from, el);
+        }
         for ev in events {
             match ev {
                 Event::Offer(offer) => {
@@ -150,6 +162,11 @@ impl Core {
 }
 
 /// The error of an IQ (or message) of type `error`.
+/// Whether `ev` is one only a component sends.
+fn is_component_event(ev: &Event) -> bool {
+    matches!(ev, Event::Complete(_) | Event::InputTimersStarted(_))
+}
+
 pub(super) fn iq_error(el: &Element) -> Error {
     el.children()
         .find(|c| c.is("error", ns::JABBER_CLIENT))

@@ -314,3 +314,119 @@ fn mixer_events_go_to_the_mixer() {
         Ok(CallEvent::StartedSpeaking { call_uri }) if call_uri == "xmpp:c1@call.rayo.test"
     ));
 }
+
+/// Behind an XMPP server the dial's result (from the service's domain) and the call's events
+/// (from the call's domain) travel over different streams: a busy callee's `<ringing/>` and
+/// `<end/>` can arrive before the `<ref/>`, and still reach the call.
+#[test]
+fn a_calls_events_that_overtake_its_ref_reach_it() {
+    let (mut c, _) = core();
+    let now = Instant::now();
+    let (mut rx, id) = command(
+        &mut c,
+        now,
+        "rayo.test",
+        "<dial xmlns='urn:xmpp:rayo:1' to='sip:bob@example.com' from='sip:me@example.com'/>",
+        Expect::Call,
+    );
+    c.handle_stanza(xml(&format!(
+        "<presence xmlns='jabber:client' from='{CALL}' to='{ME}'><ringing xmlns='urn:xmpp:rayo:1'/></presence>"
+    )));
+    c.handle_stanza(xml(&format!(
+        "<presence xmlns='jabber:client' type='unavailable' from='{CALL}' to='{ME}'>\
+         <end xmlns='urn:xmpp:rayo:1'><busy platform-code='486'/></end></presence>"
+    )));
+    c.handle_stanza(xml(&format!(
+        "<iq xmlns='jabber:client' type='result' id='{id}' from='rayo.test' to='{ME}'>\
+         <ref xmlns='urn:xmpp:rayo:1' uri='xmpp:{CALL}'/></iq>"
+    )));
+    let Ok(Ok(Answer::Call(mut call))) = rx.try_recv() else {
+        panic!("a call")
+    };
+    assert_eq!(call.jid.to_string(), CALL);
+    assert!(matches!(call.events.try_recv(), Ok(CallEvent::Ringing(_))));
+    assert!(matches!(
+        call.events.try_recv(),
+        Ok(CallEvent::End {
+            reason: EndReason::Busy { .. },
+            ..
+        })
+    ));
+    assert!(matches!(
+        call.events.try_recv(),
+        Err(mpsc::error::TryRecvError::Disconnected)
+    ));
+}
+
+/// A component's completion that arrives before its `<ref/>` completes it.
+#[test]
+fn a_completion_that_overtakes_its_ref_completes_the_component() {
+    let (mut c, mut offers) = core();
+    let _call = offer(&mut c, &mut offers);
+    let now = Instant::now();
+    let (mut rx, id) = command(
+        &mut c,
+        now,
+        CALL,
+        "<output xmlns='urn:xmpp:rayo:output:1'><document url='http://x/a.wav'/></output>",
+        Expect::Component,
+    );
+    c.handle_stanza(xml(&format!(
+        "<presence xmlns='jabber:client' type='unavailable' from='{CALL}/out1' to='{ME}'>\
+         <complete xmlns='urn:xmpp:rayo:ext:1'><finish xmlns='urn:xmpp:rayo:output:complete:1'/>\
+         </complete></presence>"
+    )));
+    c.handle_stanza(xml(&format!(
+        "<iq xmlns='jabber:client' type='result' id='{id}' from='{CALL}' to='{ME}'>\
+         <ref xmlns='urn:xmpp:rayo:1' uri='xmpp:{CALL}/out1'/></iq>"
+    )));
+    let Ok(Ok(Answer::Component(mut parts))) = rx.try_recv() else {
+        panic!("a component")
+    };
+    let done = parts.complete.try_recv().expect("completed");
+    assert_eq!(done.reason, CompleteReason::Output(OutputReason::Finish));
+}
+
+/// Events from unknown entities are kept only while a `<ref/>` is awaited, and at most
+/// [`EARLY_MAX`] of them: a later dial to the same JID does not see stale events, and a
+/// server cannot grow the client by sending presences.
+#[test]
+fn events_from_unknown_entities_are_kept_only_while_a_ref_is_awaited_and_bounded() {
+    let (mut c, _) = core();
+    let end = |from: &str| {
+        xml(&format!(
+            "<presence xmlns='jabber:client' type='unavailable' from='{from}' to='{ME}'>\
+             <end xmlns='urn:xmpp:rayo:1'><hangup/></end></presence>"
+        ))
+    };
+    // No request pending: not kept.
+    c.handle_stanza(end(CALL));
+    assert!(c.early.is_empty());
+    let now = Instant::now();
+    let (mut rx, id) = command(
+        &mut c,
+        now,
+        "rayo.test",
+        "<dial xmlns='urn:xmpp:rayo:1' to='sip:bob@example.com' from='sip:me@example.com'/>",
+        Expect::Call,
+    );
+    for i in 0..EARLY_MAX + 10 {
+        c.handle_stanza(end(&format!("x{i}@call.rayo.test")));
+    }
+    assert_eq!(c.early.len(), EARLY_MAX);
+    c.handle_stanza(xml(&format!(
+        "<iq xmlns='jabber:client' type='result' id='{id}' from='rayo.test' to='{ME}'>\
+         <ref xmlns='urn:xmpp:rayo:1' uri='xmpp:{CALL}'/></iq>"
+    )));
+    let Ok(Ok(Answer::Call(mut call))) = rx.try_recv() else {
+        panic!("a call")
+    };
+    assert!(
+        matches!(
+            call.events.try_recv(),
+            Err(mpsc::error::TryRecvError::Empty)
+        ),
+        "the end sent before the dial is not this call's"
+    );
+    assert!(c.early.is_empty(), "nothing kept once no ref is awaited");
+}
