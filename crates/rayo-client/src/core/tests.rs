@@ -47,6 +47,36 @@ fn command(
     (rx, out[0].attr("id").expect("id").to_owned())
 }
 
+/// Sends an output to [`CALL`].
+fn output(c: &mut Core, now: Instant) -> (oneshot::Receiver<Reply>, String) {
+    command(
+        c,
+        now,
+        CALL,
+        "<output xmlns='urn:xmpp:rayo:output:1'><document url='http://x/a.wav'/></output>",
+        Expect::Component,
+    )
+}
+
+/// Sends a dial to the service.
+fn dial(c: &mut Core, now: Instant) -> (oneshot::Receiver<Reply>, String) {
+    command(
+        c,
+        now,
+        "rayo.test",
+        "<dial xmlns='urn:xmpp:rayo:1' to='sip:bob@example.com' from='sip:me@example.com'/>",
+        Expect::Call,
+    )
+}
+
+/// The result of request `id`, from `from`, with a `<ref/>` to `uri` (without `xmpp:`).
+fn ref_result(c: &mut Core, id: &str, from: &str, uri: &str) {
+    c.handle_stanza(xml(&format!(
+        "<iq xmlns='jabber:client' type='result' id='{id}' from='{from}' to='{ME}'>\
+         <ref xmlns='urn:xmpp:rayo:1' uri='xmpp:{uri}'/></iq>"
+    )));
+}
+
 fn offer(c: &mut Core, offers: &mut mpsc::UnboundedReceiver<NewOffer>) -> CallParts {
     c.handle_stanza(xml(&format!(
         "<presence xmlns='jabber:client' from='{CALL}' to='{ME}'>\
@@ -64,19 +94,10 @@ fn offer(c: &mut Core, offers: &mut mpsc::UnboundedReceiver<NewOffer>) -> CallPa
 fn result_with_ref_registers_the_component_before_its_completion() {
     let (mut c, _) = core();
     let now = Instant::now();
-    let (mut rx, id) = command(
-        &mut c,
-        now,
-        CALL,
-        "<output xmlns='urn:xmpp:rayo:output:1'><document url='http://x/a.wav'/></output>",
-        Expect::Component,
-    );
+    let (mut rx, id) = output(&mut c, now);
     // The result and the completion arrive in one read: both are handled before the
     // caller's task runs.
-    c.handle_stanza(xml(&format!(
-        "<iq xmlns='jabber:client' type='result' id='{id}' from='{CALL}' to='{ME}'>\
-         <ref xmlns='urn:xmpp:rayo:1' uri='xmpp:{CALL}/out1'/></iq>"
-    )));
+    ref_result(&mut c, &id, CALL, &format!("{CALL}/out1"));
     c.handle_stanza(xml(&format!(
         "<presence xmlns='jabber:client' type='unavailable' from='{CALL}/out1' to='{ME}'>\
          <complete xmlns='urn:xmpp:rayo:ext:1'><finish xmlns='urn:xmpp:rayo:output:complete:1'/>\
@@ -322,13 +343,7 @@ fn mixer_events_go_to_the_mixer() {
 fn a_calls_events_that_overtake_its_ref_reach_it() {
     let (mut c, _) = core();
     let now = Instant::now();
-    let (mut rx, id) = command(
-        &mut c,
-        now,
-        "rayo.test",
-        "<dial xmlns='urn:xmpp:rayo:1' to='sip:bob@example.com' from='sip:me@example.com'/>",
-        Expect::Call,
-    );
+    let (mut rx, id) = dial(&mut c, now);
     c.handle_stanza(xml(&format!(
         "<presence xmlns='jabber:client' from='{CALL}' to='{ME}'><ringing xmlns='urn:xmpp:rayo:1'/></presence>"
     )));
@@ -336,10 +351,7 @@ fn a_calls_events_that_overtake_its_ref_reach_it() {
         "<presence xmlns='jabber:client' type='unavailable' from='{CALL}' to='{ME}'>\
          <end xmlns='urn:xmpp:rayo:1'><busy platform-code='486'/></end></presence>"
     )));
-    c.handle_stanza(xml(&format!(
-        "<iq xmlns='jabber:client' type='result' id='{id}' from='rayo.test' to='{ME}'>\
-         <ref xmlns='urn:xmpp:rayo:1' uri='xmpp:{CALL}'/></iq>"
-    )));
+    ref_result(&mut c, &id, "rayo.test", CALL);
     let Ok(Ok(Answer::Call(mut call))) = rx.try_recv() else {
         panic!("a call")
     };
@@ -364,22 +376,13 @@ fn a_completion_that_overtakes_its_ref_completes_the_component() {
     let (mut c, mut offers) = core();
     let _call = offer(&mut c, &mut offers);
     let now = Instant::now();
-    let (mut rx, id) = command(
-        &mut c,
-        now,
-        CALL,
-        "<output xmlns='urn:xmpp:rayo:output:1'><document url='http://x/a.wav'/></output>",
-        Expect::Component,
-    );
+    let (mut rx, id) = output(&mut c, now);
     c.handle_stanza(xml(&format!(
         "<presence xmlns='jabber:client' type='unavailable' from='{CALL}/out1' to='{ME}'>\
          <complete xmlns='urn:xmpp:rayo:ext:1'><finish xmlns='urn:xmpp:rayo:output:complete:1'/>\
          </complete></presence>"
     )));
-    c.handle_stanza(xml(&format!(
-        "<iq xmlns='jabber:client' type='result' id='{id}' from='{CALL}' to='{ME}'>\
-         <ref xmlns='urn:xmpp:rayo:1' uri='xmpp:{CALL}/out1'/></iq>"
-    )));
+    ref_result(&mut c, &id, CALL, &format!("{CALL}/out1"));
     let Ok(Ok(Answer::Component(mut parts))) = rx.try_recv() else {
         panic!("a component")
     };
@@ -403,21 +406,12 @@ fn events_from_unknown_entities_are_kept_only_while_a_ref_is_awaited_and_bounded
     c.handle_stanza(end(CALL));
     assert!(c.early.is_empty());
     let now = Instant::now();
-    let (mut rx, id) = command(
-        &mut c,
-        now,
-        "rayo.test",
-        "<dial xmlns='urn:xmpp:rayo:1' to='sip:bob@example.com' from='sip:me@example.com'/>",
-        Expect::Call,
-    );
+    let (mut rx, id) = dial(&mut c, now);
     for i in 0..EARLY_MAX + 10 {
         c.handle_stanza(end(&format!("x{i}@call.rayo.test")));
     }
     assert_eq!(c.early.len(), EARLY_MAX);
-    c.handle_stanza(xml(&format!(
-        "<iq xmlns='jabber:client' type='result' id='{id}' from='rayo.test' to='{ME}'>\
-         <ref xmlns='urn:xmpp:rayo:1' uri='xmpp:{CALL}'/></iq>"
-    )));
+    ref_result(&mut c, &id, "rayo.test", CALL);
     let Ok(Ok(Answer::Call(mut call))) = rx.try_recv() else {
         panic!("a call")
     };
