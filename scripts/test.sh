@@ -51,6 +51,7 @@ install() {
     # Text-to-speech of output components.
     command -v espeak-ng >/dev/null || apt_pkgs+=(espeak-ng)
     command -v rustfmt >/dev/null || rustup component add rustfmt
+    cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
     if [ ${#apt_pkgs[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
         $sudo apt-get update -qq
@@ -70,6 +71,11 @@ fi
 run "formatting" cargo fmt --all -- --check
 
 run "declared rust-version against the dependencies" python3 scripts/check_rust_version.py
+
+run "clippy (warnings denied)" cargo clippy --workspace --all-targets --locked -- -D warnings
+
+run "API docs (warnings denied)" env RUSTDOCFLAGS="-D warnings" \
+    cargo doc --workspace --no-deps --locked
 
 run "cargo test (workspace: unit, integration, bench smoke runs)" \
     cargo test --workspace --all-targets --locked --no-fail-fast

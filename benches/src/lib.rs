@@ -2,6 +2,7 @@
 //!
 //! Absolute timings mean nothing from one machine to another, so every bench measures a
 //! baseline in the same run and prints its ratio to it ([`median_ratio`]).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 

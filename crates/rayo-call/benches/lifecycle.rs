@@ -5,6 +5,7 @@
 //! After criterion's group, under `cargo bench` only, the same cycle is timed with
 //! `std::time::Instant` over a fixed number of cycles and printed as lifecycles per second on
 //! one core, against the goal of 100 000.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

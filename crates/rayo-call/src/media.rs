@@ -17,6 +17,10 @@ pub enum Party {
 
 /// An action for the media engine.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "actions are handed to the driver once and consumed; boxing would add an allocation per action"
+)]
 pub enum MediaAction {
     /// Start a component on a call or mixer. `early` when the call is not answered yet and
     /// the component runs on early media.

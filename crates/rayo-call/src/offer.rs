@@ -58,7 +58,7 @@ pub struct MostActive;
 
 impl Distribution for MostActive {
     fn plan(&mut self, mut candidates: Vec<Candidate>) -> Plan {
-        candidates.sort_by(|a, b| b.since.cmp(&a.since));
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.since));
         Plan::Staged(candidates.into_iter().map(|c| c.jid).collect())
     }
 }
@@ -426,6 +426,7 @@ impl<P: Policy> Engine<P> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     fn c(j: &str, target: usize, secs: u64, base: Instant) -> Candidate {

@@ -121,7 +121,7 @@ fn pick<T: Clone>(v: &[T], i: usize) -> Option<T> {
     if v.is_empty() {
         return None;
     }
-    let k = if i % 4 == 0 {
+    let k = if i.is_multiple_of(4) {
         i / 4 % v.len()
     } else {
         v.len() - 1 - (i % 3).min(v.len() - 1)
@@ -148,7 +148,7 @@ fn direction(n: u8) -> &'static str {
 }
 
 fn media_kind(n: u8) -> &'static str {
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         "direct"
     } else {
         "bridge"
@@ -212,7 +212,7 @@ fn payload(cmd: Cmd, w: &World) -> (String, Aim) {
             format!(
                 "<output xmlns='urn:xmpp:rayo:output:1' start-paused='{}'>\
                  <document url='http://example.com/a.wav'/></output>",
-                cmd.b % 3 == 0
+                cmd.b.is_multiple_of(3)
             ),
             Aim::CallOrMixer,
         ),
@@ -263,7 +263,7 @@ fn payload(cmd: Cmd, w: &World) -> (String, Aim) {
             Aim::Component,
         ),
         49..=51 => {
-            let timeout = if cmd.b % 2 == 0 {
+            let timeout = if cmd.b.is_multiple_of(2) {
                 " timeout='2000'"
             } else {
                 ""
@@ -298,7 +298,7 @@ fn payload(cmd: Cmd, w: &World) -> (String, Aim) {
 /// Where an IQ goes: mostly where its command is meant to go, sometimes anywhere.
 fn target(cmd: Cmd, aim: Aim, w: &World) -> String {
     let mixer = || format!("m{}@mixer.{SERVICE}", cmd.a % 2);
-    let aim = if cmd.target % 8 == 0 {
+    let aim = if cmd.target.is_multiple_of(8) {
         [Aim::Service, Aim::Call, Aim::CallOrMixer, Aim::Component][usize::from(cmd.target / 8 % 4)]
     } else {
         aim
@@ -459,7 +459,7 @@ fn step(h: &mut Harness, w: &mut World, seen: &mut Seen, n: usize, op: &Op) -> R
                 _ => MediaEvent::Speaking {
                     mixer: pick(&w.mixers, *a).unwrap_or_else(|| MixerId("nomixer".to_owned())),
                     call: CallId(w.call(*b)),
-                    speaking: kind % 2 == 0,
+                    speaking: kind.is_multiple_of(2),
                 },
             };
             h.media(ev)

@@ -1,5 +1,6 @@
 //! XEP-0327 §6.2.1: outbound calls. The dial command, its authorisation and errors, the
 //! `uri` and `timeout` attributes, the ringing and answered events, and nested joins.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 use common::*;

@@ -1,6 +1,7 @@
 //! XEP-0327 §6.6: session termination. Redirect (§6.6.1), reject (§6.6.2), hangup and its
 //! order (§6.6.3), and the end notification (§6.6.4): its recipients and reasons, silence
 //! after it, and `item-not-found` for commands to ended or unknown calls.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 use common::*;

@@ -1,6 +1,7 @@
 //! XEP-0327 §6.8.1: call-bound messages. A `normal` message to a call goes to the remote
 //! party; any other type is `feature-not-implemented` (modify); one that cannot be
 //! translated is the same with `cancel`. Messages of the remote party reach the DCP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 use common::*;

@@ -1,5 +1,6 @@
 //! Whole conversations, as the clients, the signalling layer and the media engine see them:
 //! every stanza and action in order.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 use common::*;

@@ -114,7 +114,7 @@ pub fn module(all: &Schemas<'_>, schema: &Schema) -> Result<String, Error> {
         g.element_struct(e, true)?;
         g.flush()?;
     }
-    Ok(g.out)
+    Ok(link_urls(&g.out))
 }
 
 /// Items still to emit after the current one.
@@ -130,6 +130,42 @@ struct Gen<'a> {
     out: String,
     emitted: BTreeSet<String>,
     pending: Vec<Pending>,
+}
+
+/// Puts the bare `http(s)://` URLs of doc comments (copied from the schemas) between angle
+/// brackets, so rustdoc links them instead of warning.
+fn link_urls(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    for line in code.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if !(trimmed.starts_with("///") || trimmed.starts_with("//!")) {
+            out.push_str(line);
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = ["http://", "https://"]
+            .iter()
+            .filter_map(|scheme| rest.find(scheme))
+            .min()
+        {
+            let (before, url_on) = rest.split_at(at);
+            let end = url_on
+                .find(|c: char| c.is_whitespace() || matches!(c, ')' | '>' | '`'))
+                .unwrap_or(url_on.len());
+            let url = url_on[..end].trim_end_matches(['.', ',', ';', ':']);
+            out.push_str(before);
+            if before.ends_with(['<', '`', '(']) {
+                out.push_str(url);
+            } else {
+                out.push('<');
+                out.push_str(url);
+                out.push('>');
+            }
+            rest = &url_on[url.len()..];
+        }
+        out.push_str(rest);
+    }
+    out
 }
 
 impl Gen<'_> {
@@ -283,11 +319,16 @@ impl Gen<'_> {
             // The schema's `##other` wildcards: at least `min` children, none in this
             // namespace or in none (xso's element field would take anything).
             callback = format!(", deserialize_callback = {name}::check_children");
+            let too_few = if min == 1 {
+                "this.children.is_empty()".to_owned()
+            } else {
+                format!("this.children.len() < {min}")
+            };
             let _ = write!(
                 accessors,
                 "    /// Checks the wildcard children against the schema: at least {min}, each \
                  in a namespace other than this one.\n    fn check_children(this: &mut Self) -> \
-                 Result<(), xso::error::Error> {{\n        if this.children.len() < {min} {{\n            \
+                 Result<(), xso::error::Error> {{\n        if {too_few} {{\n            \
                  return Err(xso::error::Error::Other(\"too few child elements\"));\n        }}\n        \
                  if this.children.iter().any(|c| c.ns() == NS || c.ns().is_empty()) {{\n            \
                  return Err(xso::error::Error::Other(\"a child element must be of another \
@@ -611,8 +652,7 @@ impl Gen<'_> {
                                 what: format!("defaulted attribute in choice {}", c.name),
                             });
                         }
-                        self.out
-                            .push_str(&f.replace("    pub ", "        ").replace("    ", "    "));
+                        self.out.push_str(&f.replace("    pub ", "        "));
                     }
                     let _ = writeln!(self.out, "    }},");
                 }

@@ -220,8 +220,35 @@ impl EventSender {
     }
 }
 
+/// Fuzzing entry point: `data` as a sequence of 8-byte records (RTP timestamp, then a
+/// telephone-event payload) fed to an [`EventReceiver`]; every start reported must be of a
+/// new (timestamp, event) and be followed by at most one end.
+pub fn fuzz_bytes(data: &[u8]) {
+    let mut rx = EventReceiver::new();
+    let mut open: Option<char> = None;
+    for rec in data.chunks(8) {
+        let ts = rec
+            .get(..4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0);
+        let _ = rx.handle(ts, rec.get(4..).unwrap_or(&[]));
+        while let Some(e) = rx.poll() {
+            match e {
+                TelephoneEvent::Start { digit } => {
+                    assert!(open.is_none(), "a start while {open:?} is open");
+                    open = Some(digit);
+                }
+                TelephoneEvent::End { digit, .. } => {
+                    assert_eq!(open.take(), Some(digit), "an end without its start");
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     fn digits(rx: &mut EventReceiver) -> Vec<TelephoneEvent> {
@@ -325,31 +352,5 @@ mod tests {
         );
         assert!(rx.handle(0, &[1, 2]).is_err());
         assert!(EventSender::new('x', 800, 160, 10).is_err());
-    }
-}
-
-/// Fuzzing entry point: `data` as a sequence of 8-byte records (RTP timestamp, then a
-/// telephone-event payload) fed to an [`EventReceiver`]; every start reported must be of a
-/// new (timestamp, event) and be followed by at most one end.
-pub fn fuzz_bytes(data: &[u8]) {
-    let mut rx = EventReceiver::new();
-    let mut open: Option<char> = None;
-    for rec in data.chunks(8) {
-        let ts = rec
-            .get(..4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-            .unwrap_or(0);
-        let _ = rx.handle(ts, rec.get(4..).unwrap_or(&[]));
-        while let Some(e) = rx.poll() {
-            match e {
-                TelephoneEvent::Start { digit } => {
-                    assert!(open.is_none(), "a start while {open:?} is open");
-                    open = Some(digit);
-                }
-                TelephoneEvent::End { digit, .. } => {
-                    assert_eq!(open.take(), Some(digit), "an end without its start");
-                }
-            }
-        }
     }
 }

@@ -146,13 +146,16 @@ fn freshness(r: &Response, now: Instant) -> (bool, Option<Instant>) {
     )
 }
 
+/// Samples rendered from a URL, with the fingerprint of the bytes they were rendered from.
+type Rendered = (u64, Arc<Vec<i16>>);
+
 /// The per-URL document cache (and the HTTP agent that fills it).
 #[derive(Debug)]
 pub struct Cache {
     entries: Mutex<HashMap<String, Entry>>,
     /// Audio already rendered from a URL, by the URL and a fingerprint of the bytes it was
     /// rendered from: every call playing the same prompt shares one copy of its samples.
-    rendered: Mutex<HashMap<String, (u64, Arc<Vec<i16>>)>>,
+    rendered: Mutex<HashMap<String, Rendered>>,
     agent: ureq::Agent,
 }
 

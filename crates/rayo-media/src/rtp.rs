@@ -170,8 +170,19 @@ impl Packetizer {
     }
 }
 
+/// Fuzzing entry point: parses `data` as an RTP packet; one that parses must serialise and
+/// parse back to the same header and payload. Never panics otherwise.
+pub fn fuzz_bytes(data: &[u8]) {
+    if let Ok(p) = RtpPacket::parse(data) {
+        let again = p.to_vec();
+        let q = RtpPacket::parse(&again);
+        assert_eq!(q.ok(), Some(p), "RTP round trip");
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -233,15 +244,5 @@ mod tests {
                 (0, 160, false)
             ]
         );
-    }
-}
-
-/// Fuzzing entry point: parses `data` as an RTP packet; one that parses must serialise and
-/// parse back to the same header and payload. Never panics otherwise.
-pub fn fuzz_bytes(data: &[u8]) {
-    if let Ok(p) = RtpPacket::parse(data) {
-        let again = p.to_vec();
-        let q = RtpPacket::parse(&again);
-        assert_eq!(q.ok(), Some(p), "RTP round trip");
     }
 }

@@ -284,6 +284,7 @@ async fn run(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use std::time::Duration;
 

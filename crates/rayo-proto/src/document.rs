@@ -249,6 +249,7 @@ fn bare_context(elem: &Element) -> Context {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]

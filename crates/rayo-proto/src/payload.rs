@@ -12,6 +12,10 @@ use crate::ns;
 
 /// A payload of an IQ, presence or message.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per stanza and moved; boxing would add an allocation per stanza"
+)]
 pub enum Payload {
     /// A command (in an IQ set).
     Command(Command),

@@ -14,6 +14,10 @@ use crate::payload::{Context, Payload};
 
 /// A stanza with its Rayo payloads typed.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per stanza and moved; boxing would add an allocation per stanza"
+)]
 pub enum Stanza {
     /// `<iq/>`.
     Iq(IqStanza),

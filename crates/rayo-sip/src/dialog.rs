@@ -148,6 +148,7 @@ impl Dialog {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use crate::transaction::Transport;
 

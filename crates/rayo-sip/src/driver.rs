@@ -18,6 +18,10 @@ use crate::Error;
 
 /// A command to the driver.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "commands cross one channel once and are consumed; boxing would add an allocation per command"
+)]
 pub enum Command {
     /// An action of the engine.
     Action(SignalAction),

@@ -312,8 +312,31 @@ pub fn header_param<'a>(value: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// Fuzzing entry point: parses `data` as a datagram and as stream bytes and reads every
+/// header the stack reads. Never panics.
+pub fn fuzz_bytes(data: &[u8]) {
+    for stream in [false, true] {
+        if let Ok((m, _)) = Message::parse(data, stream) {
+            let _ = (
+                m.call_id(),
+                m.cseq(),
+                m.branch(),
+                m.from_tag(),
+                m.to_tag(),
+                m.uri_of("From"),
+            );
+            let _ = (m.request_uri(), m.status(), m.header_all("Record-Route"));
+            if let Some(v) = m.header("Contact") {
+                let _ = (addr_uri(v), header_param(v, "expires"));
+            }
+            let _ = Message::parse(&m.to_bytes(), true);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     const INVITE: &[u8] = b"INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n\
@@ -383,27 +406,5 @@ Content-Length: 4\r\n\r\nv=0\n";
         assert_eq!(header_param("<sip:a@b;x=1>;tag=t1", "tag"), Some("t1"));
         assert_eq!(header_param("<sip:a@b;tag=no>", "tag"), None);
         assert_eq!(addr_uri("\"A\" <sip:a@b>;tag=1"), "sip:a@b");
-    }
-}
-
-/// Fuzzing entry point: parses `data` as a datagram and as stream bytes and reads every
-/// header the stack reads. Never panics.
-pub fn fuzz_bytes(data: &[u8]) {
-    for stream in [false, true] {
-        if let Ok((m, _)) = Message::parse(data, stream) {
-            let _ = (
-                m.call_id(),
-                m.cseq(),
-                m.branch(),
-                m.from_tag(),
-                m.to_tag(),
-                m.uri_of("From"),
-            );
-            let _ = (m.request_uri(), m.status(), m.header_all("Record-Route"));
-            if let Some(v) = m.header("Contact") {
-                let _ = (addr_uri(v), header_param(v, "expires"));
-            }
-            let _ = Message::parse(&m.to_bytes(), true);
-        }
     }
 }

@@ -232,8 +232,19 @@ pub fn answer(local: SocketAddr, n: &Negotiated, session: u64, version: u64) -> 
     s.into_bytes()
 }
 
+/// Fuzzing entry point: parses `data` as an SDP offer, negotiates and answers it; an answer
+/// must parse back. Never panics otherwise.
+pub fn fuzz_bytes(data: &[u8]) {
+    if let Ok(n) = parse(data).and_then(|a| a.negotiate()) {
+        let local = SocketAddr::new(n.remote.ip(), 20000);
+        let ans = answer(local, &n, 1, 1);
+        assert!(parse(&ans).is_ok(), "our answer parses");
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     const SIPP: &str = "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-11,16\r\n";
@@ -285,15 +296,5 @@ mod tests {
         let a = parse(&o).expect("valid");
         assert_eq!(a.formats, vec![0, 8, 101]);
         assert_eq!(a.negotiate().expect("usable").telephone_event, Some(101));
-    }
-}
-
-/// Fuzzing entry point: parses `data` as an SDP offer, negotiates and answers it; an answer
-/// must parse back. Never panics otherwise.
-pub fn fuzz_bytes(data: &[u8]) {
-    if let Ok(n) = parse(data).and_then(|a| a.negotiate()) {
-        let local = SocketAddr::new(n.remote.ip(), 20000);
-        let ans = answer(local, &n, 1, 1);
-        assert!(parse(&ans).is_ok(), "our answer parses");
     }
 }

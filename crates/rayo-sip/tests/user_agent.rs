@@ -1,4 +1,5 @@
 //! The sans-IO user agent under a virtual clock: SIP in, rayo-call signal events and SIP out.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

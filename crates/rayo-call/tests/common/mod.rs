@@ -1,4 +1,5 @@
 //! A test harness driving the engine under a virtual clock, with the spec's JIDs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code, missing_docs)]
 
 use std::time::{Duration, Instant};
@@ -376,6 +377,7 @@ type ComponentCheck = dyn FnMut(
     &rayo_call::Party,
     &rayo_proto::command::ComponentStart,
 ) -> Result<(), rayo_call::Refusal>;
+type MixerCheck = dyn FnMut(&str) -> Result<(), rayo_call::Refusal>;
 
 /// A deployment policy scripted by the test (permissive where not scripted).
 pub struct ScriptedPolicy {
@@ -384,7 +386,7 @@ pub struct ScriptedPolicy {
     /// Answers [`Policy::check_component`].
     pub component: Box<ComponentCheck>,
     /// Answers [`Policy::create_mixer`].
-    pub mixer: Box<dyn FnMut(&str) -> Result<(), rayo_call::Refusal>>,
+    pub mixer: Box<MixerCheck>,
 }
 
 impl Default for ScriptedPolicy {

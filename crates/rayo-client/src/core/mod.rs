@@ -419,7 +419,8 @@ impl Core {
                         events: etx,
                     },
                 );
-                self.replay_early(|from| *from == Jid::from(jid.clone()));
+                let wanted = Jid::from(jid.clone());
+                self.replay_early(|from| *from == wanted);
                 Ok(Answer::Component(ComponentParts {
                     jid,
                     complete: crx,

@@ -11,7 +11,7 @@
 //! | `time` | `HHMM`: hour `00`-`23`, minute `00`-`59` | the 4 digits |
 //!
 //! Parameters are separated by `;` (or `&`); an unknown name or parameter, a non-numeric
-//! length, `minlength > maxlength`, or a length above [`MAX_REPEAT`](super::MAX_REPEAT) is
+//! length, `minlength > maxlength`, or a length above [`MAX_REPEAT`] is
 //! refused with [`Error::BadBuiltin`]. None of them includes `#`, which is left free to be
 //! the terminator.
 //!

@@ -2,7 +2,7 @@
 //! automaton, simulated one digit at a time over the set of live states.
 //!
 //! Compilation inlines rulerefs (recursion is refused) and expands repeats, with the total
-//! size capped by [`MAX_STATES`](super::MAX_STATES). Each digit then costs one pass over the
+//! size capped by [`MAX_STATES`]. Each digit then costs one pass over the
 //! live states and their edges, so the work per digit is bounded by the grammar's size.
 //! Ambiguity is settled by weights: every path carries the product of the (normalised)
 //! weights of the `one-of` alternatives it took, and the best path to each state wins; its

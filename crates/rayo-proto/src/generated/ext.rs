@@ -1,6 +1,6 @@
 //! `urn:xmpp:rayo:ext:1`: types generated from `xsd/rayo-ext.xsd` by rayo-codegen. Do not edit: change the schema and run `cargo run -p rayo-codegen`.
 //!
-//! The protocol documented by this schema is defined at http://rayo.org/xep
+//! The protocol documented by this schema is defined at <http://rayo.org/xep>
 
 use xso::{AsXml, FromXml};
 
@@ -25,7 +25,7 @@ pub struct Complete {
 impl Complete {
     /// Checks the wildcard children against the schema: at least 1, each in a namespace other than this one.
     fn check_children(this: &mut Self) -> Result<(), xso::error::Error> {
-        if this.children.len() < 1 {
+        if this.children.is_empty() {
             return Err(xso::error::Error::Other("too few child elements"));
         }
         if this

@@ -1,6 +1,6 @@
 //! `urn:xmpp:rayo:prompt:1`: types generated from `xsd/rayo-prompt.xsd` by rayo-codegen. Do not edit: change the schema and run `cargo run -p rayo-codegen`.
 //!
-//! The protocol documented by this schema is defined at http://rayo.org/xep
+//! The protocol documented by this schema is defined at <http://rayo.org/xep>
 
 use xso::{AsXml, FromXml};
 

@@ -1,4 +1,5 @@
 //! Transactions under a virtual clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
 
 const S: Duration = Duration::from_secs(1);
