@@ -202,6 +202,7 @@ impl Node {
                 },
             })
             .collect();
+        let sip_routes = ua.clone();
         let sip = SipDriver::spawn(ua).await?;
         let sip_addr = sip.local;
         tracing::info!(%sip_addr, "SIP listening (UDP and TCP)");
@@ -215,7 +216,8 @@ impl Node {
             cfg.limits.max_calls,
             cfg.recording.dir.clone(),
             now,
-        );
+        )
+        .with_sip_routes(sip_routes);
         let mut ecfg = rayo_call::Config::new(addressing.clone());
         ecfg.routes = routes(&cfg)?;
         ecfg.id_seed = seed();

@@ -56,6 +56,8 @@ pub struct NodePolicy {
     /// Recorders by component, for closing them when their call ends.
     pub(crate) recorders: HashMap<ComponentId, Arc<Mutex<Recorder>>>,
     next_file: u64,
+    /// The SIP side's routing, to tell a dialable target from one that is not.
+    sip: Option<rayo_sip::ua::Config>,
 }
 
 /// How a media error maps to a refusal.
@@ -95,7 +97,15 @@ impl NodePolicy {
             built: None,
             recorders: HashMap::new(),
             next_file: 0,
+            sip: None,
         }
+    }
+
+    /// Dials are checked against the SIP side's trunks and proxy: a target no INVITE can be
+    /// sent for is refused with `bad-request` before any call exists (§6.2.1.1).
+    pub fn with_sip_routes(mut self, sip: rayo_sip::ua::Config) -> Self {
+        self.sip = Some(sip);
+        self
     }
 
     /// Whether another call fits.
@@ -156,11 +166,16 @@ impl NodePolicy {
 }
 
 impl Policy for NodePolicy {
-    fn authorize_dial(&mut self, client: &Jid, _dial: &Dial) -> Result<(), Refusal> {
+    fn authorize_dial(&mut self, client: &Jid, dial: &Dial) -> Result<(), Refusal> {
         let bare = client.to_bare();
         if !self.unknown_may_dial && !self.known.contains(&bare) {
             return Err(Refusal::registration_required()
                 .with_text("this client is not registered with the node"));
+        }
+        if let Some(sip) = &self.sip {
+            if let Err(e) = sip.destination(&dial.to) {
+                return Err(Refusal::bad_request().with_text(format!("cannot dial: {e}")));
+            }
         }
         if !self.has_room() {
             return Err(Refusal::resource_constraint().with_text("the node is at its call limit"));

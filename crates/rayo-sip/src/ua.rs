@@ -20,8 +20,11 @@ use crate::transaction::{
 };
 use crate::Error;
 
+mod destination;
 mod inbound;
 mod outbound;
+
+pub use destination::{Destination, Undialable};
 
 /// The user agent's configuration.
 #[derive(Debug, Clone)]

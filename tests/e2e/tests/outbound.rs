@@ -201,3 +201,53 @@ async fn dials_go_to_the_trunk_their_uri_matches_with_its_credentials() {
     auth.passed().await;
     node.node.shutdown_within(Duration::ZERO).await;
 }
+
+/// §6.2.1.1: a dial to something no INVITE can be sent for — the spec's own `foo:bar`, a
+/// `sip:` URI without a host, another scheme, a number or host name with no trunk to take
+/// it — is refused with `bad-request` (modify) before any call exists: no `<ref/>`, and a
+/// dial after it still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dial_to_what_cannot_be_dialled_is_a_bad_request_and_no_call() {
+    let node = TestNode::start(|_| {}).await;
+    let (bot, _offers) = node.bot("bot").await;
+    for to in [
+        "foo:bar",
+        "sip:",
+        "sip:alice@",
+        "mailto:alice@example.com",
+        "tel:+14155551212",
+        "sip:bob@example.com",
+    ] {
+        let refused = bot.dial(DialBuilder::new(to)).await.expect_err("refused");
+        let Error::Stanza {
+            condition,
+            type_,
+            text,
+        } = &refused
+        else {
+            panic!("{to}: {refused:?}")
+        };
+        assert_eq!(
+            *condition,
+            DefinedCondition::BadRequest,
+            "{to}: {refused:?}"
+        );
+        assert_eq!(*type_, rayo_client::ErrorType::Modify, "{to}: {refused:?}");
+        let text = text.as_deref().unwrap_or_default();
+        assert!(text.starts_with("cannot dial: "), "{to}: {text}");
+        assert!(text.contains(to), "the text names the target: {text}");
+    }
+    let uas = Sipp::start("uas_busy.xml", None, "ivr", &[], None);
+    let mut call = bot
+        .dial(DialBuilder::new(uas.uri("service")))
+        .await
+        .expect("a dialable target still dials");
+    let reason = loop {
+        if let CallEvent::End { reason, .. } = next_event(&mut call).await {
+            break reason;
+        }
+    };
+    assert!(matches!(reason, EndReason::Busy { .. }), "{reason:?}");
+    uas.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}

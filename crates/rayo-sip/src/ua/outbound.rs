@@ -44,19 +44,13 @@ impl UserAgent {
         from: Option<&str>,
         headers: &[Header],
     ) -> Result<(), Error> {
-        let trunk = self
+        let Destination {
+            addr: dest,
+            credentials,
+        } = self
             .cfg
-            .trunks
-            .iter()
-            .find(|t| rayo_call::pattern_matches(&t.pattern, to));
-        let (dest, credentials) = match (trunk, self.cfg.outbound_proxy) {
-            (Some(t), _) => (t.proxy, t.credentials.clone()),
-            (None, Some(p)) => (p, self.cfg.credentials.clone()),
-            (None, None) => (
-                uri_addr(to).ok_or_else(|| Error::InvalidUri(to.to_owned()))?,
-                self.cfg.credentials.clone(),
-            ),
-        };
+            .destination(to)
+            .map_err(|e| Error::InvalidUri(e.to_string()))?;
         let peer = Peer {
             addr: dest,
             transport: self.cfg.transport,
