@@ -247,11 +247,11 @@ mod tests {
             }
         );
         assert!(
-            err.starts_with("in.xml:3: unknown payload <unknown xmlns='urn:xmpp:rayo:1'>"),
+            err.starts_with("in.xml:3: <unknown xmlns='urn:xmpp:rayo:1'> is not a command"),
             "{err}"
         );
         assert!(
-            err.ends_with(" (server answers service-unavailable/cancel)\n"),
+            err.ends_with(" (server answers feature-not-implemented/cancel)\n"),
             "{err}"
         );
         assert_eq!(err.lines().count(), 1);

@@ -155,7 +155,7 @@ fn the_canonical_form_of_a_command_is_one_line_without_white_space() {
 }
 
 #[test]
-fn an_unknown_payload_in_an_iq_set_is_service_unavailable() {
+fn an_unknown_command_in_a_rayo_namespace_is_feature_not_implemented() {
     let file = scratch(
         "unknown-payload.xml",
         "<iq type='set' id='a1' to='9f00061@call.shakespeare.lit'>\n  \
@@ -174,8 +174,8 @@ fn an_unknown_payload_in_an_iq_set_is_service_unavailable() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "{}:5: unknown payload <transmogrify xmlns='urn:xmpp:rayo:1'> \
-             (server answers service-unavailable/cancel)\n",
+            "{}:5: <transmogrify xmlns='urn:xmpp:rayo:1'> is not a command this server \
+             implements (server answers feature-not-implemented/cancel)\n",
             file.display()
         )
     );

@@ -125,7 +125,8 @@ impl Command {
     /// Reads a command sent to an entity of kind `target`, checking it against the schema
     /// (not against the rules of [`Command::validate`]).
     ///
-    /// An element of no known namespace is [`Error::UnknownPayload`]; a known command sent to
+    /// An element of no known namespace is [`Error::UnknownPayload`], one of a Rayo namespace
+    /// that is no command [`Error::UnknownCommand`]; a known command sent to
     /// the wrong kind of entity is [`Error::WrongTarget`]; a malformed one
     /// [`Error::Malformed`].
     pub fn parse(target: EntityKind, elem: Element) -> Result<Command, Error> {
@@ -144,9 +145,13 @@ impl Command {
                 _ => return Ok(None),
             }))
         };
-        let kind = command_kind(&ns, &name).ok_or_else(|| Error::UnknownPayload {
-            name: name.clone(),
-            ns: ns.clone(),
+        let kind = command_kind(&ns, &name).ok_or_else(|| {
+            let (name, ns) = (name.clone(), ns.clone());
+            if ns::RAYO_NAMESPACES.contains(&ns.as_str()) {
+                Error::UnknownCommand { name, ns }
+            } else {
+                Error::UnknownPayload { name, ns }
+            }
         })?;
         if !kind.targets.contains(&target) {
             return Err(wrong());

@@ -22,6 +22,16 @@ pub enum Error {
         /// Element namespace.
         ns: String,
     },
+    /// An element of a Rayo namespace that is not a command of it (`<foo
+    /// xmlns='urn:xmpp:rayo:1'/>` in an IQ set): `feature-not-implemented` (cancel), as
+    /// XEP-0327 §6.5.1 lists for a command the server does not support.
+    #[error("<{name} xmlns='{ns}'> is not a command this server implements")]
+    UnknownCommand {
+        /// Element name.
+        name: String,
+        /// Element namespace.
+        ns: String,
+    },
     /// A known Rayo payload that does not match its schema (a missing or mistyped attribute,
     /// a wrong child): `bad-request` (modify), XEP-0327 §6.5.1.
     #[error("malformed <{name}>: {reason}")]
@@ -71,7 +81,9 @@ impl Error {
     pub fn condition(&self) -> DefinedCondition {
         match self {
             Error::UnknownPayload { .. } => DefinedCondition::ServiceUnavailable,
-            Error::WrongTarget { .. } => DefinedCondition::FeatureNotImplemented,
+            Error::WrongTarget { .. } | Error::UnknownCommand { .. } => {
+                DefinedCondition::FeatureNotImplemented
+            }
             Error::Malformed { .. }
             | Error::Rule { .. }
             | Error::Stanza { .. }
@@ -82,7 +94,9 @@ impl Error {
     /// The stanza error type that goes with [`Error::condition`].
     pub fn error_type(&self) -> ErrorType {
         match self {
-            Error::UnknownPayload { .. } | Error::WrongTarget { .. } => ErrorType::Cancel,
+            Error::UnknownPayload { .. }
+            | Error::WrongTarget { .. }
+            | Error::UnknownCommand { .. } => ErrorType::Cancel,
             _ => ErrorType::Modify,
         }
     }

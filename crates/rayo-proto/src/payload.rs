@@ -63,6 +63,14 @@ impl Payload {
             (Context::Result, ns::RAYO, "ref") => Payload::Ref(typed(elem)?),
             (Context::Get | Context::Result, ns::CMR, "query") => Payload::CmrQuery(typed(elem)?),
             (Context::Set(_) | Context::Message, ns::CMR, "cmr") => Payload::Cmr(typed(elem)?),
+            (Context::Set(_) | Context::Get, _, _)
+                if ns::RAYO_NAMESPACES.contains(&ns.as_str()) =>
+            {
+                return Err(Error::UnknownCommand {
+                    name: name.to_owned(),
+                    ns,
+                })
+            }
             _ => {
                 return Err(Error::UnknownPayload {
                     name: name.to_owned(),

@@ -128,9 +128,10 @@ fn stop_is_a_component_command_only() {
         ),
         BAD_REQUEST
     );
+    // An event of a Rayo namespace is no command (§6.5.1).
     assert_eq!(
         refusal(EntityKind::Component, &complete(STOP_REASON)),
-        SERVICE_UNAVAILABLE
+        FEATURE_NOT_IMPLEMENTED
     );
 }
 

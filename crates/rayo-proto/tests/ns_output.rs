@@ -242,7 +242,7 @@ fn output_starts_on_calls_and_mixers_only() {
     assert_eq!(refusal(EntityKind::Service, xml), FEATURE_NOT_IMPLEMENTED);
     assert_eq!(
         refusal(EntityKind::Call, "<play xmlns='urn:xmpp:rayo:output:1'/>"),
-        SERVICE_UNAVAILABLE
+        FEATURE_NOT_IMPLEMENTED
     );
 }
 

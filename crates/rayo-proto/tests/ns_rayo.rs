@@ -431,19 +431,24 @@ fn call_commands_to_a_mixer_are_feature_not_implemented() {
     }
 }
 
+/// §6.5.1: an element of a Rayo namespace that is no command (unknown, or an event) is
+/// answered `feature-not-implemented` (cancel), through `Command` and through `Payload`; an
+/// event that is not one stays `service-unavailable` (RFC 6120 §8.4: nobody handles it).
 #[test]
-fn unknown_elements_and_events_as_commands_are_service_unavailable() {
-    assert_eq!(
-        refusal(EntityKind::Call, "<transfer xmlns='urn:xmpp:rayo:1'/>"),
-        SERVICE_UNAVAILABLE
-    );
-    assert_eq!(
-        refusal(
-            EntityKind::Call,
-            "<offer xmlns='urn:xmpp:rayo:1' to='tel:1'/>"
-        ),
-        SERVICE_UNAVAILABLE
-    );
+fn unknown_elements_and_events_as_commands_are_feature_not_implemented() {
+    use rayo_proto::payload::{Context, Payload};
+    for xml in [
+        "<transfer xmlns='urn:xmpp:rayo:1'/>",
+        "<offer xmlns='urn:xmpp:rayo:1' to='tel:1'/>",
+    ] {
+        assert_eq!(
+            refusal(EntityKind::Call, xml),
+            FEATURE_NOT_IMPLEMENTED,
+            "{xml}"
+        );
+        let e = Payload::parse(Context::Set(EntityKind::Call), elem(xml)).expect_err(xml);
+        assert_eq!(answer(&e), FEATURE_NOT_IMPLEMENTED, "{xml}");
+    }
     assert_eq!(
         event_refusal("<answer xmlns='urn:xmpp:rayo:1'/>"),
         SERVICE_UNAVAILABLE
