@@ -57,7 +57,8 @@ pub enum Error {
     /// A `match-content-type` other than NLSML (`feature-not-implemented`).
     #[error("match content type {0:?} is not implemented")]
     MatchContentType(String),
-    /// A grammar of a content type other than `application/srgs+xml` (`bad-request`).
+    /// A grammar of a content type this server cannot read, other than
+    /// `application/srgs+xml` (`feature-not-implemented`).
     #[error("grammar content type {0:?} is not supported")]
     UnknownContentType(String),
     /// No grammar, or more than [`MAX_GRAMMARS`] (`bad-request`).
@@ -89,7 +90,9 @@ impl Error {
     /// The stanza error condition a Rayo server answers with.
     pub fn condition(&self) -> &'static str {
         match self {
-            Self::ModeNotImplemented(_) | Self::MatchContentType(_) => "feature-not-implemented",
+            Self::ModeNotImplemented(_)
+            | Self::MatchContentType(_)
+            | Self::UnknownContentType(_) => "feature-not-implemented",
             _ => "bad-request",
         }
     }

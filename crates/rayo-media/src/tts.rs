@@ -28,7 +28,8 @@ pub const MAX_TEXT: usize = 64 * 1024;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A voice espeak-ng does not have (`bad-request`).
+    /// A voice espeak-ng does not have (`feature-not-implemented`: the value is valid, this
+    /// server lacks it).
     #[error("unknown voice {0:?}")]
     UnknownVoice(String),
     /// The SSML document was refused (`bad-request`).
@@ -50,6 +51,7 @@ impl Error {
     pub fn condition(&self) -> &'static str {
         match self {
             Self::Engine(_) | Self::Audio(_) => "internal-server-error",
+            Self::UnknownVoice(_) => "feature-not-implemented",
             _ => "bad-request",
         }
     }
@@ -253,7 +255,10 @@ mod tests {
         let e = prepare("hi", Format::Text, Some("nosuchvoice"), &v).expect_err("unknown voice");
         assert_eq!(
             (e.condition(), e),
-            ("bad-request", Error::UnknownVoice("nosuchvoice".into()))
+            (
+                "feature-not-implemented",
+                Error::UnknownVoice("nosuchvoice".into())
+            )
         );
         let e = prepare("<speak>", Format::Ssml, None, &v).expect_err("bad SSML");
         assert_eq!(e.condition(), "bad-request");

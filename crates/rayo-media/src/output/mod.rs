@@ -80,15 +80,19 @@ pub enum RenderError {
         /// What failed.
         source: audio::Error,
     },
-    /// Speech synthesis failed or refused the text, SSML or voice (the condition of
+    /// Speech synthesis failed or refused a document's text or SSML (the condition of
     /// [`tts::Error::condition`]).
     #[error("document {index}: {source}")]
     Tts {
-        /// The document's position in the command (`usize::MAX` for the `voice` attribute).
+        /// The document's position in the command.
         index: usize,
         /// What failed.
         source: tts::Error,
     },
+    /// The output's `voice` attribute names a voice the synthesiser does not have
+    /// (`feature-not-implemented`), or the voices could not be listed.
+    #[error("voice: {0}")]
+    Voice(tts::Error),
     /// A `text/uri-list` naming no URL, more than [`MAX_URIS`], or another uri-list
     /// (`bad-request`).
     #[error("document {0}: a uri-list must name 1 to {MAX_URIS} URLs of documents")]
@@ -118,7 +122,7 @@ impl RenderError {
                 source: fetch::Error::Transport { reason, .. },
                 ..
             } if reason.contains("No such file") => "item-not-found",
-            Self::Tts { source, .. } => source.condition(),
+            Self::Tts { source, .. } | Self::Voice(source) => source.condition(),
             Self::TooLong => "resource-constraint",
             _ => "bad-request",
         }
@@ -166,16 +170,10 @@ pub async fn render(spec: &Output, cache: &Cache) -> Result<Vec<Rendered>, Rende
         .map(str::trim)
         .filter(|v| !v.is_empty());
     if let Some(v) = voice {
-        let voices = tts::voices().map_err(|source| RenderError::Tts {
-            index: usize::MAX,
-            source,
-        })?;
+        let voices = tts::voices().map_err(RenderError::Voice)?;
         if tts::resolve_voice(voices, v).is_none() {
-            let source = tts::Error::UnknownVoice(v.chars().take(64).collect());
-            return Err(RenderError::Tts {
-                index: usize::MAX,
-                source,
-            });
+            let unknown = tts::Error::UnknownVoice(v.chars().take(64).collect());
+            return Err(RenderError::Voice(unknown));
         }
     }
     let mut out = Vec::new();
@@ -394,7 +392,11 @@ mod tests {
         assert_eq!(cond(render(&s, &c).await), "feature-not-implemented");
         s.renderer = Some("espeak-ng".into());
         s.voice = Some("nosuchvoice".into());
-        assert_eq!(cond(render(&s, &c).await), "bad-request");
+        // A voice this server lacks: feature-not-implemented, and the text names the voice
+        // attribute, not a document.
+        let refused = render(&s, &c).await.expect_err("no such voice");
+        assert_eq!(refused.condition(), "feature-not-implemented");
+        assert_eq!(refused.to_string(), "voice: unknown voice \"nosuchvoice\"");
         assert_eq!(cond(render(&out(vec![]), &c).await), "bad-request");
         let s = out(vec![doc(None, Some("video/mp4"), "x")]);
         assert_eq!(cond(render(&s, &c).await), "feature-not-implemented");
