@@ -328,6 +328,30 @@ async fn bind(
 mod tests {
     use super::*;
 
+    /// A server (or a man in the middle before TLS) sending a stanza nested thousands of
+    /// levels deep gets a stream error from the SDK, not a stack overflow of the bot.
+    #[tokio::test]
+    async fn a_deeply_nested_stanza_from_the_server_is_a_stream_error() {
+        let (ours, mut server) = tokio::io::duplex(64 * 1024);
+        let mut stream = XmlStream::new(ours);
+        let depth = 3_500;
+        let deep = format!(
+            "<stream:stream xmlns='jabber:client' xmlns:stream='{NS_STREAMS}'>\
+             <message>{}{}</message>",
+            "<a>".repeat(depth),
+            "</a>".repeat(depth)
+        );
+        server.write_all(deep.as_bytes()).await.expect("write");
+        let refused = match stream.next().await {
+            Ok(XmlEvent::Open(_)) => stream.next().await,
+            other => other,
+        };
+        let Err(Error::Stream(why)) = refused else {
+            panic!("the deep stanza is refused: {refused:?}")
+        };
+        assert!(why.contains("deep"), "{why}");
+    }
+
     #[test]
     fn prefers_scram_sha_256() {
         let f = |m: &str| -> Element {

@@ -76,3 +76,48 @@ pub enum Error {
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// Fuzz entry point: the extreme [`Shape`](rayo_proto::shape::Shape) `data` describes, as
+/// the body of an SSML document, of an SRGS rule and of an NLSML result. Each parser reads
+/// it or refuses it; one nested beyond twice the parsers' depth bound (64) must be refused.
+///
+/// # Panics
+///
+/// When a parser accepts a document nested beyond its bound: the bug the fuzzer looks for.
+pub fn fuzz_shape(data: &[u8]) {
+    let Some(shape) = rayo_proto::shape::Shape::from_bytes(data) else {
+        return;
+    };
+    let ssml = ssml::parse(&shape.inside("speak", "")).map(drop);
+    let srgs = srgs::Grammar::parse(&format!(
+        r#"<grammar xmlns="http://www.w3.org/2001/06/grammar" version="1.0" mode="dtmf" root="r">{}</grammar>"#,
+        shape.inside("rule", r#" id="r""#)
+    ))
+    .map(|g| {
+        let _ = g.match_digits("123");
+    });
+    let nlsml = nlsml::NlsmlResult::parse(&shape.inside("result", "")).map(drop);
+    if shape.depth > 2 * ssml::MAX_DEPTH {
+        assert!(ssml.is_err(), "SSML {} deep accepted", shape.depth);
+        assert!(srgs.is_err(), "SRGS {} deep accepted", shape.depth);
+        assert!(nlsml.is_err(), "NLSML {} deep accepted", shape.depth);
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    #[test]
+    fn documents_of_extreme_shapes_never_overflow() {
+        // The attack depth of issue 12 §1, a wide one, and small ones.
+        for (depth, width, name) in [
+            (3_500u16, 0u16, 1u8),
+            (0, 16_000, 2),
+            (70, 10, 0),
+            (3, 3, 5),
+        ] {
+            let [d0, d1] = depth.to_le_bytes();
+            let [w0, w1] = width.to_le_bytes();
+            super::fuzz_shape(&[d0, d1, w0, w1, name, b'1', b'2']);
+        }
+    }
+}

@@ -98,10 +98,11 @@ fn malformed_nlsml_is_refused() {
         NlsmlResult::parse(r#"<result><interpretation confidence="101"/></result>"#),
         Err(Error::BadConfidence(_))
     ));
+    // Nested as deep as the attack of issue 12 §1 (≈ 3 500 levels): refused, no overflow.
     let deep = format!(
         "<result>{}{}</result>",
-        "<a>".repeat(100),
-        "</a>".repeat(100)
+        "<a>".repeat(3_500),
+        "</a>".repeat(3_500)
     );
     assert!(matches!(NlsmlResult::parse(&deep), Err(Error::TooLarge)));
     rayo_media::nlsml::fuzz_nlsml(

@@ -384,11 +384,11 @@ fn hostile_grammars_give_bounded_work() {
         refused(&doc("r29", &doubling)),
         Error::TooLarge(_)
     ));
-    // Deep nesting.
+    // Deep nesting, as deep as the attack of issue 12 §1 (≈ 3 500 levels).
     let deep = format!(
         r#"<rule id="r">{}1{}</rule>"#,
-        "<item>".repeat(200),
-        "</item>".repeat(200)
+        "<item>".repeat(3_500),
+        "</item>".repeat(3_500)
     );
     assert!(matches!(refused(&doc("r", &deep)), Error::TooLarge(_)));
     // The deepest nesting allowed, in each of the 31 rules of the longest ruleref chain

@@ -39,6 +39,7 @@ mod interop;
 pub mod ns;
 pub mod payload;
 pub mod rules;
+pub mod shape;
 pub mod stanza;
 pub mod types;
 

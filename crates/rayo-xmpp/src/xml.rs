@@ -418,6 +418,49 @@ pub fn stream_header(ns: &str, from: Option<&str>, to: Option<&str>, id: Option<
 /// The end of a stream.
 pub const STREAM_CLOSE: &str = "</stream:stream>";
 
+/// Fuzz entry point: a stanza of the extreme [`Shape`](rayo_proto::shape::Shape) that `data`
+/// describes, fed to a stream reader in pieces of the size `data` gives. A stanza nested
+/// deeper than [`DEFAULT_MAX_DEPTH`] must be [`ReadError::TooDeep`], any other one read.
+///
+/// # Panics
+///
+/// When the reader accepts a stanza nested too deep or refuses one that is not: the bug the
+/// fuzzer looks for.
+pub fn fuzz_shape(data: &[u8]) {
+    let Some(shape) = rayo_proto::shape::Shape::from_bytes(data) else {
+        return;
+    };
+    let stream = format!(
+        "<stream:stream xmlns='jabber:client' xmlns:stream='{NS_STREAMS}' to='x'>{}",
+        shape.inside("message", " to='y'")
+    );
+    let mut reader = StreamReader::new(usize::MAX);
+    let mut out = VecDeque::new();
+    let piece = usize::from(data[4]).max(1) * 16;
+    let mut result = Ok(());
+    for chunk in stream.as_bytes().chunks(piece) {
+        result = reader.feed(chunk, &mut out);
+        if result.is_err() {
+            break;
+        }
+    }
+    let below = shape.depth + usize::from(shape.width > 0);
+    if below > DEFAULT_MAX_DEPTH {
+        assert_eq!(
+            result,
+            Err(ReadError::TooDeep {
+                limit: DEFAULT_MAX_DEPTH
+            })
+        );
+    } else {
+        assert_eq!(result, Ok(()));
+        assert!(
+            matches!(out.back(), Some(XmlEvent::Element(_))),
+            "the stanza is read"
+        );
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -576,5 +619,15 @@ mod tests {
             .map(|((_, n), v)| format!("{}='{}'", n.as_str(), escape(v)))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn stanzas_of_extreme_shapes_are_read_or_refused_as_too_deep() {
+        // depth 3 500 (the attack of issue 12 §1), then just inside and just beyond the bound.
+        for depth in [3_500u16, 63, 64, 65, 0] {
+            let [d0, d1] = depth.to_le_bytes();
+            fuzz_shape(&[d0, d1, 0x10, 0x27, 3, b'1']);
+            fuzz_shape(&[d0, d1, 0, 0, 200]);
+        }
     }
 }

@@ -57,6 +57,38 @@ async fn oversized_stanza_gets_policy_violation() {
     l.listener.shutdown();
 }
 
+/// Issue 12 §1: a bound client's stanza nested 3 500 levels deep (≈ 25 KB, under the size
+/// limit) used to overflow the stack and abort the process. Depth is bounded while parsing:
+/// the stream ends with `policy-violation` and the other connection goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deeply_nested_stanza_gets_policy_violation_and_the_server_lives() {
+    let l = start_listener(|c| c.rate_limit = None).await;
+    let depth = 3_500;
+    let deep = format!(
+        "<message to='rayo.test'>{}{}</message>",
+        "<a>".repeat(depth),
+        "</a>".repeat(depth)
+    );
+    assert!(deep.len() < 64 * 1024, "under the default size limit");
+    check(&l, deep.into_bytes(), "policy-violation").await;
+    // Just inside the bound is still a stanza like any other.
+    let addr = l.listener.local_addr();
+    let mut ok = raw_session(addr, &l.cert, "juliet", "r0m30", "again").await;
+    let nested = rayo_xmpp::xml::DEFAULT_MAX_DEPTH - 2;
+    ok.write_all(
+        format!(
+            "<message to='romeo@rayo.test/good'>{}{}</message>",
+            "<a>".repeat(nested),
+            "</a>".repeat(nested)
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("write");
+    raw_echo(&mut ok, "still-bound").await;
+    l.listener.shutdown();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flood_gets_policy_violation() {
     let l = start_listener(|c| {
