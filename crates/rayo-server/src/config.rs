@@ -226,7 +226,7 @@ pub struct RouteConfig {
     /// Weights of the targets, in order (algorithm `weighted`).
     #[serde(default)]
     pub weights: Vec<u32>,
-    /// How long one round of offers waits, in seconds (absent: until the caller hangs up).
+    /// How long one round of offers waits, in seconds (absent: `[limits] offer_timeout`).
     pub offer_timeout: Option<f64>,
 }
 
@@ -263,6 +263,24 @@ pub struct Limits {
     pub unknown_clients_may_dial: bool,
     /// Bare JIDs allowed to dial besides route targets.
     pub dialers: Vec<String>,
+    /// Most calls at once from one source IP address (the address the INVITE came from);
+    /// more inbound calls from it get SIP 503 with `Retry-After` and are not offered
+    /// (0: no limit).
+    pub max_calls_per_source: usize,
+    /// Seconds in the `Retry-After` of the 503 for a source over `max_calls_per_source`.
+    pub source_retry_after: u32,
+    /// Seconds an offered call waits for a client to accept, answer, redirect or reject it
+    /// when its route sets no `offer_timeout` (per round of offers); then it moves on like
+    /// an expired route offer (the caller gets 503, the clients offered it `<end/>` with
+    /// `timeout`). 0: offers wait until the caller hangs up.
+    pub offer_timeout: f64,
+}
+
+impl Limits {
+    /// The default offer timeout (`None`: offers wait until the caller hangs up).
+    pub fn default_offer_timeout(&self) -> Option<Duration> {
+        (self.offer_timeout > 0.0).then(|| Duration::from_secs_f64(self.offer_timeout))
+    }
 }
 
 impl Default for Limits {
@@ -272,6 +290,9 @@ impl Default for Limits {
             dial_rate_per_client: 50.0,
             unknown_clients_may_dial: false,
             dialers: Vec::new(),
+            max_calls_per_source: 100,
+            source_retry_after: 5,
+            offer_timeout: 60.0,
         }
     }
 }
@@ -393,6 +414,9 @@ impl Config {
         if self.limits.dial_rate_per_client.is_nan() || self.limits.dial_rate_per_client <= 0.0 {
             return bad("limits.dial_rate_per_client must be > 0".into());
         }
+        if !(0.0..86_400.0).contains(&self.limits.offer_timeout) {
+            return bad("limits.offer_timeout out of range (0 to 86400 seconds)".into());
+        }
         if !(0.0..86_400.0).contains(&self.shutdown.grace) {
             return bad("shutdown.grace out of range".into());
         }
@@ -439,5 +463,16 @@ mod tests {
         assert!(e.to_string().contains("rtp.first_port"), "{e}");
         let e = Config::from_toml("[limits]\nmax_calls='many'\n").expect_err("type");
         assert!(e.to_string().contains("max_calls"), "{e}");
+        let e = Config::from_toml("[limits]\noffer_timeout=-1.0\n").expect_err("range");
+        assert!(e.to_string().contains("limits.offer_timeout"), "{e}");
+    }
+
+    #[test]
+    fn offers_expire_and_sources_are_limited_by_default() {
+        let l = Config::default().limits;
+        assert_eq!(l.default_offer_timeout(), Some(Duration::from_secs(60)));
+        assert_eq!((l.max_calls_per_source, l.source_retry_after), (100, 5));
+        let cfg = Config::from_toml("[limits]\noffer_timeout=0\n").expect("0 is allowed");
+        assert_eq!(cfg.limits.default_offer_timeout(), None, "0: offers wait");
     }
 }

@@ -218,8 +218,12 @@ impl Node {
         );
         let mut ecfg = rayo_call::Config::new(addressing.clone());
         ecfg.routes = routes(&cfg)?;
+        ecfg.default_offer_timeout = cfg.limits.default_offer_timeout();
         ecfg.id_seed = seed();
-        let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain);
+        let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain).with_source_limit(
+            cfg.limits.max_calls_per_source,
+            Duration::from_secs(u64::from(cfg.limits.source_retry_after)),
+        );
 
         // XMPP.
         let (stx, srx) = mpsc::unbounded_channel();
