@@ -98,6 +98,16 @@ pub struct C2s {
     /// Stanzas per second one connection may send (bursts of twice as many); a flood ends
     /// the stream with `policy-violation`.
     pub max_stanzas_per_second: f64,
+    /// The most bytes queued for a client before its stream is bound (before TLS, before
+    /// authentication, before binding): a client sending negotiation elements without
+    /// reading the replies gets `policy-violation` and is dropped.
+    pub max_queued_bytes_unbound: usize,
+    /// The most bytes queued for a client once its stream is bound: a client reading slower
+    /// than it is sent to gets `resource-constraint` and is dropped.
+    pub max_queued_bytes: usize,
+    /// The most elements a client may send before its stream is bound (a login takes about
+    /// six); one more ends the stream with `policy-violation`.
+    pub max_negotiation_elements: u32,
 }
 
 impl Default for C2s {
@@ -110,6 +120,9 @@ impl Default for C2s {
             allow_plain_without_tls: false,
             max_stanza_size: 256 * 1024,
             max_stanzas_per_second: 5000.0,
+            max_queued_bytes_unbound: 64 * 1024,
+            max_queued_bytes: 1024 * 1024,
+            max_negotiation_elements: 32,
         }
     }
 }
@@ -386,6 +399,12 @@ impl Config {
             if c.cert.is_some() != c.key.is_some() {
                 return bad("c2s.cert and c2s.key go together".into());
             }
+            if c.max_queued_bytes_unbound < 4096 || c.max_queued_bytes < 4096 {
+                return bad("c2s.max_queued_bytes(_unbound) must be at least 4096".into());
+            }
+            if c.max_negotiation_elements < 8 {
+                return bad("c2s.max_negotiation_elements must be at least 8 (a login)".into());
+            }
         }
         for u in &self.users {
             if jid::NodePart::new(&u.name).is_err() {
@@ -463,6 +482,11 @@ mod tests {
         assert!(e.to_string().contains("rtp.first_port"), "{e}");
         let e = Config::from_toml("[limits]\nmax_calls='many'\n").expect_err("type");
         assert!(e.to_string().contains("max_calls"), "{e}");
+        let e = Config::from_toml("[c2s]\nmax_negotiation_elements=2\n").expect_err("login");
+        assert!(
+            e.to_string().contains("c2s.max_negotiation_elements"),
+            "{e}"
+        );
         let e = Config::from_toml("[limits]\noffer_timeout=-1.0\n").expect_err("range");
         assert!(e.to_string().contains("limits.offer_timeout"), "{e}");
     }

@@ -236,6 +236,9 @@ impl Node {
             let mut c2s = C2sConfig::new(&s.domain, users(&cfg));
             c2s.allow_plain_without_tls = c.allow_plain_without_tls;
             c2s.max_stanza_size = c.max_stanza_size;
+            c2s.max_negotiation_queued_bytes = c.max_queued_bytes_unbound;
+            c2s.max_outbound_bytes = c.max_queued_bytes;
+            c2s.max_negotiation_elements = c.max_negotiation_elements;
             c2s.rate_limit = Some(RateLimit {
                 per_second: c.max_stanzas_per_second,
                 burst: c.max_stanzas_per_second * 2.0,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use rayo_client::EndReason;
-use rayo_e2e::{end_reason, next_offer as offer, Sipp, TestNode};
+use rayo_e2e::{end_reason, next_offer as offer, Sipp, TestNode, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_over_its_call_limit_gets_503_with_retry_after_until_its_offers_expire() {
@@ -44,4 +44,41 @@ async fn a_source_over_its_call_limit_gets_503_with_retry_after_until_its_offers
     let o = offer(&mut offers).await;
     assert!(o.to.contains("again@"), "called URI: {}", o.to);
     again.passed().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_flooding_aborts_before_tls_is_cut_off_and_others_still_log_in() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = TestNode::start(|cfg| {
+        if let Some(c) = &mut cfg.c2s {
+            c.max_negotiation_elements = 10;
+        }
+    })
+    .await;
+    let mut bad = tokio::net::TcpStream::connect(node.node.c2s_addr().expect("c2s"))
+        .await
+        .expect("connect");
+    let flood = format!(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+         xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>{}",
+        "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>".repeat(100_000)
+    );
+    // It never reads while it writes; the node may close before it is done.
+    let written = tokio::time::timeout(WAIT, bad.write_all(flood.as_bytes())).await;
+    assert!(written.is_ok(), "the node stopped reading without closing");
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(WAIT, bad.read_to_end(&mut got)).await;
+    let got = String::from_utf8_lossy(&got);
+    assert!(
+        got.contains("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
+        "{got}"
+    );
+    assert_eq!(
+        got.matches("<aborted/>").count(),
+        10,
+        "[c2s] max_negotiation_elements"
+    );
+    assert!(got.ends_with("</stream:stream>"), "{got}");
+    // A well-behaved client still logs in.
+    let (_client, _offers) = node.bot("bot").await;
 }
