@@ -28,6 +28,11 @@ pub struct Config {
     /// Inbound routing rules, tried in order; the first whose pattern matches the called
     /// URI decides who is offered the call.
     pub routes: Vec<Route>,
+    /// How long an offer round waits for its PCPs to accept, answer, redirect or reject the
+    /// call when its route sets no [`Route::offer_timeout`] (`None`: forever). When it
+    /// passes, the call moves on like an expired route offer: to the next staged PCP, or
+    /// rejected as service unavailable and ended with `timeout` for those offered it.
+    pub default_offer_timeout: Option<Duration>,
     /// How wide a security zone is (§4.1).
     pub zone_scope: ZoneScope,
     /// Whether outbound calls are supported at all (`feature-not-implemented` otherwise).
@@ -37,11 +42,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration for `addressing`, with no routes, bare-JID zones, outbound calls on.
+    /// A configuration for `addressing`, with no routes, offers that wait until the caller
+    /// gives up, bare-JID zones, outbound calls on.
     pub fn new(addressing: Addressing) -> Self {
         Config {
             addressing,
             routes: Vec::new(),
+            default_offer_timeout: None,
             zone_scope: ZoneScope::BareJid,
             outbound_calls: true,
             id_seed: 0x5eed_0000_0000_0001,

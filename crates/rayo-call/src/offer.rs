@@ -141,7 +141,8 @@ pub struct Route {
     pub targets: Vec<Jid>,
     /// How to offer.
     pub distribution: Box<dyn Distribution>,
-    /// How long an offer round waits before moving on (`None`: forever).
+    /// How long an offer round waits before moving on (`None`: the engine's
+    /// [`Config::default_offer_timeout`](crate::Config::default_offer_timeout)).
     pub offer_timeout: Option<Duration>,
 }
 
@@ -354,7 +355,11 @@ impl<P: Policy> Engine<P> {
         for pcp in pcps {
             self.call_event(id, &pcp, Event::Offer(offer.clone()));
         }
-        if let Some(t) = self.cfg.routes.get(route).and_then(|r| r.offer_timeout) {
+        let timeout = match self.cfg.routes.get(route) {
+            Some(r) => r.offer_timeout.or(self.cfg.default_offer_timeout),
+            None => self.cfg.default_offer_timeout,
+        };
+        if let Some(t) = timeout {
             self.set_timer(Self::after(now, t), Timer::Offer(id.clone(), round));
         }
     }

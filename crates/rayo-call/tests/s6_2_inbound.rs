@@ -272,6 +272,17 @@ fn s6_2_2_offer_timeout_moves_the_offer_to_the_next_pcp() {
     assert_eq!(trace(&out)[0], format!("result -> {ROMEO}"));
 }
 
+/// Call 9f00061 was rejected as service unavailable and `pcps`, in order, were told it
+/// ended with `timeout`.
+fn assert_rejected_and_ended_with_timeout(out: &[rayo_call::Output], pcps: &[&str]) {
+    assert_eq!(signals(out), vec![rejected_unavailable("9f00061")]);
+    let st = stanzas(out);
+    assert_eq!(st.len(), pcps.len(), "{out:#?}");
+    for (s, pcp) in st.iter().zip(pcps) {
+        assert_matches_listing(s, &end_event(pcp, "timeout"));
+    }
+}
+
 #[test]
 fn s6_2_2_last_offer_timing_out_rejects_the_call_and_ends_it_with_timeout() {
     let route = Route::new("*", both(), Box::new(All)).with_offer_timeout(Duration::from_secs(10));
@@ -280,11 +291,7 @@ fn s6_2_2_last_offer_timing_out_rejects_the_call_and_ends_it_with_timeout() {
     h.available(ROMEO);
     h.incoming_as("9f00061", true);
     let out = h.advance(Duration::from_secs(10));
-    assert_eq!(signals(&out), vec![rejected_unavailable("9f00061")]);
-    let st = stanzas(&out);
-    assert_eq!(st.len(), 2, "{out:#?}");
-    assert_matches_listing(&st[0], &end_event(JULIET, "timeout"));
-    assert_matches_listing(&st[1], &end_event(ROMEO, "timeout"));
+    assert_rejected_and_ended_with_timeout(&out, &[JULIET, ROMEO]);
 }
 
 #[test]
@@ -299,6 +306,58 @@ fn s6_2_2_offered_call_waits_for_a_pcp_when_there_is_no_offer_timeout() {
         trace(&out),
         vec![format!("result -> {JULIET}"), "signal Accept".into()]
     );
+}
+
+#[test]
+fn s6_2_2_offer_nobody_answers_is_rejected_after_the_default_offer_timeout() {
+    let route = Route::new("*", both(), Box::new(All));
+    let mut h = Harness::with_default_offer_timeout(vec![route], Some(Duration::from_secs(60)));
+    h.available(JULIET);
+    h.available(ROMEO);
+    assert_eq!(offers(&h.incoming_as("9f00061", true)), vec![JULIET, ROMEO]);
+    assert!(h.advance(Duration::from_secs(59)).is_empty(), "not yet");
+    let out = h.advance(Duration::from_secs(1));
+    assert_rejected_and_ended_with_timeout(&out, &[JULIET, ROMEO]);
+    // The call is gone: accepting it now finds nothing to take.
+    let out = h.set(JULIET, CALL, "late", ACCEPT);
+    assert_eq!(iq_error(&out).0, "item-not-found");
+}
+
+#[test]
+fn s6_2_2_a_routes_own_offer_timeout_wins_over_the_default() {
+    let route = Route::new("*", both(), Box::new(All)).with_offer_timeout(Duration::from_secs(10));
+    let mut h = Harness::with_default_offer_timeout(vec![route], Some(Duration::from_secs(60)));
+    h.available(JULIET);
+    h.incoming_as("9f00061", true);
+    let out = h.advance(Duration::from_secs(10));
+    assert_eq!(signals(&out), vec![rejected_unavailable("9f00061")]);
+    assert_matches_listing(&stanzas(&out)[0], &end_event(JULIET, "timeout"));
+
+    // A longer route timeout also wins: the default does not cut it short.
+    let route = Route::new("*", both(), Box::new(All)).with_offer_timeout(Duration::from_secs(90));
+    let mut h = Harness::with_default_offer_timeout(vec![route], Some(Duration::from_secs(60)));
+    h.available(JULIET);
+    h.incoming_as("9f00061", true);
+    assert!(
+        h.advance(Duration::from_secs(89)).is_empty(),
+        "the route's 90 s hold"
+    );
+    let out = h.advance(Duration::from_secs(1));
+    assert_eq!(signals(&out), vec![rejected_unavailable("9f00061")]);
+}
+
+#[test]
+fn s6_2_2_the_default_offer_timeout_moves_a_staged_offer_to_the_next_pcp() {
+    let route = Route::new("*", both(), Box::new(RoundRobin::default()));
+    let mut h = Harness::with_default_offer_timeout(vec![route], Some(Duration::from_secs(5)));
+    h.available(JULIET);
+    h.available(ROMEO);
+    assert_eq!(offers(&h.incoming_as("9f00061", true)), vec![JULIET]);
+    let out = h.advance(Duration::from_secs(5));
+    assert_eq!(offers(&out), vec![ROMEO]);
+    assert!(signals(&out).is_empty(), "the call goes on");
+    let out = h.advance(Duration::from_secs(5));
+    assert_eq!(signals(&out), vec![rejected_unavailable("9f00061")]);
 }
 
 #[test]

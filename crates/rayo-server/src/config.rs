@@ -98,6 +98,16 @@ pub struct C2s {
     /// Stanzas per second one connection may send (bursts of twice as many); a flood ends
     /// the stream with `policy-violation`.
     pub max_stanzas_per_second: f64,
+    /// The most bytes queued for a client before its stream is bound (before TLS, before
+    /// authentication, before binding): a client sending negotiation elements without
+    /// reading the replies gets `policy-violation` and is dropped.
+    pub max_queued_bytes_unbound: usize,
+    /// The most bytes queued for a client once its stream is bound: a client reading slower
+    /// than it is sent to gets `resource-constraint` and is dropped.
+    pub max_queued_bytes: usize,
+    /// The most elements a client may send before its stream is bound (a login takes about
+    /// six); one more ends the stream with `policy-violation`.
+    pub max_negotiation_elements: u32,
 }
 
 impl Default for C2s {
@@ -110,6 +120,9 @@ impl Default for C2s {
             allow_plain_without_tls: false,
             max_stanza_size: 256 * 1024,
             max_stanzas_per_second: 5000.0,
+            max_queued_bytes_unbound: 64 * 1024,
+            max_queued_bytes: 1024 * 1024,
+            max_negotiation_elements: 32,
         }
     }
 }
@@ -226,7 +239,7 @@ pub struct RouteConfig {
     /// Weights of the targets, in order (algorithm `weighted`).
     #[serde(default)]
     pub weights: Vec<u32>,
-    /// How long one round of offers waits, in seconds (absent: until the caller hangs up).
+    /// How long one round of offers waits, in seconds (absent: `[limits] offer_timeout`).
     pub offer_timeout: Option<f64>,
 }
 
@@ -263,6 +276,24 @@ pub struct Limits {
     pub unknown_clients_may_dial: bool,
     /// Bare JIDs allowed to dial besides route targets.
     pub dialers: Vec<String>,
+    /// Most calls at once from one source IP address (the address the INVITE came from);
+    /// more inbound calls from it get SIP 503 with `Retry-After` and are not offered
+    /// (0: no limit).
+    pub max_calls_per_source: usize,
+    /// Seconds in the `Retry-After` of the 503 for a source over `max_calls_per_source`.
+    pub source_retry_after: u32,
+    /// Seconds an offered call waits for a client to accept, answer, redirect or reject it
+    /// when its route sets no `offer_timeout` (per round of offers); then it moves on like
+    /// an expired route offer (the caller gets 503, the clients offered it `<end/>` with
+    /// `timeout`). 0: offers wait until the caller hangs up.
+    pub offer_timeout: f64,
+}
+
+impl Limits {
+    /// The default offer timeout (`None`: offers wait until the caller hangs up).
+    pub fn default_offer_timeout(&self) -> Option<Duration> {
+        (self.offer_timeout > 0.0).then(|| Duration::from_secs_f64(self.offer_timeout))
+    }
 }
 
 impl Default for Limits {
@@ -272,6 +303,9 @@ impl Default for Limits {
             dial_rate_per_client: 50.0,
             unknown_clients_may_dial: false,
             dialers: Vec::new(),
+            max_calls_per_source: 100,
+            source_retry_after: 5,
+            offer_timeout: 60.0,
         }
     }
 }
@@ -365,6 +399,12 @@ impl Config {
             if c.cert.is_some() != c.key.is_some() {
                 return bad("c2s.cert and c2s.key go together".into());
             }
+            if c.max_queued_bytes_unbound < 4096 || c.max_queued_bytes < 4096 {
+                return bad("c2s.max_queued_bytes(_unbound) must be at least 4096".into());
+            }
+            if c.max_negotiation_elements < 8 {
+                return bad("c2s.max_negotiation_elements must be at least 8 (a login)".into());
+            }
         }
         for u in &self.users {
             if jid::NodePart::new(&u.name).is_err() {
@@ -392,6 +432,9 @@ impl Config {
         }
         if self.limits.dial_rate_per_client.is_nan() || self.limits.dial_rate_per_client <= 0.0 {
             return bad("limits.dial_rate_per_client must be > 0".into());
+        }
+        if !(0.0..86_400.0).contains(&self.limits.offer_timeout) {
+            return bad("limits.offer_timeout out of range (0 to 86400 seconds)".into());
         }
         if !(0.0..86_400.0).contains(&self.shutdown.grace) {
             return bad("shutdown.grace out of range".into());
@@ -439,5 +482,21 @@ mod tests {
         assert!(e.to_string().contains("rtp.first_port"), "{e}");
         let e = Config::from_toml("[limits]\nmax_calls='many'\n").expect_err("type");
         assert!(e.to_string().contains("max_calls"), "{e}");
+        let e = Config::from_toml("[c2s]\nmax_negotiation_elements=2\n").expect_err("login");
+        assert!(
+            e.to_string().contains("c2s.max_negotiation_elements"),
+            "{e}"
+        );
+        let e = Config::from_toml("[limits]\noffer_timeout=-1.0\n").expect_err("range");
+        assert!(e.to_string().contains("limits.offer_timeout"), "{e}");
+    }
+
+    #[test]
+    fn offers_expire_and_sources_are_limited_by_default() {
+        let l = Config::default().limits;
+        assert_eq!(l.default_offer_timeout(), Some(Duration::from_secs(60)));
+        assert_eq!((l.max_calls_per_source, l.source_retry_after), (100, 5));
+        let cfg = Config::from_toml("[limits]\noffer_timeout=0\n").expect("0 is allowed");
+        assert_eq!(cfg.limits.default_offer_timeout(), None, "0: offers wait");
     }
 }

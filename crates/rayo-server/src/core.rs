@@ -4,6 +4,7 @@
 //! in the engine; the async driver ([`crate::node`]) only moves bytes and runs jobs.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use jid::Jid;
@@ -17,7 +18,7 @@ use rayo_media::components::{ComponentCommand, ComponentEvent, Running};
 use rayo_media::hub::HubCommand;
 use rayo_media::udp::{Command as MediaCommand, SessionEvent};
 use rayo_proto::command::ComponentStart;
-use rayo_proto::generated::rayo::EndReason;
+use rayo_proto::generated::rayo::{EndReason, Header};
 use rayo_proto::ns;
 use rayo_sip::driver::{Command as SipCommand, Event as SipEvent};
 use xmpp_parsers::iq::Iq;
@@ -77,7 +78,18 @@ pub struct NodeCore {
     draining: Option<Instant>,
     stopped: bool,
     live_changed: bool,
+    /// The source address of each live inbound call that came with one.
+    source_of: HashMap<CallId, IpAddr>,
+    /// Live inbound calls by source address.
+    per_source: HashMap<IpAddr, usize>,
+    /// The most live inbound calls from one source address (0: no limit).
+    max_calls_per_source: usize,
+    /// What the `Retry-After` of a 503 for a source over its limit says.
+    retry_after: Duration,
 }
+
+/// The source limit of [`NodeCore::new`]: none.
+const NO_SOURCE_LIMIT: usize = 0;
 
 /// The most stanzas of one sender held behind its command being prepared.
 pub const MAX_HELD: usize = 256;
@@ -145,7 +157,61 @@ impl NodeCore {
             draining: None,
             stopped: false,
             live_changed: false,
+            source_of: HashMap::new(),
+            per_source: HashMap::new(),
+            max_calls_per_source: NO_SOURCE_LIMIT,
+            retry_after: Duration::from_secs(5),
         }
+    }
+
+    /// Limits the live inbound calls of one source address to `max` (0: no limit): an
+    /// INVITE from a source holding that many is answered 503 with a `Retry-After` of
+    /// `retry_after` (whole seconds, at least 1), and is neither a call nor offered.
+    pub fn with_source_limit(mut self, max: usize, retry_after: Duration) -> Self {
+        self.max_calls_per_source = max;
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Live inbound calls from `source`.
+    pub fn calls_from(&self, source: IpAddr) -> usize {
+        self.per_source.get(&source).copied().unwrap_or(0)
+    }
+
+    /// A new inbound call from `source` (if the driver knows it): refused with 503 when the
+    /// node is full or stopping, or the source is at its limit; otherwise live and handed
+    /// to the engine, which offers it.
+    fn incoming(&mut self, now: Instant, call: CallId, source: Option<IpAddr>, ev: SignalEvent) {
+        let reject = |headers| {
+            CoreOutput::Sip(SipCommand::Action(SignalAction::Reject {
+                call: call.clone(),
+                cause: RejectCause::ServiceUnavailable,
+                headers,
+            }))
+        };
+        if self.draining.is_some() || !self.engine.policy_mut().has_room() {
+            tracing::info!(%call, "inbound call refused: node full or stopping");
+            self.out.push_back(reject(Vec::new()));
+            return;
+        }
+        if let Some(ip) = source {
+            if self.max_calls_per_source != NO_SOURCE_LIMIT
+                && self.calls_from(ip) >= self.max_calls_per_source
+            {
+                tracing::info!(%call, %ip, "inbound call refused: source at its call limit");
+                let secs = self.retry_after.as_secs().max(1);
+                self.out.push_back(reject(vec![Header {
+                    name: "Retry-After".into(),
+                    value: secs.to_string(),
+                }]));
+                return;
+            }
+            *self.per_source.entry(ip).or_default() += 1;
+            self.source_of.insert(call.clone(), ip);
+        }
+        self.live.insert(call.clone());
+        self.sync_live();
+        self.engine.handle(now, Input::Signal { call, event: ev });
     }
 
     /// Calls live now.
@@ -267,20 +333,13 @@ impl NodeCore {
         self.engine.policy_mut().now = now;
         match event {
             SipEvent::Signal(call, ev @ SignalEvent::Incoming { .. }) => {
-                if self.draining.is_some() || !self.engine.policy_mut().has_room() {
-                    tracing::info!(%call, "inbound call refused: node full or stopping");
-                    self.out
-                        .push_back(CoreOutput::Sip(SipCommand::Action(SignalAction::Reject {
-                            call,
-                            cause: RejectCause::ServiceUnavailable,
-                            headers: Vec::new(),
-                        })));
-                    return;
-                }
-                self.live.insert(call.clone());
-                self.sync_live();
-                self.engine.handle(now, Input::Signal { call, event: ev });
+                self.incoming(now, call, None, ev)
             }
+            SipEvent::Incoming {
+                call,
+                source,
+                event,
+            } => self.incoming(now, call, Some(source.ip()), event),
             SipEvent::Signal(call, ev) => {
                 let ended = matches!(ev, SignalEvent::Ended { .. });
                 self.engine.handle(
@@ -381,6 +440,14 @@ impl NodeCore {
     fn forget(&mut self, call: &CallId) {
         if self.live.remove(call) {
             self.sync_live();
+        }
+        if let Some(ip) = self.source_of.remove(call) {
+            if let Some(n) = self.per_source.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.per_source.remove(&ip);
+                }
+            }
         }
         self.component_call.retain(|_, c| c != call);
         if self.tapped.remove(call) {

@@ -220,8 +220,12 @@ impl Node {
         .with_sip_routes(sip_routes);
         let mut ecfg = rayo_call::Config::new(addressing.clone());
         ecfg.routes = routes(&cfg)?;
+        ecfg.default_offer_timeout = cfg.limits.default_offer_timeout();
         ecfg.id_seed = seed();
-        let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain);
+        let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain).with_source_limit(
+            cfg.limits.max_calls_per_source,
+            Duration::from_secs(u64::from(cfg.limits.source_retry_after)),
+        );
 
         // XMPP.
         let (stx, srx) = mpsc::unbounded_channel();
@@ -234,6 +238,9 @@ impl Node {
             let mut c2s = C2sConfig::new(&s.domain, users(&cfg));
             c2s.allow_plain_without_tls = c.allow_plain_without_tls;
             c2s.max_stanza_size = c.max_stanza_size;
+            c2s.max_negotiation_queued_bytes = c.max_queued_bytes_unbound;
+            c2s.max_outbound_bytes = c.max_queued_bytes;
+            c2s.max_negotiation_elements = c.max_negotiation_elements;
             c2s.rate_limit = Some(RateLimit {
                 per_second: c.max_stanzas_per_second,
                 burst: c.max_stanzas_per_second * 2.0,

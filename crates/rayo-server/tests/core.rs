@@ -17,6 +17,16 @@ use rayo_sip::driver::{Command as SipCommand, Event as SipEvent};
 const BOT: &str = "bot@localhost/a";
 
 fn core(max_calls: usize, rate: f64, t0: Instant) -> NodeCore {
+    core_with(max_calls, rate, t0, None)
+}
+
+/// [`core`] with offers of the route (which sets no timeout) waiting `offer_timeout`.
+fn core_with(
+    max_calls: usize,
+    rate: f64,
+    t0: Instant,
+    offer_timeout: Option<Duration>,
+) -> NodeCore {
     let addressing = Addressing::new("localhost", None, None).expect("domain");
     let mut known = HashSet::new();
     known.insert(BareJid::new("bot@localhost").expect("jid"));
@@ -34,7 +44,25 @@ fn core(max_calls: usize, rate: f64, t0: Instant) -> NodeCore {
         vec![Jid::new("bot@localhost").expect("jid")],
         Box::new(rayo_call::All),
     )];
+    cfg.default_offer_timeout = offer_timeout;
     NodeCore::new(Engine::with_policy(cfg, policy), "localhost")
+}
+
+/// The remote party of `id` hangs up.
+fn hung_up(c: &mut NodeCore, now: Instant, id: &str) {
+    c.handle_sip(
+        now,
+        SipEvent::Signal(
+            CallId(id.into()),
+            SignalEvent::Ended {
+                reason: EndReason::Hungup {
+                    platform_code: None,
+                },
+                headers: Vec::new(),
+            },
+        ),
+    );
+    drain(c);
 }
 
 fn drain(c: &mut NodeCore) -> Vec<CoreOutput> {
@@ -289,19 +317,7 @@ fn a_call_ended_by_the_remote_party_frees_its_place() {
     let mut c = core(1, 10.0, t0);
     bot_available(&mut c, t0);
     incoming(&mut c, t0, "c1");
-    c.handle_sip(
-        t0,
-        SipEvent::Signal(
-            CallId("c1".into()),
-            SignalEvent::Ended {
-                reason: EndReason::Hungup {
-                    platform_code: None,
-                },
-                headers: Vec::new(),
-            },
-        ),
-    );
-    drain(&mut c);
+    hung_up(&mut c, t0, "c1");
     assert_eq!(c.live_calls(), 0);
     let out = incoming(&mut c, t0, "c2");
     assert!(stanzas(&out)
@@ -380,5 +396,111 @@ fn a_sender_flooding_behind_a_command_being_prepared_gets_resource_constraint() 
     assert_eq!(
         error_condition(refused[0]).as_deref(),
         Some("resource-constraint")
+    );
+}
+
+/// An INVITE from `source`, as the SIP driver reports it.
+fn incoming_from(c: &mut NodeCore, now: Instant, id: &str, source: &str) -> Vec<CoreOutput> {
+    c.handle_sip(
+        now,
+        SipEvent::Incoming {
+            call: CallId(id.into()),
+            source: source.parse().expect("address"),
+            event: SignalEvent::Incoming {
+                to: "sip:ivr@127.0.0.1".into(),
+                from: Some("sip:alice@127.0.0.1".into()),
+                headers: Vec::new(),
+                early_media: false,
+            },
+        },
+    );
+    drain(c)
+}
+
+fn offered(out: &[CoreOutput]) -> usize {
+    stanzas(out)
+        .into_iter()
+        .filter(|s| s.children().any(|p| p.name() == "offer"))
+        .count()
+}
+
+/// The headers of the 503 the core sends for `id`, if it sends one.
+fn rejected_503(out: &[CoreOutput], id: &str) -> Option<Vec<(String, String)>> {
+    out.iter().find_map(|o| match o {
+        CoreOutput::Sip(SipCommand::Action(SignalAction::Reject {
+            call,
+            cause: RejectCause::ServiceUnavailable,
+            headers,
+        })) if call.0 == id => Some(
+            headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+        ),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_source_over_its_call_limit_gets_503_with_retry_after_and_no_offer() {
+    let t0 = Instant::now();
+    let mut c = core(100, 10.0, t0).with_source_limit(2, Duration::from_secs(5));
+    bot_available(&mut c, t0);
+    for id in ["c1", "c2"] {
+        assert_eq!(offered(&incoming_from(&mut c, t0, id, "192.0.2.7:5060")), 1);
+    }
+    let out = incoming_from(&mut c, t0, "c3", "192.0.2.7:5070");
+    assert_eq!(
+        rejected_503(&out, "c3"),
+        Some(vec![("Retry-After".into(), "5".into())])
+    );
+    assert_eq!(offered(&out), 0, "the refused call is not offered: {out:?}");
+    assert_eq!(
+        (c.live_calls(), c.calls_from("192.0.2.7".parse().unwrap())),
+        (2, 2)
+    );
+
+    // Another source is not held back.
+    assert_eq!(
+        offered(&incoming_from(&mut c, t0, "d1", "192.0.2.8:5060")),
+        1
+    );
+
+    // One of the source's calls ends: it may call again.
+    hung_up(&mut c, t0, "c1");
+    assert_eq!(c.calls_from("192.0.2.7".parse().unwrap()), 1);
+    assert_eq!(
+        offered(&incoming_from(&mut c, t0, "c4", "192.0.2.7:5060")),
+        1
+    );
+}
+
+#[test]
+fn offers_nobody_answers_expire_and_free_their_sources_places() {
+    let t0 = Instant::now();
+    let mut c = core_with(2, 1.0, t0, Some(Duration::from_secs(60)))
+        .with_source_limit(1, Duration::from_secs(5));
+    bot_available(&mut c, t0);
+    assert_eq!(
+        offered(&incoming_from(&mut c, t0, "c1", "192.0.2.7:5060")),
+        1
+    );
+    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(60)));
+    c.handle_timeout(t0 + Duration::from_secs(60));
+    let out = drain(&mut c);
+    assert_eq!(rejected_503(&out, "c1"), Some(Vec::new()), "{out:?}");
+    let end = stanzas(&out)
+        .into_iter()
+        .find(|s| s.children().any(|p| p.name() == "end"))
+        .expect("the bot is told the offer ended");
+    assert!(end
+        .children()
+        .flat_map(|e| e.children())
+        .any(|r| r.name() == "timeout"));
+    assert_eq!(c.live_calls(), 0, "the expired offer is no call any more");
+    let t1 = t0 + Duration::from_secs(61);
+    assert_eq!(
+        offered(&incoming_from(&mut c, t1, "c2", "192.0.2.7:5060")),
+        1
     );
 }

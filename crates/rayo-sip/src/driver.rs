@@ -36,6 +36,17 @@ pub enum Command {
 pub enum Event {
     /// For the engine.
     Signal(CallId, SignalEvent),
+    /// A new inbound call, for the engine: `event` is its [`SignalEvent::Incoming`], `source`
+    /// the address its INVITE came from (the transport's, not a header's), by which the
+    /// node counts the calls of one source.
+    Incoming {
+        /// The call.
+        call: CallId,
+        /// Where the INVITE came from.
+        source: SocketAddr,
+        /// The [`SignalEvent::Incoming`].
+        event: SignalEvent,
+    },
     /// A call's RTP session reported (digits, and its counters when it stops).
     Media(CallId, SessionEvent),
     /// An action could not be carried out.
@@ -203,7 +214,18 @@ async fn run(
                     }
                 },
                 Output::Signal { call, event } => {
-                    let _ = events.send(Event::Signal(call, event));
+                    let source = match &event {
+                        SignalEvent::Incoming { .. } => ua.peer_of(&call),
+                        _ => None,
+                    };
+                    let _ = events.send(match source {
+                        Some(p) => Event::Incoming {
+                            call,
+                            source: p.addr,
+                            event,
+                        },
+                        None => Event::Signal(call, event),
+                    });
                 }
                 Output::MediaStart {
                     call,

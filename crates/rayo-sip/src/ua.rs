@@ -336,6 +336,12 @@ impl UserAgent {
         }
     }
 
+    /// The peer of a call: where its requests come from and responses go (for an inbound
+    /// call, the address its INVITE came from).
+    pub fn peer_of(&self, call: &CallId) -> Option<Peer> {
+        self.calls.get(call).map(|c| c.dialog.peer)
+    }
+
     /// The call whose dialog `msg` belongs to: same Call-ID, this side's tag in `ours` (To of
     /// a request, From of a response) and, for a request, the peer's tag in From. A request
     /// without a To tag is in no dialog (a new INVITE, a CANCEL of an INVITE not answered).

@@ -37,7 +37,10 @@ async fn next(d: &mut Driver) -> Event {
 async fn next_signal(d: &mut Driver) -> (CallId, SignalEvent) {
     loop {
         match next(d).await {
-            Event::Signal(c, e) => return (c, e),
+            Event::Signal(c, e)
+            | Event::Incoming {
+                call: c, event: e, ..
+            } => return (c, e),
             Event::Media(..) => {}
             Event::ActionFailed(e) | Event::DialFailed { reason: e, .. } => {
                 panic!("action failed: {e}")

@@ -60,9 +60,20 @@ pub struct C2sConfig {
     /// [`xml::DEFAULT_MAX_DEPTH`]); deeper ones end the stream with `<policy-violation/>`,
     /// found while parsing, before any element tree is built.
     pub max_stanza_depth: usize,
-    /// The most bytes queued for a client; a client reading slower than it is sent to gets
-    /// `<resource-constraint/>`.
+    /// The most bytes queued for a client once its stream is bound; a client reading slower
+    /// than it is sent to gets `<resource-constraint/>` (RFC 6120 §4.9.3.17: the server
+    /// lacks the resources to go on serving the stream).
     pub max_outbound_bytes: usize,
+    /// The most bytes queued for a client before its stream is bound (before TLS, before
+    /// authentication, before binding). Every reply then answers a negotiation element of
+    /// the client's, so a client that sends them without reading what they elicit gets
+    /// `<policy-violation/>` (RFC 6120 §4.9.3.12: it violated a local service policy, the
+    /// bound) and the connection is dropped, before the queue grows past this.
+    pub max_negotiation_queued_bytes: usize,
+    /// The most elements a client may send before its stream is bound (STARTTLS, SASL
+    /// `<auth/>`, `<response/>`, `<abort/>`, the bind and session requests, ...; a login
+    /// takes about six). One more ends the stream with `<policy-violation/>`.
+    pub max_negotiation_elements: u32,
     /// Inbound stanza rate; faster senders get `<policy-violation/>`.
     pub rate_limit: Option<RateLimit>,
     /// After this long without sending anything, a whitespace keepalive is sent.
@@ -78,8 +89,9 @@ pub struct C2sConfig {
 }
 
 impl C2sConfig {
-    /// Defaults for `domain`: TLS required, 64 KiB stanzas, 1 MiB outbound queue, 500
-    /// stanzas/s with bursts of 1000, keepalive after 60 s, ping after 120 s.
+    /// Defaults for `domain`: TLS required, 64 KiB stanzas, 1 MiB outbound queue once bound
+    /// and 64 KiB before, 32 negotiation elements, 500 stanzas/s with bursts of 1000,
+    /// keepalive after 60 s, ping after 120 s.
     pub fn new(domain: &str, users: Users) -> Self {
         C2sConfig {
             domain: domain.to_owned(),
@@ -91,6 +103,8 @@ impl C2sConfig {
             max_stanza_size: 64 * 1024,
             max_stanza_depth: xml::DEFAULT_MAX_DEPTH,
             max_outbound_bytes: 1024 * 1024,
+            max_negotiation_queued_bytes: 64 * 1024,
+            max_negotiation_elements: 32,
             rate_limit: Some(RateLimit {
                 per_second: 500.0,
                 burst: 1000.0,
@@ -151,6 +165,7 @@ pub struct C2sConnection {
     ping_seq: u64,
     tokens: f64,
     refilled: Instant,
+    negotiation_elements: u32,
 }
 
 impl C2sConnection {
@@ -176,6 +191,7 @@ impl C2sConnection {
             ping_seq: 0,
             tokens,
             refilled: now,
+            negotiation_elements: 0,
         }
     }
 
@@ -282,16 +298,17 @@ impl C2sConnection {
         }
         let mut s = String::new();
         xml::write_stanza(&mut s, stanza, JABBER_CLIENT);
-        if self.out.len() + s.len() > self.config.max_outbound_bytes {
-            self.out.drop_unstarted();
-            self.fail(
-                Condition::ResourceConstraint,
-                "outbound queue full: the client reads too slowly",
-            );
-            return false;
-        }
         self.write(s, now);
-        true
+        !self.is_closed()
+    }
+
+    /// The most bytes that may be queued for the client in the stream's stage.
+    fn queue_bound(&self) -> usize {
+        if self.jid.is_some() {
+            self.config.max_outbound_bytes
+        } else {
+            self.config.max_negotiation_queued_bytes
+        }
     }
 
     /// Ends the stream with a stream error (for example `<conflict/>` when another session
@@ -315,9 +332,38 @@ impl C2sConnection {
         }
     }
 
-    fn write(&mut self, s: impl Into<Vec<u8>>, now: Instant) {
+    /// Queues bytes for the client, unless that would take the queue past its bound: then
+    /// what has not started is dropped and the stream ends (`<resource-constraint/>` once
+    /// bound, `<policy-violation/>` before). Returns whether the stream goes on.
+    fn write(&mut self, s: impl Into<Vec<u8>>, now: Instant) -> bool {
+        let s = s.into();
+        if self.out.len() + s.len() > self.queue_bound() {
+            self.out.drop_unstarted();
+            if self.jid.is_some() {
+                self.fail(
+                    Condition::ResourceConstraint,
+                    "outbound queue full: the client reads too slowly",
+                );
+            } else {
+                self.fail(
+                    Condition::PolicyViolation,
+                    "negotiation replies not read: queue bound reached",
+                );
+            }
+            return false;
+        }
         self.out.push(s);
         self.last_out = now;
+        true
+    }
+
+    /// Closes the stream without an error: the closing tag (written once, so always
+    /// queued), no more input.
+    fn finish(&mut self, now: Instant) {
+        self.out.push(xml::STREAM_CLOSE);
+        self.last_out = now;
+        self.state = State::Closed;
+        self.events.push_back(C2sEvent::Closed(None));
     }
 
     fn send_header(&mut self) {
@@ -365,14 +411,11 @@ impl C2sConnection {
                     return self.fail(Condition::UnsupportedVersion, "only version 1.0");
                 }
                 let features = self.features();
-                self.write(features, now);
-                self.state = State::Negotiating;
+                if self.write(features, now) {
+                    self.state = State::Negotiating;
+                }
             }
-            XmlEvent::Close => {
-                self.write(xml::STREAM_CLOSE, now);
-                self.state = State::Closed;
-                self.events.push_back(C2sEvent::Closed(None));
-            }
+            XmlEvent::Close => self.finish(now),
             XmlEvent::Element(el) => self.handle_element(el, now),
         }
     }
@@ -428,6 +471,9 @@ impl C2sConnection {
 
     fn auth_failed(&mut self, e: AuthError, now: Instant) {
         self.sasl_failure(e.condition(), now);
+        if self.is_closed() {
+            return;
+        }
         self.state = State::Negotiating;
         self.auth_failures += 1;
         if self.auth_failures >= self.config.max_auth_attempts {
@@ -440,7 +486,9 @@ impl C2sConnection {
 
     fn authenticated(&mut self, user: String, additional: Option<String>, now: Instant) {
         let body = additional.map(|a| B64.encode(a)).unwrap_or_default();
-        self.write(format!("<success xmlns='{NS_SASL}'>{body}</success>"), now);
+        if !self.write(format!("<success xmlns='{NS_SASL}'>{body}</success>"), now) {
+            return;
+        }
         self.user = Some(user.clone());
         self.reader.reset();
         self.header_sent = false;
@@ -458,6 +506,15 @@ impl C2sConnection {
     }
 
     fn handle_element(&mut self, el: Element, now: Instant) {
+        if self.jid.is_none() {
+            self.negotiation_elements = self.negotiation_elements.saturating_add(1);
+            if self.negotiation_elements > self.config.max_negotiation_elements {
+                return self.fail(
+                    Condition::PolicyViolation,
+                    "too many elements before the stream was bound",
+                );
+            }
+        }
         match std::mem::replace(&mut self.state, State::Negotiating) {
             State::AwaitHeader => {
                 self.state = State::AwaitHeader;
@@ -488,14 +545,12 @@ impl C2sConnection {
         let c = self.config.clone();
         if el.is("starttls", NS_TLS) {
             if c.tls_available && !self.tls {
-                self.write(format!("<proceed xmlns='{NS_TLS}'/>"), now);
-                self.state = State::TlsPending;
-                self.events.push_back(C2sEvent::StartTls);
-            } else {
-                self.write(format!("<failure xmlns='{NS_TLS}'/>"), now);
-                self.write(xml::STREAM_CLOSE, now);
-                self.state = State::Closed;
-                self.events.push_back(C2sEvent::Closed(None));
+                if self.write(format!("<proceed xmlns='{NS_TLS}'/>"), now) {
+                    self.state = State::TlsPending;
+                    self.events.push_back(C2sEvent::StartTls);
+                }
+            } else if self.write(format!("<failure xmlns='{NS_TLS}'/>"), now) {
+                self.finish(now);
             }
             return;
         }
@@ -523,14 +578,13 @@ impl C2sConnection {
                 },
                 Some(hash) => match ScramServer::start(&c.users, hash, &data, &random_token(18)) {
                     Ok((scram, first)) => {
-                        self.write(
-                            format!(
-                                "<challenge xmlns='{NS_SASL}'>{}</challenge>",
-                                B64.encode(first)
-                            ),
-                            now,
+                        let challenge = format!(
+                            "<challenge xmlns='{NS_SASL}'>{}</challenge>",
+                            B64.encode(first)
                         );
-                        self.state = State::Challenge(Box::new(scram));
+                        if self.write(challenge, now) {
+                            self.state = State::Challenge(Box::new(scram));
+                        }
                     }
                     Err(e) => self.auth_failed(e, now),
                 },
@@ -546,9 +600,9 @@ impl C2sConnection {
         self.fail(Condition::NotAuthorized, "authenticate first")
     }
 
-    fn iq_reply(&mut self, req: &Element, body: &str, now: Instant) {
+    fn iq_reply(&mut self, req: &Element, body: &str, now: Instant) -> bool {
         let id = xml::escape(req.attr("id").unwrap_or_default()).into_owned();
-        self.write(format!("<iq type='result' id='{id}'>{body}</iq>"), now);
+        self.write(format!("<iq type='result' id='{id}'>{body}</iq>"), now)
     }
 
     fn iq_error(&mut self, req: &Element, type_: &str, condition: &str, now: Instant) {
@@ -564,10 +618,7 @@ impl C2sConnection {
     fn session_element(&mut self, mut el: Element, now: Instant) {
         if el.ns() != JABBER_CLIENT || !matches!(el.name(), "iq" | "message" | "presence") {
             if el.is("error", NS_STREAMS) {
-                self.state = State::Closed;
-                self.write(xml::STREAM_CLOSE, now);
-                self.events.push_back(C2sEvent::Closed(None));
-                return;
+                return self.finish(now);
             }
             return self.fail(
                 Condition::UnsupportedStanzaType,
@@ -585,7 +636,8 @@ impl C2sConnection {
                 }
             }
             if el.attr("type") == Some("set") && el.has_child("session", NS_SESSION) {
-                return self.iq_reply(&el, "", now);
+                self.iq_reply(&el, "", now);
+                return;
             }
         }
         if let Some(limit) = self.config.rate_limit {
@@ -604,7 +656,8 @@ impl C2sConnection {
     fn pre_bind(&mut self, el: Element, now: Instant) {
         let is_set = el.name() == "iq" && el.attr("type") == Some("set");
         if is_set && el.has_child("session", NS_SESSION) {
-            return self.iq_reply(&el, "", now);
+            self.iq_reply(&el, "", now);
+            return;
         }
         let Some(bind) = el.get_child("bind", NS_BIND).filter(|_| is_set) else {
             if el.name() == "iq" {
@@ -624,7 +677,9 @@ impl C2sConnection {
                     "<bind xmlns='{NS_BIND}'><jid>{}</jid></bind>",
                     xml::escape(&jid.to_string())
                 );
-                self.iq_reply(&el, &body, now);
+                if !self.iq_reply(&el, &body, now) {
+                    return;
+                }
                 self.jid = Some(jid.clone());
                 self.last_in = now;
                 self.events.push_back(C2sEvent::Bound(jid));

@@ -250,6 +250,8 @@ struct Link<'a> {
 
 const WRITE_CHUNK: usize = 64 * 1024;
 const LINGER: Duration = Duration::from_secs(2);
+/// How long what is queued may take to write before TLS starts or the stream closes.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs the connection over `stream` until it closes (`None`) or wants TLS (`Some(stream)`,
 /// with everything queued written).
@@ -283,12 +285,15 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
         while let Some(ev) = core.poll_event() {
             match ev {
                 C2sEvent::StartTls => {
-                    while let Some(b) = core.poll_transmit() {
-                        let n = b.len();
-                        wr.write_all(b).await?;
-                        core.handle_transmitted(n);
-                    }
-                    wr.flush().await?;
+                    // A client that asks for TLS but does not read the `<proceed/>` (and
+                    // what came before it) is not waited for longer than a closing one.
+                    let flush = async {
+                        write_queued(core, &mut wr).await?;
+                        wr.flush().await
+                    };
+                    tokio::time::timeout(FLUSH_TIMEOUT, flush)
+                        .await
+                        .map_err(|_| Error::Closed)??;
                     return Ok(Some(rd.unsplit(wr)));
                 }
                 C2sEvent::Bound(jid) => {
@@ -315,14 +320,10 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             // errors instead of queueing them for a connection that is going away.
             rx.close();
             let flush = async {
-                while let Some(b) = core.poll_transmit() {
-                    let n = b.len();
-                    wr.write_all(b).await?;
-                    core.handle_transmitted(n);
-                }
+                write_queued(core, &mut wr).await?;
                 wr.shutdown().await
             };
-            let _ = tokio::time::timeout(Duration::from_secs(5), flush).await;
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, flush).await;
             // Read and discard what the client still sends for a moment: closing a socket
             // with unread input resets the connection, and the client would lose the
             // stream error.
@@ -365,6 +366,19 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             _ = tokio::time::sleep_until(deadline.into()) => core.handle_timeout(Instant::now()),
         }
     }
+}
+
+/// Writes everything the connection has queued.
+async fn write_queued<W: AsyncWrite + Unpin>(
+    core: &mut C2sConnection,
+    wr: &mut W,
+) -> std::io::Result<()> {
+    while let Some(b) = core.poll_transmit() {
+        let n = b.len();
+        wr.write_all(b).await?;
+        core.handle_transmitted(n);
+    }
+    Ok(())
 }
 
 /// Hands what the router sent to the stream.

@@ -6,6 +6,8 @@ mod common;
 
 use common::*;
 use rayo_xmpp::c2s::RateLimit;
+use std::time::Duration;
+
 use tokio::io::AsyncWriteExt;
 
 async fn check(l: &TestListener, bad_input: Vec<u8>, condition: &str) {
@@ -147,5 +149,79 @@ async fn binding_a_taken_resource_closes_the_older_session_with_conflict() {
         "{got}"
     );
     raw_echo(&mut second, "still-here").await;
+    l.listener.shutdown();
+}
+
+const ABORT: &str = "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
+
+/// A hostile client before TLS: opens a stream and sends 100 000 SASL `<abort/>`s (each
+/// elicits a `<failure><aborted/></failure>`) without reading, then reads what it got.
+/// Returns that, once the server closed. Meanwhile a logged-in client keeps working, and
+/// one more logs in afterwards.
+async fn abort_flood(l: &TestListener, tcp: tokio::net::TcpStream) -> String {
+    let addr = l.listener.local_addr();
+    let mut good = raw_session(addr, &l.cert, "romeo", "jul13t", "good").await;
+    let mut bad = tcp;
+    let flood = format!("{}{}", header(DOMAIN), ABORT.repeat(100_000));
+    let write = tokio::time::timeout(Duration::from_secs(20), bad.write_all(flood.as_bytes()));
+    match write.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("write ended: {e}"),
+        Err(_) => panic!("the server neither read nor closed: it must be waiting on us"),
+    }
+    let got = read_to_close(&mut bad).await;
+    raw_echo(&mut good, "after").await;
+    let mut again = raw_session(addr, &l.cert, "juliet", "r0m30", "again").await;
+    raw_echo(&mut again, "again").await;
+    got
+}
+
+fn assert_policy_violation(got: &str) {
+    assert!(
+        got.contains(
+            "<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+        ),
+        "expected <policy-violation/>, got {} bytes, {} failures, ending …{}",
+        got.len(),
+        got.matches("<aborted/>").count(),
+        &got[got.len().saturating_sub(200)..]
+    );
+    assert!(got.ends_with("</stream:stream>"), "closed after the error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aborts_before_tls_end_with_policy_violation_after_the_negotiation_limit() {
+    let l = start_listener(|_| {}).await;
+    let tcp = tokio::net::TcpStream::connect(l.listener.local_addr())
+        .await
+        .expect("connect");
+    let got = abort_flood(&l, tcp).await;
+    assert_policy_violation(&got);
+    // max_negotiation_elements = 32 by default: no more are answered.
+    assert_eq!(got.matches("<aborted/>").count(), 32);
+    l.listener.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aborts_before_tls_from_a_client_that_never_reads_hit_the_queue_bound() {
+    // Only the byte bound stops this one: the replies (5 MB) queue up until it is reached.
+    let l = start_listener(|c| {
+        c.max_negotiation_elements = u32::MAX;
+        c.max_negotiation_queued_bytes = 8 * 1024;
+    })
+    .await;
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let tcp = socket
+        .connect(l.listener.local_addr())
+        .await
+        .expect("connect");
+    let got = abort_flood(&l, tcp).await;
+    assert_policy_violation(&got);
+    let answered = got.matches("<aborted/>").count();
+    assert!(
+        answered < 50_000,
+        "{answered} of 100 000 answered: the server stopped queueing"
+    );
     l.listener.shutdown();
 }

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rayo_client::{Client, Config as ClientConfig, Offers, Trust};
+use rayo_client::{CallEvent, Client, Config as ClientConfig, EndReason, Offer, Offers, Trust};
 pub use rayo_peers::{free_tcp_port, free_udp_ports, prosody, scenario, Sipp, TempDir, LOOPBACK};
 use rayo_server::{Config, Node};
 
@@ -80,6 +80,28 @@ impl TestNode {
         client.set_available().expect("presence sent");
         client.ping().await.expect("the node answers pings");
         (client, offers)
+    }
+}
+
+/// The next offer, within [`WAIT`].
+pub async fn next_offer(offers: &mut Offers) -> Offer {
+    tokio::time::timeout(WAIT, offers.next())
+        .await
+        .expect("an offer in time")
+        .expect("offers open")
+}
+
+/// Waits (each event within [`WAIT`]) for the call's end and returns its reason.
+pub async fn end_reason(call: &mut rayo_client::Call) -> EndReason {
+    loop {
+        match tokio::time::timeout(WAIT, call.events().next())
+            .await
+            .expect("an event in time")
+        {
+            Some(CallEvent::End { reason, .. }) => return reason,
+            Some(_) => {}
+            None => panic!("events ended without an end"),
+        }
     }
 }
 

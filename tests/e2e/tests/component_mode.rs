@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use rayo_client::proto::event::{CompleteReason, OutputReason};
-use rayo_client::{CallEvent, Client, Config, EndReason, Output, Trust};
+use rayo_client::{Client, Config, EndReason, Output, Trust};
 use rayo_e2e::prosody::{Prosody, COMPONENT, HOST, SECRET};
 use rayo_e2e::{Sipp, TestNode, WAIT};
 
@@ -73,16 +73,7 @@ async fn an_inbound_call_through_prosody() {
         CompleteReason::Output(OutputReason::Finish)
     );
     call.hangup([]).await.expect("hung up");
-    let reason = loop {
-        match tokio::time::timeout(WAIT, call.events().next())
-            .await
-            .expect("an event in time")
-        {
-            Some(CallEvent::End { reason, .. }) => break reason,
-            Some(_) => {}
-            None => panic!("no end"),
-        }
-    };
+    let reason = rayo_e2e::end_reason(&mut call).await;
     assert!(
         matches!(reason, EndReason::HangupCommand { .. }),
         "{reason:?}"

@@ -6,21 +6,8 @@ use std::time::Duration;
 use rayo_client::proto::event::{
     CompleteMetadata, CompleteReason, InputReason, OutputReason, RecordReason,
 };
-use rayo_client::{CallEvent, EndReason, Input, Output, Record};
-use rayo_e2e::{chirp_wav, Sipp, TempDir, TestNode, WAIT};
-
-async fn end_reason(call: &mut rayo_client::Call) -> EndReason {
-    loop {
-        match tokio::time::timeout(WAIT, call.events().next())
-            .await
-            .expect("an event in time")
-        {
-            Some(CallEvent::End { reason, .. }) => return reason,
-            Some(_) => {}
-            None => panic!("events ended without an end"),
-        }
-    }
-}
+use rayo_client::{EndReason, Input, Output, Record};
+use rayo_e2e::{chirp_wav, end_reason, Sipp, TempDir, TestNode, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_answers_speaks_plays_collects_digits_records_and_hangs_up() {

@@ -50,8 +50,15 @@ impl Harness {
     }
 
     pub fn with_routes(routes: Vec<Route>) -> Self {
+        Self::with_default_offer_timeout(routes, None)
+    }
+
+    /// Like [`Harness::with_routes`], offers of routes without their own timeout waiting
+    /// `default` (the node's `[limits] offer_timeout`).
+    pub fn with_default_offer_timeout(routes: Vec<Route>, default: Option<Duration>) -> Self {
         let mut cfg = Config::new(addressing());
         cfg.routes = routes;
+        cfg.default_offer_timeout = default;
         Harness {
             engine: Engine::new(cfg),
             now: Instant::now(),

@@ -249,3 +249,73 @@ fn stanzas_before_auth_are_refused() {
     c.handle_input(b"<message to='x@y'/>", now);
     assert!(drain(&mut c).contains("<not-authorized"));
 }
+
+const ABORT: &str = "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
+
+#[test]
+fn aborts_before_tls_from_a_client_that_never_reads_stay_within_the_queue_bound() {
+    // The element limit out of the way: the byte bound alone holds the queue.
+    let mut cfg = (*config(true)).clone();
+    cfg.max_negotiation_elements = u32::MAX;
+    let bound = cfg.max_negotiation_queued_bytes;
+    let now = Instant::now();
+    let mut c = C2sConnection::new(Arc::new(cfg), now);
+    c.handle_input(HEADER.as_bytes(), now);
+    let mut fed = 0;
+    while !c.is_closed() {
+        c.handle_input(ABORT.as_bytes(), now);
+        assert!(
+            c.queued_bytes() <= bound + 512,
+            "{} queued",
+            c.queued_bytes()
+        );
+        fed += 1;
+        assert!(fed < 100_000, "the stream never closed");
+    }
+    assert!(
+        fed > 100,
+        "a normal negotiation's replies fit: closed after {fed}"
+    );
+    assert_eq!(
+        events(&mut c),
+        vec![C2sEvent::Closed(Some(Condition::PolicyViolation))]
+    );
+    let out = drain(&mut c);
+    assert!(out.contains("<policy-violation"), "{out}");
+    assert!(out.ends_with("</stream:error></stream:stream>"), "{out}");
+}
+
+#[test]
+fn more_negotiation_elements_than_allowed_get_policy_violation() {
+    let now = Instant::now();
+    let mut c = C2sConnection::new(config(true), now);
+    c.handle_input(HEADER.as_bytes(), now);
+    drain(&mut c);
+    for _ in 0..32 {
+        c.handle_input(ABORT.as_bytes(), now);
+    }
+    let out = drain(&mut c);
+    assert_eq!(out.matches("<aborted/>").count(), 32, "{out}");
+    assert!(!c.is_closed());
+    c.handle_input(ABORT.as_bytes(), now);
+    let out = drain(&mut c);
+    assert!(out.contains("<policy-violation"), "{out}");
+    assert!(
+        !out.contains("<aborted/>"),
+        "the 33rd is not answered: {out}"
+    );
+    assert_eq!(
+        events(&mut c),
+        vec![C2sEvent::Closed(Some(Condition::PolicyViolation))]
+    );
+}
+
+#[test]
+fn a_login_fits_in_the_negotiation_limits_and_bound_streams_are_not_counted() {
+    let (mut c, now) = logged_in("a");
+    for i in 0..100 {
+        c.handle_input(format!("<iq type='get' id='p{i}'/>").as_bytes(), now);
+    }
+    assert!(!c.is_closed());
+    assert_eq!(events(&mut c).len(), 100, "every stanza handed on");
+}

@@ -1,0 +1,84 @@
+//! The node's limits against a real SIP peer: sipp calls that nobody answers expire, and one
+//! source cannot hold more than its share of calls.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::time::Duration;
+
+use rayo_client::EndReason;
+use rayo_e2e::{end_reason, next_offer as offer, Sipp, TestNode, WAIT};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_over_its_call_limit_gets_503_with_retry_after_until_its_offers_expire() {
+    let node = TestNode::start(|cfg| {
+        cfg.limits.max_calls_per_source = 2;
+        cfg.limits.offer_timeout = 4.0;
+    })
+    .await;
+    let (_client, mut offers) = node.bot("bot").await;
+    let sip = Some(node.node.sip_addr());
+
+    // Two calls from 127.0.0.1 are offered and held: the bot never takes them. Each sipp
+    // waits for the 503 the node sends when the offer expires.
+    let held1 = Sipp::start("uac_reject_503.xml", sip, "held1", &[], None);
+    let mut first = offer(&mut offers).await.call;
+    let held2 = Sipp::start("uac_reject_503.xml", sip, "held2", &[], None);
+    let mut second = offer(&mut offers).await.call;
+
+    // The third from the same address is refused at once, with Retry-After, and not offered.
+    Sipp::start("uac_source_busy_503.xml", sip, "third", &[], None)
+        .passed()
+        .await;
+    let more = tokio::time::timeout(Duration::from_millis(300), offers.next()).await;
+    assert!(more.is_err(), "the refused call was offered");
+
+    // The offers expire: the callers get their 503, the bot the end of each offer.
+    held1.passed().await;
+    held2.passed().await;
+    for call in [&mut first, &mut second] {
+        let reason = end_reason(call).await;
+        assert!(matches!(reason, EndReason::Timeout { .. }), "{reason:?}");
+    }
+
+    // The source's places are free again: a new call is offered.
+    let again = Sipp::start("uac_reject_503.xml", sip, "again", &[], None);
+    let o = offer(&mut offers).await;
+    assert!(o.to.contains("again@"), "called URI: {}", o.to);
+    again.passed().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_flooding_aborts_before_tls_is_cut_off_and_others_still_log_in() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = TestNode::start(|cfg| {
+        if let Some(c) = &mut cfg.c2s {
+            c.max_negotiation_elements = 10;
+        }
+    })
+    .await;
+    let mut bad = tokio::net::TcpStream::connect(node.node.c2s_addr().expect("c2s"))
+        .await
+        .expect("connect");
+    let flood = format!(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+         xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>{}",
+        "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>".repeat(100_000)
+    );
+    // It never reads while it writes; the node may close before it is done.
+    let written = tokio::time::timeout(WAIT, bad.write_all(flood.as_bytes())).await;
+    assert!(written.is_ok(), "the node stopped reading without closing");
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(WAIT, bad.read_to_end(&mut got)).await;
+    let got = String::from_utf8_lossy(&got);
+    assert!(
+        got.contains("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
+        "{got}"
+    );
+    assert_eq!(
+        got.matches("<aborted/>").count(),
+        10,
+        "[c2s] max_negotiation_elements"
+    );
+    assert!(got.ends_with("</stream:stream>"), "{got}");
+    // A well-behaved client still logs in.
+    let (_client, _offers) = node.bot("bot").await;
+}
