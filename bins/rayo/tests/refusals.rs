@@ -25,6 +25,7 @@ async fn node_behind_prosody(prosody: &Prosody, dir: &TempDir) -> Node {
         server: prosody.component_addr(),
         secret: SECRET.into(),
         subdomains: true,
+        max_stanza_depth: rayo_xmpp::xml::DEFAULT_MAX_DEPTH,
     });
     cfg.routes = vec![RouteConfig {
         pattern: "*".into(),

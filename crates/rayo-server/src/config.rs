@@ -95,6 +95,9 @@ pub struct C2s {
     pub allow_plain_without_tls: bool,
     /// The largest stanza accepted, in bytes.
     pub max_stanza_size: usize,
+    /// How deep elements may nest below a stanza; deeper nesting ends the stream with
+    /// `policy-violation` while it is being read (nothing recursive is built first).
+    pub max_stanza_depth: usize,
     /// Stanzas per second one connection may send (bursts of twice as many); a flood ends
     /// the stream with `policy-violation`.
     pub max_stanzas_per_second: f64,
@@ -119,6 +122,7 @@ impl Default for C2s {
             self_signed_dir: std::env::temp_dir().join("rayo-node-tls"),
             allow_plain_without_tls: false,
             max_stanza_size: 256 * 1024,
+            max_stanza_depth: rayo_xmpp::xml::DEFAULT_MAX_DEPTH,
             max_stanzas_per_second: 5000.0,
             max_queued_bytes_unbound: 64 * 1024,
             max_queued_bytes: 1024 * 1024,
@@ -138,6 +142,14 @@ pub struct Component {
     /// Also connect the call and mixer subdomains as components of their own.
     #[serde(default)]
     pub subdomains: bool,
+    /// How deep elements may nest below a stanza from the server; deeper nesting ends the
+    /// stream with `policy-violation` (and the component reconnects).
+    #[serde(default = "default_stanza_depth")]
+    pub max_stanza_depth: usize,
+}
+
+fn default_stanza_depth() -> usize {
+    rayo_xmpp::xml::DEFAULT_MAX_DEPTH
 }
 
 /// A user of the c2s listener.
@@ -402,6 +414,9 @@ impl Config {
             if c.max_queued_bytes_unbound < 4096 || c.max_queued_bytes < 4096 {
                 return bad("c2s.max_queued_bytes(_unbound) must be at least 4096".into());
             }
+            if !(8..=1024).contains(&c.max_stanza_depth) {
+                return bad("c2s.max_stanza_depth must be between 8 and 1024".into());
+            }
             if c.max_negotiation_elements < 8 {
                 return bad("c2s.max_negotiation_elements must be at least 8 (a login)".into());
             }
@@ -482,6 +497,8 @@ mod tests {
         assert!(e.to_string().contains("rtp.first_port"), "{e}");
         let e = Config::from_toml("[limits]\nmax_calls='many'\n").expect_err("type");
         assert!(e.to_string().contains("max_calls"), "{e}");
+        let e = Config::from_toml("[c2s]\nmax_stanza_depth=2\n").expect_err("too shallow");
+        assert!(e.to_string().contains("c2s.max_stanza_depth"), "{e}");
         let e = Config::from_toml("[c2s]\nmax_negotiation_elements=2\n").expect_err("login");
         assert!(
             e.to_string().contains("c2s.max_negotiation_elements"),

@@ -238,6 +238,7 @@ impl Node {
             let mut c2s = C2sConfig::new(&s.domain, users(&cfg));
             c2s.allow_plain_without_tls = c.allow_plain_without_tls;
             c2s.max_stanza_size = c.max_stanza_size;
+            c2s.max_stanza_depth = c.max_stanza_depth;
             c2s.max_negotiation_queued_bytes = c.max_queued_bytes_unbound;
             c2s.max_outbound_bytes = c.max_queued_bytes;
             c2s.max_negotiation_elements = c.max_negotiation_elements;
@@ -282,6 +283,7 @@ impl Node {
         let component = cfg.component.as_ref().map(|c| {
             let mut ccfg = ComponentClientConfig::new(c.server, &s.domain, &c.secret);
             ccfg.subdomains = c.subdomains;
+            ccfg.component.max_stanza_depth = c.max_stanza_depth.clamp(8, 1024);
             Arc::new(ComponentClient::start(
                 ccfg,
                 addressing.clone(),

@@ -20,6 +20,7 @@ async fn an_inbound_call_through_prosody() {
             server: component,
             secret: SECRET.into(),
             subdomains: true,
+            max_stanza_depth: rayo_xmpp::xml::DEFAULT_MAX_DEPTH,
         });
         cfg.service.domain = COMPONENT.into();
         cfg.service.call_subdomain = Some("call".into());

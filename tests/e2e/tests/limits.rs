@@ -82,3 +82,40 @@ async fn a_client_flooding_aborts_before_tls_is_cut_off_and_others_still_log_in(
     // A well-behaved client still logs in.
     let (_client, _offers) = node.bot("bot").await;
 }
+
+/// Issue 12 §1 against the node: an element nested 3 500 levels deep (≈ 25 KB, under the size
+/// limit) used to overflow the node's stack and end every call. It ends that stream with
+/// `policy-violation`; `[c2s] max_stanza_depth` sets the bound (here 16: a 20-deep element,
+/// fine under the default 64, is refused too); a bot still logs in afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deeply_nested_element_ends_its_stream_and_the_node_lives() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = TestNode::start(|cfg| {
+        if let Some(c) = &mut cfg.c2s {
+            c.max_stanza_depth = 16;
+        }
+    })
+    .await;
+    for depth in [20, 3_500] {
+        let mut bad = tokio::net::TcpStream::connect(node.node.c2s_addr().expect("c2s"))
+            .await
+            .expect("connect");
+        let deep = format!(
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+             xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>\
+             <abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}{}</abort>",
+            "<a>".repeat(depth),
+            "</a>".repeat(depth)
+        );
+        let _ = tokio::time::timeout(WAIT, bad.write_all(deep.as_bytes())).await;
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(WAIT, bad.read_to_end(&mut got)).await;
+        let got = String::from_utf8_lossy(&got);
+        assert!(
+            got.contains("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
+            "{depth} deep: {got}"
+        );
+        assert!(got.ends_with("</stream:stream>"), "{got}");
+    }
+    let (_client, _offers) = node.bot("bot").await;
+}
