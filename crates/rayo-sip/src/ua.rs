@@ -186,26 +186,17 @@ fn headers_of(m: &Message) -> Vec<Header> {
         .collect()
 }
 
-const CONTROLLED: [&str; 11] = [
-    "via",
-    "from",
-    "to",
-    "call-id",
-    "cseq",
-    "contact",
-    "content-length",
-    "content-type",
-    "max-forwards",
-    "route",
-    "record-route",
-];
-
-fn add_headers(m: &mut Message, headers: &[Header]) {
+/// Writes the client's `headers` into `m`, in order, after checking every one
+/// ([`rayo_proto::header::check`]). The engine refuses commands with such headers already;
+/// this is defence in depth: a header that would add a line (CR/LF), is no SIP token, or is
+/// one the node controls fails the whole message (fail closed, nothing is sent) rather
+/// than being written or silently dropped.
+fn add_headers(m: &mut Message, headers: &[Header]) -> Result<(), Error> {
+    rayo_proto::header::check_all(headers)?;
     for h in headers {
-        if !CONTROLLED.contains(&h.name.to_ascii_lowercase().as_str()) {
-            m.push(&h.name, &h.value);
-        }
+        m.push(&h.name, &h.value);
     }
+    Ok(())
 }
 
 fn code(c: u16) -> Option<String> {
@@ -522,7 +513,7 @@ impl UserAgent {
             (false, Phase::Early) => self.cancel(now, id),
             _ => {
                 let mut bye = self.in_dialog(id, Method::BYE)?;
-                add_headers(&mut bye, headers);
+                add_headers(&mut bye, headers)?;
                 let r = self.send_client(now, id, bye, Purpose::Other);
                 self.end(id, None, Vec::new());
                 r
@@ -568,5 +559,68 @@ pub fn fuzz_bytes(data: &[u8]) {
         }
         now += std::time::Duration::from_millis(700);
         ua.handle_timeout(now);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn h(name: &str, value: &str) -> Header {
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    fn invite() -> Message {
+        Message::request(Method::INVITE, "sip:bob@127.0.0.1")
+            .expect("a request")
+            .with("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKok")
+            .with("Call-ID", "c1")
+    }
+
+    /// The header lines of the message as printed.
+    fn lines(m: &Message) -> Vec<String> {
+        String::from_utf8(m.to_bytes())
+            .expect("utf-8")
+            .split("\r\n")
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn add_headers_never_writes_an_injected_or_reserved_line() {
+        for bad in [
+            h("X-Skill", "a\r\nVia: SIP/2.0/UDP evil"),
+            h("X-Skill", "a\nVia: SIP/2.0/UDP evil"),
+            h("X-Skill", "a\rVia: SIP/2.0/UDP evil"),
+            h("X-Skill: a\r\nVia", "SIP/2.0/UDP evil"),
+            h("Via", "SIP/2.0/UDP evil"),
+            h("v", "SIP/2.0/UDP evil"),
+            h("authorization", "Digest evil"),
+        ] {
+            let mut m = invite();
+            let before = m.to_bytes();
+            let r = add_headers(&mut m, &[h("X-Ok", "1"), bad.clone()]);
+            assert!(matches!(r, Err(Error::Header(_))), "{bad:?}: {r:?}");
+            assert_eq!(m.to_bytes(), before, "{bad:?}: nothing written");
+            assert!(
+                !lines(&m).iter().any(|l| l.contains("evil")),
+                "{bad:?}: {:?}",
+                lines(&m)
+            );
+        }
+    }
+
+    #[test]
+    fn add_headers_writes_clean_headers_in_order() {
+        let mut m = invite();
+        add_headers(&mut m, &[h("X-Skill", "agent\tlevel 2"), h("x-skill", "b")]).expect("ok");
+        let l = lines(&m);
+        let i = l.iter().position(|l| l == "X-Skill: agent\tlevel 2");
+        let j = l.iter().position(|l| l == "x-skill: b");
+        assert!(matches!((i, j), (Some(i), Some(j)) if i < j), "{l:?}");
     }
 }

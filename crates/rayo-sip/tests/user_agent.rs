@@ -421,3 +421,60 @@ fn dialling_the_node_itself_offers_the_looped_invite_as_a_new_call() {
     let (_, sig, _) = drain(&mut ua);
     assert!(matches!(&sig[..], [(c, SignalEvent::Answered { .. })] if *c == out));
 }
+
+/// A header that would write a Via line of its own.
+fn injected() -> Vec<rayo_proto::generated::rayo::Header> {
+    vec![rayo_proto::generated::rayo::Header {
+        name: "X-Skill".into(),
+        value: "a\r\nVia: SIP/2.0/UDP evil".into(),
+    }]
+}
+
+#[test]
+fn actions_with_an_injected_header_fail_and_send_nothing() {
+    let mut ua = ua();
+    let now = Instant::now();
+    let r = ua.handle_action(
+        now,
+        SignalAction::Dial {
+            call: CallId("o".into()),
+            to: "sip:x@127.0.0.1:5999".into(),
+            from: None,
+            headers: injected(),
+        },
+    );
+    assert!(matches!(r, Err(rayo_sip::Error::Header(_))), "{r:?}");
+    assert_eq!(ua.calls(), 0);
+    assert!(drain(&mut ua).0.is_empty(), "no INVITE");
+
+    ua.handle_datagram(now, peer(), &request("INVITE", 1, "z9hG4bK1", "", SDP));
+    let (_, sig, _) = drain(&mut ua);
+    let call = sig[0].0.clone();
+    let r = ua.handle_action(
+        now,
+        SignalAction::Answer {
+            call: call.clone(),
+            headers: injected(),
+        },
+    );
+    assert!(matches!(r, Err(rayo_sip::Error::Header(_))), "{r:?}");
+    let (sip, _, _) = drain(&mut ua);
+    assert!(statuses(&sip).is_empty(), "no 200: {sip:?}");
+}
+
+#[test]
+fn a_bye_with_an_injected_header_is_not_sent() {
+    let mut ua = ua();
+    let now = Instant::now();
+    let (call, _) = answered(&mut ua, now);
+    let r = ua.handle_action(
+        now,
+        SignalAction::Hangup {
+            call,
+            headers: injected(),
+        },
+    );
+    assert!(matches!(r, Err(rayo_sip::Error::Header(_))), "{r:?}");
+    let (sip, _, _) = drain(&mut ua);
+    assert!(sip.iter().all(|m| m.method().is_none()), "no BYE: {sip:?}");
+}

@@ -234,7 +234,7 @@ impl UserAgent {
         if let Some(target) = contact {
             r.push("Contact", &format!("<{target}>"));
         }
-        add_headers(&mut r, headers);
+        add_headers(&mut r, headers)?;
         if with_sdp {
             let body = match &c.negotiated {
                 Some(n) => sdp::answer(c.local_rtp, n, 1, c.sdp_version),

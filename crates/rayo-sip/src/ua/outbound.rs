@@ -87,7 +87,7 @@ impl UserAgent {
         let branch = self.branch();
         let mut invite =
             dialog.request(Method::INVITE, None, &self.via(), &branch, &self.contact())?;
-        add_headers(&mut invite, headers);
+        add_headers(&mut invite, headers)?;
         invite.set_body("application/sdp", sdp::offer(local_rtp, 1, 1));
         self.remember_dialog(&dialog, &id);
         self.calls.insert(
@@ -231,11 +231,7 @@ impl UserAgent {
                     return;
                 };
                 for (k, v) in &c.invite.ordered {
-                    let l = k.to_ascii_lowercase();
-                    if !CONTROLLED.contains(&l.as_str())
-                        && l != "authorization"
-                        && l != "proxy-authorization"
-                    {
+                    if !rayo_proto::header::is_reserved(k) {
                         invite.push(k, v);
                     }
                 }
