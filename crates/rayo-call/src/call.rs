@@ -290,7 +290,10 @@ impl<P: Policy> Engine<P> {
                 }
                 id
             }
-            None => self.allocate_call_id(),
+            None => match self.allocate_call_id() {
+                Ok(id) => id,
+                Err(e) => return self.refuse(req, e.into()),
+            },
         };
         // Nested joins must name reachable parties now (§6.2.1.2, §6.3.1).
         for j in &d.joins {

@@ -88,6 +88,9 @@ pub enum Error {
     /// token, or is one the node controls): nothing was sent.
     #[error("header: {0}")]
     Header(#[from] rayo_proto::header::HeaderError),
+    /// The OS gave no randomness for a tag, branch or Call-ID: nothing was sent.
+    #[error("{0}")]
+    Random(#[from] rayo_proto::random::RandomError),
     /// A socket error.
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),

@@ -10,6 +10,7 @@ use ezk_sip_types::Method;
 use rayo_call::{CallId, RejectCause, SignalAction, SignalEvent};
 use rayo_media::stream::StreamConfig;
 use rayo_proto::generated::rayo::{EndReason, Header};
+use rayo_proto::random::Fill;
 
 use crate::auth::{Challenge, Credentials};
 use crate::dialog::Dialog;
@@ -45,8 +46,10 @@ pub struct Config {
     pub rtp_last: u16,
     /// Timer values.
     pub timers: Timers,
-    /// Seed of tags, branches and Call-IDs (give the driver's randomness here).
-    pub seed: u64,
+    /// Where tags, branches, Call-IDs, call ids, digest cnonces and SSRCs come from: the OS
+    /// ([`rayo_proto::random::fill`]). When it fails, nothing is sent that would need one:
+    /// the action fails with [`Error::Random`], an inbound request is answered 500.
+    pub random: Fill,
     /// Look for in-band DTMF in received audio.
     pub inband_dtmf: bool,
 }
@@ -64,7 +67,7 @@ impl Config {
             rtp_first: 20000,
             rtp_last: 29998,
             timers: Timers::default(),
-            seed: 0x5eed,
+            random: rayo_proto::random::fill,
             inband_dtmf: true,
         }
     }
@@ -170,7 +173,6 @@ pub struct UserAgent {
     inbound_invites: HashMap<TxKey, CallId>,
     client: HashMap<TxKey, (CallId, Purpose)>,
     out: VecDeque<Output>,
-    rng: u64,
     next_port: u16,
     /// Datagrams that did not parse as SIP.
     pub malformed: u64,
@@ -235,7 +237,6 @@ impl UserAgent {
     pub fn new(cfg: Config) -> Self {
         UserAgent {
             tx: Transactions::new(cfg.timers),
-            rng: cfg.seed | 1,
             next_port: cfg.rtp_first & !1,
             cfg,
             calls: HashMap::new(),
@@ -247,20 +248,19 @@ impl UserAgent {
         }
     }
 
-    fn random(&mut self) -> u64 {
-        // xorshift64*
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    /// A random number from the configured source.
+    fn random(&self) -> Result<u64, Error> {
+        Ok(rayo_proto::random::u64_from(self.cfg.random)?)
     }
 
-    fn token(&mut self) -> String {
-        format!("{:016x}", self.random())
+    /// A tag, Call-ID or call id: 16 lowercase base-32 characters (80 bits).
+    fn token(&self) -> Result<String, Error> {
+        Ok(rayo_proto::random::token_from(self.cfg.random, 16)?)
     }
 
-    fn branch(&mut self) -> String {
-        format!("z9hG4bK{}", self.token())
+    /// A branch (RFC 3261 §8.1.1.7: the magic cookie, then a random token).
+    fn branch(&self) -> Result<String, Error> {
+        Ok(format!("z9hG4bK{}", self.token()?))
     }
 
     fn via(&self) -> String {
@@ -424,7 +424,10 @@ impl UserAgent {
         if let Some(c) = self.calls.get_mut(id) {
             c.media_started = true;
         }
-        let ssrc = self.random() as u32;
+        // Without randomness the call has no media (it is not sent with a guessable SSRC).
+        let Ok(ssrc) = self.random().map(|r| r as u32) else {
+            return;
+        };
         self.out.push_back(Output::MediaStart {
             call: id.clone(),
             local,
@@ -486,7 +489,7 @@ impl UserAgent {
     }
 
     fn in_dialog(&mut self, id: &CallId, method: Method) -> Result<Message, Error> {
-        let branch = self.branch();
+        let branch = self.branch()?;
         let via = self.via();
         let contact = self.contact();
         let c = self.calls.get_mut(id).ok_or(Error::UnknownCall)?;

@@ -74,8 +74,8 @@ impl UserAgent {
         let local_uri = from
             .map(|f| addr_uri(f).to_owned())
             .unwrap_or_else(|| self.contact());
-        let call_id = format!("{}@{}", self.token(), self.cfg.local.ip());
-        let tag = self.token();
+        let call_id = format!("{}@{}", self.token()?, self.cfg.local.ip());
+        let tag = self.token()?;
         let mut dialog = Dialog::uac(
             call_id.clone(),
             tag,
@@ -83,8 +83,8 @@ impl UserAgent {
             addr_uri(to).to_owned(),
             peer,
         );
+        let branch = self.branch()?;
         let local_rtp = self.allocate_port();
-        let branch = self.branch();
         let mut invite =
             dialog.request(Method::INVITE, None, &self.via(), &branch, &self.contact())?;
         add_headers(&mut invite, headers)?;
@@ -117,7 +117,10 @@ impl UserAgent {
     }
 
     pub(super) fn send_ack(&mut self, id: &CallId, cseq: u32) {
-        let branch = self.branch();
+        // No randomness, no ACK (the peer's retransmissions and timers end the call).
+        let Ok(branch) = self.branch() else {
+            return;
+        };
         let via = self.via();
         let contact = self.contact();
         let Some(c) = self.calls.get_mut(id) else {
@@ -216,8 +219,11 @@ impl UserAgent {
                     self.end(id, Some(failure_reason(status)), headers_of(&msg));
                     return;
                 };
-                let cnonce = format!("{:08x}", self.random() as u32);
-                let branch = self.branch();
+                let (Ok(cnonce), Ok(branch)) = (self.token(), self.branch()) else {
+                    // No randomness: no authenticated retry, the call fails as challenged.
+                    self.end(id, Some(failure_reason(status)), headers_of(&msg));
+                    return;
+                };
                 let via = self.via();
                 let contact = self.contact();
                 let Some(c) = self.calls.get_mut(id) else {
