@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use rayo_server::config::{Config, DEV_USER};
+use rayo_server::config::{random_password, Config, DEV_USER};
 use rayo_server::Node;
 
 /// A Rayo node: SIP calls offered to, and controlled by, XMPP clients (XEP-0327).
@@ -26,18 +26,6 @@ struct Args {
     /// Log filter (`info`, `debug`, `rayo_sip=trace,info`…); RUST_LOG works too.
     #[arg(long, default_value = "info")]
     log: String,
-}
-
-fn random_password() -> String {
-    let mut b = [0u8; 9];
-    // The password is printed, not a secret worth an error path: zeros if the OS refuses.
-    let _ = getrandom(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn getrandom(b: &mut [u8]) -> std::io::Result<()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")?.read_exact(b)
 }
 
 async fn wait_for_signal() {
@@ -82,7 +70,18 @@ async fn main() -> ExitCode {
             }
         },
         None => {
-            let password = args.dev_password.clone().unwrap_or_else(random_password);
+            let password = match args
+                .dev_password
+                .clone()
+                .map(Ok)
+                .unwrap_or_else(random_password)
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("rayo-node: development password: {e}");
+                    return ExitCode::from(1);
+                }
+            };
             if !args.check_config {
                 println!("development user: {DEV_USER}@localhost  password: {password}");
             }

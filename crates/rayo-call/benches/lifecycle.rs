@@ -107,7 +107,7 @@ impl Rig {
     /// release and end).
     fn cycle(&mut self) -> usize {
         let mut started = None;
-        let call: CallId = self.engine.allocate_call_id();
+        let call: CallId = self.engine.allocate_call_id().expect("OS randomness");
         let mut n = self.step(
             Input::Signal {
                 call: call.clone(),

@@ -89,6 +89,10 @@ impl<P: Policy> Engine<P> {
                 return;
             }
         };
+        // Headers become SIP header lines: none may add a line or set what the node controls.
+        if let Err(e) = rayo_proto::header::check_all(command.headers()) {
+            return self.refuse(&req, Refusal::bad_request().with_text(e.to_string()));
+        }
         match (target, command) {
             (Target::Service, Command::Service(ServiceCommand::Dial(d))) => self.dial(now, &req, d),
             (Target::Call(cid), Command::Call(c)) => {
@@ -286,7 +290,10 @@ impl<P: Policy> Engine<P> {
                 }
                 id
             }
-            None => self.allocate_call_id(),
+            None => match self.allocate_call_id() {
+                Ok(id) => id,
+                Err(e) => return self.refuse(req, e.into()),
+            },
         };
         // Nested joins must name reachable parties now (§6.2.1.2, §6.3.1).
         for j in &d.joins {

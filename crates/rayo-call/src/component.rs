@@ -66,7 +66,10 @@ impl<P: Policy> Engine<P> {
         if let Err(r) = self.policy.check_component(&on, &spec) {
             return self.refuse(req, r);
         }
-        let id = ComponentId(self.token());
+        let id = match self.token() {
+            Ok(t) => ComponentId(t),
+            Err(e) => return self.refuse(req, e.into()),
+        };
         let Some(jid) = Self::component_jid(&parent_jid, &id) else {
             return self.refuse(req, Refusal::bad_request());
         };

@@ -8,6 +8,7 @@ use minidom::Element;
 use rayo_proto::address::Addressing;
 use rayo_proto::error::stanza_error;
 use rayo_proto::event::Event;
+use rayo_proto::random::{Fill, RandomError};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::Message;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
@@ -37,8 +38,9 @@ pub struct Config {
     pub zone_scope: ZoneScope,
     /// Whether outbound calls are supported at all (`feature-not-implemented` otherwise).
     pub outbound_calls: bool,
-    /// Seed for call, mixer and component ids (give the driver's randomness here).
-    pub id_seed: u64,
+    /// Where call, mixer and component ids come from: the OS ([`rayo_proto::random::fill`]);
+    /// when it fails, nothing is created (`internal-server-error`).
+    pub random: Fill,
 }
 
 impl Config {
@@ -51,7 +53,7 @@ impl Config {
             default_offer_timeout: None,
             zone_scope: ZoneScope::BareJid,
             outbound_calls: true,
-            id_seed: 0x5eed_0000_0000_0001,
+            random: rayo_proto::random::fill,
         }
     }
 }
@@ -114,7 +116,6 @@ pub struct Engine<P: Policy = AllowAll> {
     pub(crate) joins: BTreeMap<Party, BTreeMap<Party, crate::state::JoinParams>>,
     timers: BTreeSet<(Instant, Timer)>,
     out: VecDeque<Output>,
-    rng: u64,
     /// Caps of calls and mixers: constant, computed once (XEP-0115 §5 hashing is not free).
     pub(crate) call_caps: Element,
     pub(crate) mixer_caps: Element,
@@ -132,7 +133,6 @@ impl Engine<AllowAll> {
 impl<P: Policy> Engine<P> {
     /// An engine asking `policy` for the deployment's decisions.
     pub fn with_policy(cfg: Config, policy: P) -> Self {
-        let rng = cfg.id_seed;
         Engine {
             cfg,
             policy,
@@ -144,7 +144,6 @@ impl<P: Policy> Engine<P> {
             joins: BTreeMap::new(),
             timers: BTreeSet::new(),
             out: VecDeque::new(),
-            rng,
             offers: HashMap::new(),
             call_caps: crate::caps::caps(rayo_proto::ns::CALL_CAPS, &crate::caps::call_info())
                 .into(),
@@ -200,12 +199,13 @@ impl<P: Policy> Engine<P> {
         self.timers.first().map(|(at, _)| *at)
     }
 
-    /// A fresh call id, for the signalling driver to announce an incoming call with.
-    pub fn allocate_call_id(&mut self) -> CallId {
+    /// A fresh call id, for the signalling driver to announce an incoming call with; an
+    /// error when the OS gives no randomness.
+    pub fn allocate_call_id(&mut self) -> Result<CallId, RandomError> {
         loop {
-            let id = CallId(self.token());
+            let id = CallId(self.token()?);
             if !self.calls.contains_key(&id) {
-                return id;
+                return Ok(id);
             }
         }
     }
@@ -257,17 +257,9 @@ impl<P: Policy> Engine<P> {
         self.timers.retain(|(_, t)| !pred(t));
     }
 
-    /// A random-looking token of 12 base-32 characters (splitmix64 over the seed).
-    pub(crate) fn token(&mut self) -> String {
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-        (0..12)
-            .map(|i| ALPHABET[((z >> (i * 5)) & 31) as usize] as char)
-            .collect()
+    /// A random id of 16 lowercase base-32 characters (80 bits) from the configured source.
+    pub(crate) fn token(&self) -> Result<String, RandomError> {
+        rayo_proto::random::token_from(self.cfg.random, 16)
     }
 
     /// The zone of a JID (§4.1).

@@ -140,7 +140,7 @@ impl<P: Policy> Engine<P> {
         }
         self.policy.create_mixer(name)?;
         let jid = self.mixer_bare(name).ok_or_else(Refusal::bad_request)?;
-        let id = MixerId(self.token());
+        let id = MixerId(self.token()?);
         self.mixers.insert(
             id.clone(),
             Mixer {

@@ -30,7 +30,7 @@
 //! engine.handle(now, Input::Presence(p));
 //!
 //! // A call comes in: she is offered it.
-//! let call = engine.allocate_call_id();
+//! let call = engine.allocate_call_id()?;
 //! engine.handle(now, Input::Signal {
 //!     call: call.clone(),
 //!     event: SignalEvent::Incoming {

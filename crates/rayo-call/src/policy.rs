@@ -68,6 +68,14 @@ impl Refusal {
     }
 }
 
+/// No id could be drawn (the OS gave no randomness): `internal-server-error` (wait), and
+/// nothing was created.
+impl From<rayo_proto::random::RandomError> for Refusal {
+    fn from(e: rayo_proto::random::RandomError) -> Self {
+        Self::new(ErrorType::Wait, DefinedCondition::InternalServerError).with_text(e.to_string())
+    }
+}
+
 /// How wide a security zone is (XEP-0327 §4.1): at least the DCP's bare JID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ZoneScope {

@@ -575,3 +575,70 @@ fn s6_2_2_call_id_not_in_normal_form_is_refused_not_lost() {
     ));
     assert_eq!(h.engine.call_count(), 0);
 }
+
+/// An engine whose source of randomness fails, calls routed to Juliet.
+fn without_randomness() -> Harness {
+    let mut cfg = Config::new(addressing());
+    cfg.routes = vec![rayo_call::Route::new(
+        "*",
+        vec![jid("juliet@capulet.lit")],
+        Box::new(rayo_call::All),
+    )];
+    cfg.random = rayo_proto::random::failing;
+    Harness {
+        engine: Engine::new(cfg),
+        now: Instant::now(),
+    }
+}
+
+#[test]
+fn without_os_randomness_a_dial_is_refused_and_no_call_is_made() {
+    let mut h = without_randomness();
+    h.available(JULIET);
+    let out = h.set(
+        JULIET,
+        SERVICE,
+        "d1",
+        "<dial xmlns='urn:xmpp:rayo:1' to='sip:romeo@127.0.0.1'/>",
+    );
+    assert_eq!(
+        iq_error(&out),
+        ("internal-server-error".into(), "wait".into())
+    );
+    assert!(signals(&out).is_empty(), "{out:#?}");
+    assert_eq!(h.engine.call_count(), 0);
+    assert!(h.engine.allocate_call_id().is_err());
+}
+
+#[test]
+fn without_os_randomness_no_component_is_started() {
+    let mut h = without_randomness();
+    // The call's id is the driver's (given with the signal); its components' are drawn.
+    h.answered_call("9f00061");
+    let out = h.set(
+        JULIET,
+        CALL,
+        "o1",
+        "<output xmlns='urn:xmpp:rayo:output:1'><document content-type='text/plain'>\
+         <![CDATA[hi]]></document></output>",
+    );
+    assert_eq!(
+        iq_error(&out),
+        ("internal-server-error".into(), "wait".into())
+    );
+    assert_eq!(h.engine.component_count(), 0);
+    assert!(media(&out).is_empty(), "{out:#?}");
+}
+
+#[test]
+fn call_ids_are_distinct_lowercase_base32() {
+    let mut h = Harness::new();
+    let ids: std::collections::HashSet<String> = (0..2000)
+        .map(|_| h.engine.allocate_call_id().expect("OS randomness").0)
+        .collect();
+    assert_eq!(ids.len(), 2000);
+    assert!(ids.iter().all(|id| id.len() == 16
+        && id
+            .bytes()
+            .all(|b| rayo_proto::random::ALPHABET.contains(&b))));
+}

@@ -2,23 +2,30 @@
 //! considered to form a collection of ordered values for the key provided". Every element
 //! carrying headers keeps them all, repeated names included, in their order, from the
 //! client to the signalling layer and from the signalling layer to the client.
+//!
+//! A client's headers become SIP header lines, so a command whose header could add a line
+//! (CR/LF or another control in a value, a name that is no SIP token) or set what the node
+//! controls (Via, Call-ID, Route, Authorization…) is refused with `bad-request` before
+//! anything is signalled.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 use common::*;
 
-use rayo_call::{CallId, Output, RejectCause, SignalAction, SignalEvent};
+use rayo_call::{CallId, Input, Output, RejectCause, SignalAction, SignalEvent};
 use rayo_proto::generated::rayo::{EndReason, Header};
+use xmpp_parsers::iq::Iq;
 
 const CALL: &str = "9f00061@call.shakespeare.lit";
 
-/// Route twice, with another header between and after: what must arrive unchanged.
+/// Diversion twice, with another header between and after: what must arrive unchanged.
 fn mixed() -> Vec<Header> {
     vec![
-        header("Route", "foo"),
+        header("Diversion", "foo"),
         header("x-skill", "agent"),
-        header("Route", "bar"),
+        header("Diversion", "bar"),
         header("x-skill", "agent"),
-        header("route", "baz"),
+        header("diversion", "baz"),
     ]
 }
 
@@ -64,20 +71,144 @@ fn event_presence(out: &[Output], payload: &str, type_: &str) -> minidom::Elemen
     st[0].clone()
 }
 
+/// Example 89 with its Route headers renamed (the node does its own routing, see
+/// `s6_7_example_89_route_headers_are_refused`).
 #[test]
 fn s6_7_example_89_dial_keeps_repeated_header_values_in_order() {
     let mut h = Harness::new();
-    let out = h.send_listing("xep-0327-089.xml", 0);
+    let dial = listing_edited("xep-0327-089.xml", 0, &[("\"Route\"", "\"Diversion\"")]);
+    let out = h.input(Input::Iq(Iq::try_from(dial).expect("an IQ")));
     assert!(
         matches!(
             &signals(&out)[..],
             [SignalAction::Dial { to, from, headers, .. }]
                 if to == "tel:+13055195825"
                     && from.as_deref() == Some("tel:+14152226789")
-                    && *headers == vec![header("Route", "foo"), header("Route", "bar")]
+                    && *headers == vec![header("Diversion", "foo"), header("Diversion", "bar")]
         ),
         "{out:#?}"
     );
+}
+
+/// The text of the only IQ error among outputs, with `(condition, type)`.
+fn refusal(out: &[Output]) -> (String, String, String) {
+    let (condition, type_) = iq_error(out);
+    let text = iqs(out)
+        .into_iter()
+        .find_map(|iq| match iq {
+            Iq::Error { error, .. } => error.texts.get("en").cloned(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    (condition, type_, text)
+}
+
+/// Asserts `out` is a `bad-request` (modify) naming `name`, and nothing else: no `<ref/>`,
+/// no signalling, no event.
+fn assert_refused_naming(out: &[Output], name: &str) {
+    let (condition, type_, text) = refusal(out);
+    assert_eq!(
+        (condition.as_str(), type_.as_str()),
+        ("bad-request", "modify")
+    );
+    assert!(text.contains(name), "{text:?} names {name:?}");
+    assert_eq!(out.len(), 1, "only the error: {out:#?}");
+}
+
+/// Headers that must not reach SIP: `(name, value)` as XML attribute text, and the name the
+/// refusal gives. CR and LF are character references, as a client must send them
+/// (attribute normalisation would turn literal ones into spaces).
+const EVIL: [(&str, &str, &str); 4] = [
+    ("X-Skill", "a&#13;&#10;Via: evil", "X-Skill"),
+    ("X-Skill", "a&#10;Via: evil", "X-Skill"),
+    ("X-Skill:Via", "evil", "X-Skill:Via"),
+    ("Authorization", "Digest username=\"evil\"", "Authorization"),
+];
+
+fn evil_xml(name: &str, value: &str) -> String {
+    format!("<header name='x-ok' value='fine'/><header name='{name}' value='{value}'/>")
+}
+
+#[test]
+fn s6_7_a_dial_with_an_injecting_or_reserved_header_is_refused_and_not_placed() {
+    for (name, value, named) in EVIL {
+        let mut h = Harness::new();
+        h.available(JULIET);
+        let out = h.set(
+            JULIET,
+            SERVICE,
+            "d1",
+            &format!(
+                "<dial xmlns='urn:xmpp:rayo:1' to='sip:romeo@127.0.0.1'>{}</dial>",
+                evil_xml(name, value)
+            ),
+        );
+        assert_refused_naming(&out, named);
+        assert_eq!(h.engine.call_count(), 0, "{name}: no call was created");
+    }
+}
+
+#[test]
+fn s6_7_the_cr_lf_of_a_refused_value_reached_the_engine() {
+    // The refusal is for the CR/LF, not for something the XML parser did to it.
+    let dial = el(&format!(
+        "<dial xmlns='urn:xmpp:rayo:1' to='sip:romeo@127.0.0.1'>{}</dial>",
+        evil_xml(EVIL[0].0, EVIL[0].1)
+    ));
+    let value = dial.children().nth(1).and_then(|c| c.attr("value"));
+    assert_eq!(value, Some("a\r\nVia: evil"));
+}
+
+#[test]
+fn s6_7_call_commands_with_an_injecting_or_reserved_header_are_refused_and_not_signalled() {
+    for command in ["accept", "answer", "reject", "redirect", "hangup"] {
+        for (name, value, named) in EVIL {
+            let mut h = offered();
+            let (attrs, inner) = match command {
+                "redirect" => (" to='sip:other@there.com'", ""),
+                "reject" => ("", "<busy/>"),
+                _ => ("", ""),
+            };
+            let out = h.set(
+                JULIET,
+                CALL,
+                "c1",
+                &format!(
+                    "<{command} xmlns='urn:xmpp:rayo:1'{attrs}>{inner}{}</{command}>",
+                    evil_xml(name, value)
+                ),
+            );
+            assert_refused_naming(&out, named);
+            assert!(h.engine.has_call(&id()), "{command}: the call goes on");
+        }
+    }
+}
+
+#[test]
+fn s6_7_a_hangup_of_an_answered_call_with_an_injected_header_is_refused_and_the_call_stays() {
+    let mut h = Harness::new();
+    h.answered_call("9f00061");
+    let out = h.set(
+        JULIET,
+        CALL,
+        "h2",
+        &format!(
+            "<hangup xmlns='urn:xmpp:rayo:1'>{}</hangup>",
+            evil_xml(EVIL[0].0, EVIL[0].1)
+        ),
+    );
+    assert_refused_naming(&out, "X-Skill");
+    assert!(h.engine.has_call(&id()));
+    // A clean hangup still works.
+    let out = h.set(JULIET, CALL, "h3", "<hangup xmlns='urn:xmpp:rayo:1'/>");
+    assert!(matches!(&signals(&out)[..], [SignalAction::Hangup { .. }]));
+}
+
+#[test]
+fn s6_7_example_89_route_headers_are_refused() {
+    let mut h = Harness::new();
+    let out = h.send_listing("xep-0327-089.xml", 0);
+    assert_refused_naming(&out, "Route");
 }
 
 #[test]

@@ -253,6 +253,20 @@ impl Command {
             Command::Component(_) => EntityKind::Component,
         }
     }
+
+    /// The `<header/>`s the command asks to be signalled (XEP-0327 §6.7): those of a dial,
+    /// accept, answer, redirect, reject or hangup; none for other commands.
+    pub fn headers(&self) -> &[rayo::Header] {
+        match self {
+            Command::Service(ServiceCommand::Dial(d)) => &d.headers,
+            Command::Call(CallCommand::Accept(a)) => &a.headers,
+            Command::Call(CallCommand::Answer(a)) => &a.headers,
+            Command::Call(CallCommand::Redirect(r)) => &r.headers,
+            Command::Call(CallCommand::Reject(r)) => &r.headers,
+            Command::Call(CallCommand::Hangup(h)) => &h.headers,
+            _ => &[],
+        }
+    }
 }
 
 impl ComponentStart {

@@ -9,6 +9,8 @@
 //!   XEP-0327 names, and [`error::error_iq`] builds the reply that echoes the command.
 //! - [`address`]: call, mixer and component JIDs, `xmpp:` URIs; [`ns`]: namespaces and caps
 //!   nodes; [`delay`]: XEP-0203 stamps for events.
+//! - [`header`]: which `<header/>`s may become SIP header lines; [`random`]: the OS
+//!   randomness every identifier, tag, nonce and password comes from.
 //!
 //! ```
 //! use rayo_proto::{address::EntityKind, Command, command::CallCommand};
@@ -35,9 +37,11 @@ pub mod document;
 pub mod error;
 pub mod event;
 pub mod generated;
+pub mod header;
 mod interop;
 pub mod ns;
 pub mod payload;
+pub mod random;
 pub mod rules;
 pub mod shape;
 pub mod stanza;

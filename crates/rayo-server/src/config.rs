@@ -357,6 +357,12 @@ impl Default for Config {
 /// The development user of the embedded defaults.
 pub const DEV_USER: &str = "rayo";
 
+/// A password for the development user when none is given: 20 lowercase base-32
+/// characters (100 bits) from the OS; an error, never a weak password, when it has none.
+pub fn random_password() -> Result<String, rayo_proto::random::RandomError> {
+    rayo_proto::random::token(20)
+}
+
 impl Config {
     /// The embedded defaults: domain `localhost`, c2s on 127.0.0.1:5222 with a self-signed
     /// certificate, SIP on 127.0.0.1:5060, one user `rayo` with `password`, every call
@@ -485,6 +491,20 @@ mod tests {
         cfg.check().expect("valid");
         assert_eq!(cfg.c2s.as_ref().map(|c| c.listen.port()), Some(5222));
         assert_eq!(cfg.sip.listen.port(), 5060);
+    }
+
+    #[test]
+    fn development_passwords_are_long_random_and_distinct() {
+        let draws: std::collections::HashSet<String> = (0..500)
+            .map(|_| random_password().expect("OS randomness"))
+            .collect();
+        assert_eq!(draws.len(), 500);
+        assert!(
+            draws
+                .iter()
+                .all(|p| p.len() == 20
+                    && p.bytes().all(|b| rayo_proto::random::ALPHABET.contains(&b)))
+        );
     }
 
     #[test]

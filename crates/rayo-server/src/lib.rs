@@ -52,4 +52,7 @@ pub enum Error {
     /// The XMPP listener could not start (the port is taken, the certificate unreadable).
     #[error("XMPP: {0}")]
     Xmpp(#[from] rayo_xmpp::Error),
+    /// The OS gave no randomness (for the users' salts): the node does not start.
+    #[error("{0}")]
+    Random(#[from] rayo_proto::random::RandomError),
 }

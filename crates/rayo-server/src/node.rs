@@ -146,11 +146,11 @@ fn known_clients(cfg: &Config) -> HashSet<BareJid> {
     known
 }
 
-fn users(cfg: &Config) -> Users {
+fn users(cfg: &Config) -> Result<Users, Error> {
     let mut users = Users::new();
     for u in &cfg.users {
         if let Some(p) = &u.password {
-            users.add_password(&u.name, p);
+            users.add_password(&u.name, p)?;
         }
         for s in &u.scram {
             if let Some(c) = ScramCredentials::from_config(s) {
@@ -158,13 +158,7 @@ fn users(cfg: &Config) -> Users {
             }
         }
     }
-    users
-}
-
-fn seed() -> u64 {
-    let mut b = [0u8; 8];
-    let _ = getrandom::fill(&mut b);
-    u64::from_le_bytes(b) | 1
+    Ok(users)
 }
 
 impl Node {
@@ -186,7 +180,6 @@ impl Node {
         ua.rtp_first = cfg.rtp.first_port;
         ua.rtp_last = cfg.rtp.last_port;
         ua.inband_dtmf = cfg.sip.inband_dtmf;
-        ua.seed = seed();
         ua.trunks = cfg
             .trunks
             .iter()
@@ -221,7 +214,6 @@ impl Node {
         let mut ecfg = rayo_call::Config::new(addressing.clone());
         ecfg.routes = routes(&cfg)?;
         ecfg.default_offer_timeout = cfg.limits.default_offer_timeout();
-        ecfg.id_seed = seed();
         let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain).with_source_limit(
             cfg.limits.max_calls_per_source,
             Duration::from_secs(u64::from(cfg.limits.source_retry_after)),
@@ -235,7 +227,7 @@ impl Node {
         let mut listener = None;
         let mut c2s_handle = None;
         if let Some(c) = &cfg.c2s {
-            let mut c2s = C2sConfig::new(&s.domain, users(&cfg));
+            let mut c2s = C2sConfig::new(&s.domain, users(&cfg)?);
             c2s.allow_plain_without_tls = c.allow_plain_without_tls;
             c2s.max_stanza_size = c.max_stanza_size;
             c2s.max_stanza_depth = c.max_stanza_depth;

@@ -128,14 +128,17 @@ impl NodePolicy {
             .map_err(|e| refusal(e.condition(), e.to_string()))
     }
 
-    fn record_path(&mut self) -> (PathBuf, String) {
+    /// A fresh recording file (its name not guessable by other clients) and its URI.
+    fn record_path(&mut self) -> Result<(PathBuf, String), Refusal> {
         self.next_file += 1;
-        let mut r = [0u8; 8];
-        let _ = getrandom::fill(&mut r);
-        let name = format!("rec-{:016x}-{}.wav", u64::from_le_bytes(r), self.next_file);
+        let name = format!(
+            "rec-{}-{}.wav",
+            rayo_proto::random::token(16)?,
+            self.next_file
+        );
         let path = self.recording_dir.join(name);
         let uri = format!("file://{}", path.display());
-        (path, uri)
+        Ok((path, uri))
     }
 
     fn build(&mut self, on: &Party, spec: &ComponentStart) -> Result<Running, Refusal> {
@@ -156,7 +159,7 @@ impl NodePolicy {
             }
             ComponentStart::Record(cmd) => {
                 let _ = std::fs::create_dir_all(&self.recording_dir);
-                let (path, uri) = self.record_path();
+                let (path, uri) = self.record_path()?;
                 let rec = Recorder::new(cmd, path, uri, self.now, on_mixer)
                     .map_err(|e| refusal(e.condition(), e.to_string()))?;
                 Running::Record(Arc::new(Mutex::new(rec)))

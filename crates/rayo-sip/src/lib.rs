@@ -84,6 +84,13 @@ pub enum Error {
     /// An action the call's state does not allow (answering an answered call).
     #[error("not possible in the call's state")]
     WrongState,
+    /// A header the client gave that may not be written (it would add a line, is no SIP
+    /// token, or is one the node controls): nothing was sent.
+    #[error("header: {0}")]
+    Header(#[from] rayo_proto::header::HeaderError),
+    /// The OS gave no randomness for a tag, branch or Call-ID: nothing was sent.
+    #[error("{0}")]
+    Random(#[from] rayo_proto::random::RandomError),
     /// A socket error.
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),

@@ -10,6 +10,7 @@ use ezk_sip_types::Method;
 use rayo_call::{CallId, RejectCause, SignalAction, SignalEvent};
 use rayo_media::stream::StreamConfig;
 use rayo_proto::generated::rayo::{EndReason, Header};
+use rayo_proto::random::Fill;
 
 use crate::auth::{Challenge, Credentials};
 use crate::dialog::Dialog;
@@ -48,8 +49,10 @@ pub struct Config {
     pub rtp_last: u16,
     /// Timer values.
     pub timers: Timers,
-    /// Seed of tags, branches and Call-IDs (give the driver's randomness here).
-    pub seed: u64,
+    /// Where tags, branches, Call-IDs, call ids, digest cnonces and SSRCs come from: the OS
+    /// ([`rayo_proto::random::fill`]). When it fails, nothing is sent that would need one:
+    /// the action fails with [`Error::Random`], an inbound request is answered 500.
+    pub random: Fill,
     /// Look for in-band DTMF in received audio.
     pub inband_dtmf: bool,
 }
@@ -67,7 +70,7 @@ impl Config {
             rtp_first: 20000,
             rtp_last: 29998,
             timers: Timers::default(),
-            seed: 0x5eed,
+            random: rayo_proto::random::fill,
             inband_dtmf: true,
         }
     }
@@ -173,7 +176,6 @@ pub struct UserAgent {
     inbound_invites: HashMap<TxKey, CallId>,
     client: HashMap<TxKey, (CallId, Purpose)>,
     out: VecDeque<Output>,
-    rng: u64,
     next_port: u16,
     /// Datagrams that did not parse as SIP.
     pub malformed: u64,
@@ -189,26 +191,17 @@ fn headers_of(m: &Message) -> Vec<Header> {
         .collect()
 }
 
-const CONTROLLED: [&str; 11] = [
-    "via",
-    "from",
-    "to",
-    "call-id",
-    "cseq",
-    "contact",
-    "content-length",
-    "content-type",
-    "max-forwards",
-    "route",
-    "record-route",
-];
-
-fn add_headers(m: &mut Message, headers: &[Header]) {
+/// Writes the client's `headers` into `m`, in order, after checking every one
+/// ([`rayo_proto::header::check`]). The engine refuses commands with such headers already;
+/// this is defence in depth: a header that would add a line (CR/LF), is no SIP token, or is
+/// one the node controls fails the whole message (fail closed, nothing is sent) rather
+/// than being written or silently dropped.
+fn add_headers(m: &mut Message, headers: &[Header]) -> Result<(), Error> {
+    rayo_proto::header::check_all(headers)?;
     for h in headers {
-        if !CONTROLLED.contains(&h.name.to_ascii_lowercase().as_str()) {
-            m.push(&h.name, &h.value);
-        }
+        m.push(&h.name, &h.value);
     }
+    Ok(())
 }
 
 fn code(c: u16) -> Option<String> {
@@ -247,7 +240,6 @@ impl UserAgent {
     pub fn new(cfg: Config) -> Self {
         UserAgent {
             tx: Transactions::new(cfg.timers),
-            rng: cfg.seed | 1,
             next_port: cfg.rtp_first & !1,
             cfg,
             calls: HashMap::new(),
@@ -259,20 +251,19 @@ impl UserAgent {
         }
     }
 
-    fn random(&mut self) -> u64 {
-        // xorshift64*
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    /// A random number from the configured source.
+    fn random(&self) -> Result<u64, Error> {
+        Ok(rayo_proto::random::u64_from(self.cfg.random)?)
     }
 
-    fn token(&mut self) -> String {
-        format!("{:016x}", self.random())
+    /// A tag, Call-ID or call id: 16 lowercase base-32 characters (80 bits).
+    fn token(&self) -> Result<String, Error> {
+        Ok(rayo_proto::random::token_from(self.cfg.random, 16)?)
     }
 
-    fn branch(&mut self) -> String {
-        format!("z9hG4bK{}", self.token())
+    /// A branch (RFC 3261 §8.1.1.7: the magic cookie, then a random token).
+    fn branch(&self) -> Result<String, Error> {
+        Ok(format!("z9hG4bK{}", self.token()?))
     }
 
     fn via(&self) -> String {
@@ -442,7 +433,10 @@ impl UserAgent {
         if let Some(c) = self.calls.get_mut(id) {
             c.media_started = true;
         }
-        let ssrc = self.random() as u32;
+        // Without randomness the call has no media (it is not sent with a guessable SSRC).
+        let Ok(ssrc) = self.random().map(|r| r as u32) else {
+            return;
+        };
         self.out.push_back(Output::MediaStart {
             call: id.clone(),
             local,
@@ -504,7 +498,7 @@ impl UserAgent {
     }
 
     fn in_dialog(&mut self, id: &CallId, method: Method) -> Result<Message, Error> {
-        let branch = self.branch();
+        let branch = self.branch()?;
         let via = self.via();
         let contact = self.contact();
         let c = self.calls.get_mut(id).ok_or(Error::UnknownCall)?;
@@ -531,7 +525,7 @@ impl UserAgent {
             (false, Phase::Early) => self.cancel(now, id),
             _ => {
                 let mut bye = self.in_dialog(id, Method::BYE)?;
-                add_headers(&mut bye, headers);
+                add_headers(&mut bye, headers)?;
                 let r = self.send_client(now, id, bye, Purpose::Other);
                 self.end(id, None, Vec::new());
                 r
@@ -577,5 +571,68 @@ pub fn fuzz_bytes(data: &[u8]) {
         }
         now += std::time::Duration::from_millis(700);
         ua.handle_timeout(now);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn h(name: &str, value: &str) -> Header {
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    fn invite() -> Message {
+        Message::request(Method::INVITE, "sip:bob@127.0.0.1")
+            .expect("a request")
+            .with("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKok")
+            .with("Call-ID", "c1")
+    }
+
+    /// The header lines of the message as printed.
+    fn lines(m: &Message) -> Vec<String> {
+        String::from_utf8(m.to_bytes())
+            .expect("utf-8")
+            .split("\r\n")
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn add_headers_never_writes_an_injected_or_reserved_line() {
+        for bad in [
+            h("X-Skill", "a\r\nVia: SIP/2.0/UDP evil"),
+            h("X-Skill", "a\nVia: SIP/2.0/UDP evil"),
+            h("X-Skill", "a\rVia: SIP/2.0/UDP evil"),
+            h("X-Skill: a\r\nVia", "SIP/2.0/UDP evil"),
+            h("Via", "SIP/2.0/UDP evil"),
+            h("v", "SIP/2.0/UDP evil"),
+            h("authorization", "Digest evil"),
+        ] {
+            let mut m = invite();
+            let before = m.to_bytes();
+            let r = add_headers(&mut m, &[h("X-Ok", "1"), bad.clone()]);
+            assert!(matches!(r, Err(Error::Header(_))), "{bad:?}: {r:?}");
+            assert_eq!(m.to_bytes(), before, "{bad:?}: nothing written");
+            assert!(
+                !lines(&m).iter().any(|l| l.contains("evil")),
+                "{bad:?}: {:?}",
+                lines(&m)
+            );
+        }
+    }
+
+    #[test]
+    fn add_headers_writes_clean_headers_in_order() {
+        let mut m = invite();
+        add_headers(&mut m, &[h("X-Skill", "agent\tlevel 2"), h("x-skill", "b")]).expect("ok");
+        let l = lines(&m);
+        let i = l.iter().position(|l| l == "X-Skill: agent\tlevel 2");
+        let j = l.iter().position(|l| l == "x-skill: b");
+        assert!(matches!((i, j), (Some(i), Some(j)) if i < j), "{l:?}");
     }
 }

@@ -21,7 +21,6 @@ async fn node(extra: impl FnOnce(&mut Config)) -> Driver {
     let rtp = free_ports(20);
     cfg.rtp_first = rtp;
     cfg.rtp_last = rtp + 18;
-    cfg.seed = u64::from(port) << 20 | u64::from(std::process::id());
     extra(&mut cfg);
     Driver::spawn(cfg).await.expect("node binds")
 }

@@ -64,6 +64,17 @@ fn drain(ua: &mut UserAgent) -> (Vec<Message>, Vec<(CallId, SignalEvent)>, Vec<O
     (sip, sig, other)
 }
 
+/// The peer's INVITE with SDP arrives now: what the user agent sends and signals.
+fn invite_in(ua: &mut UserAgent) -> (Vec<Message>, Vec<(CallId, SignalEvent)>) {
+    ua.handle_datagram(
+        Instant::now(),
+        peer(),
+        &request("INVITE", 1, "z9hG4bK1", "", SDP),
+    );
+    let (sip, sig, _) = drain(ua);
+    (sip, sig)
+}
+
 fn statuses(sip: &[Message]) -> Vec<u16> {
     sip.iter().filter_map(Message::status).collect()
 }
@@ -98,12 +109,7 @@ fn answered(ua: &mut UserAgent, now: Instant) -> (CallId, String) {
 #[test]
 fn incoming_exposes_uris_and_every_header() {
     let mut ua = ua();
-    ua.handle_datagram(
-        Instant::now(),
-        peer(),
-        &request("INVITE", 1, "z9hG4bK1", "", SDP),
-    );
-    let (sip, sig, _) = drain(&mut ua);
+    let (sip, sig) = invite_in(&mut ua);
     assert_eq!(statuses(&sip), vec![100]);
     match &sig[..] {
         [(
@@ -420,4 +426,121 @@ fn dialling_the_node_itself_offers_the_looped_invite_as_a_new_call() {
     ua.handle_datagram(now, me, &ok.to_bytes());
     let (_, sig, _) = drain(&mut ua);
     assert!(matches!(&sig[..], [(c, SignalEvent::Answered { .. })] if *c == out));
+}
+
+/// A header that would write a Via line of its own.
+fn injected() -> Vec<rayo_proto::generated::rayo::Header> {
+    vec![rayo_proto::generated::rayo::Header {
+        name: "X-Skill".into(),
+        value: "a\r\nVia: SIP/2.0/UDP evil".into(),
+    }]
+}
+
+#[test]
+fn actions_with_an_injected_header_fail_and_send_nothing() {
+    let mut ua = ua();
+    let now = Instant::now();
+    let r = ua.handle_action(
+        now,
+        SignalAction::Dial {
+            call: CallId("o".into()),
+            to: "sip:x@127.0.0.1:5999".into(),
+            from: None,
+            headers: injected(),
+        },
+    );
+    assert!(matches!(r, Err(rayo_sip::Error::Header(_))), "{r:?}");
+    assert_eq!(ua.calls(), 0);
+    assert!(drain(&mut ua).0.is_empty(), "no INVITE");
+
+    ua.handle_datagram(now, peer(), &request("INVITE", 1, "z9hG4bK1", "", SDP));
+    let (_, sig, _) = drain(&mut ua);
+    let call = sig[0].0.clone();
+    let r = ua.handle_action(
+        now,
+        SignalAction::Answer {
+            call: call.clone(),
+            headers: injected(),
+        },
+    );
+    assert!(matches!(r, Err(rayo_sip::Error::Header(_))), "{r:?}");
+    let (sip, _, _) = drain(&mut ua);
+    assert!(statuses(&sip).is_empty(), "no 200: {sip:?}");
+}
+
+#[test]
+fn a_bye_with_an_injected_header_is_not_sent() {
+    let mut ua = ua();
+    let now = Instant::now();
+    let (call, _) = answered(&mut ua, now);
+    let r = ua.handle_action(
+        now,
+        SignalAction::Hangup {
+            call,
+            headers: injected(),
+        },
+    );
+    assert!(matches!(r, Err(rayo_sip::Error::Header(_))), "{r:?}");
+    let (sip, _, _) = drain(&mut ua);
+    assert!(sip.iter().all(|m| m.method().is_none()), "no BYE: {sip:?}");
+}
+
+fn ua_without_randomness() -> UserAgent {
+    let mut cfg = Config::new("127.0.0.1:5060".parse().expect("addr"));
+    cfg.random = rayo_proto::random::failing;
+    UserAgent::new(cfg)
+}
+
+#[test]
+fn without_os_randomness_no_invite_is_sent() {
+    let mut ua = ua_without_randomness();
+    let r = ua.handle_action(
+        Instant::now(),
+        SignalAction::Dial {
+            call: CallId("o".into()),
+            to: "sip:x@127.0.0.1:5999".into(),
+            from: None,
+            headers: vec![],
+        },
+    );
+    assert!(matches!(r, Err(rayo_sip::Error::Random(_))), "{r:?}");
+    assert_eq!(ua.calls(), 0);
+    assert!(drain(&mut ua).0.is_empty());
+}
+
+#[test]
+fn without_os_randomness_an_invite_is_answered_500_and_not_offered() {
+    let mut ua = ua_without_randomness();
+    let (sip, sig) = invite_in(&mut ua);
+    assert!(sig.is_empty(), "{sig:?}");
+    assert_eq!(statuses(&sip), vec![100, 500]);
+    assert_eq!(ua.calls(), 0);
+}
+
+#[test]
+fn call_ids_tags_and_branches_are_distinct_and_random_looking() {
+    let mut ua = ua();
+    let now = Instant::now();
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..300 {
+        dial(
+            &mut ua,
+            now,
+            &CallId(format!("o{i}")),
+            "sip:x@127.0.0.1:5999",
+        );
+        let (sip, _, _) = drain(&mut ua);
+        let invite = &sip[0];
+        let call_id = invite.call_id().expect("Call-ID");
+        let tag = invite.from_tag().expect("From").expect("a tag");
+        let branch = invite.branch().expect("a branch");
+        let (token, host) = call_id.split_once('@').expect("token@host");
+        assert_eq!(host, "127.0.0.1");
+        let branch = branch.strip_prefix("z9hG4bK").expect("magic cookie");
+        for t in [token, tag.as_str(), branch] {
+            assert_eq!(t.len(), 16, "{t}");
+            assert!(t.bytes().all(|b| rayo_proto::random::ALPHABET.contains(&b)));
+            assert!(seen.insert(t.to_owned()), "{t} drawn twice");
+        }
+    }
 }

@@ -18,7 +18,7 @@ use jid::FullJid;
 use minidom::Element;
 
 use crate::outq::OutQueue;
-use crate::scram::{random_token, AuthError, ScramHash, ScramServer, Users};
+use crate::scram::{AuthError, ScramHash, ScramServer, Users};
 use crate::stream_error::Condition;
 use crate::xml::{self, StreamReader, XmlEvent, JABBER_CLIENT, NS_STREAMS};
 
@@ -369,13 +369,17 @@ impl C2sConnection {
     fn send_header(&mut self) {
         if !self.header_sent {
             self.header_sent = true;
-            let id = random_token(12);
+            let id = rayo_proto::random::token(16);
             self.out.push(xml::stream_header(
                 JABBER_CLIENT,
                 Some(&self.config.domain),
                 None,
-                Some(&id),
+                id.as_deref().ok(),
             ));
+            // No guessable stream id: without randomness the stream ends here.
+            if id.is_err() {
+                self.fail(Condition::InternalServerError, "no randomness");
+            }
         }
     }
 
@@ -576,7 +580,10 @@ impl C2sConnection {
                     Ok(user) => self.authenticated(user, None, now),
                     Err(e) => self.auth_failed(e, now),
                 },
-                Some(hash) => match ScramServer::start(&c.users, hash, &data, &random_token(18)) {
+                Some(hash) => match rayo_proto::random::token(24)
+                    .map_err(|_| AuthError::TemporaryAuthFailure)
+                    .and_then(|nonce| ScramServer::start(&c.users, hash, &data, &nonce))
+                {
                     Ok((scram, first)) => {
                         let challenge = format!(
                             "<challenge xmlns='{NS_SASL}'>{}</challenge>",
@@ -665,11 +672,17 @@ impl C2sConnection {
             }
             return self.fail(Condition::NotAuthorized, "bind a resource first");
         };
-        let resource = bind
+        let resource = match bind
             .get_child("resource", NS_BIND)
             .map(|r| r.text().trim().to_owned())
             .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| random_token(9));
+        {
+            Some(r) => r,
+            None => match rayo_proto::random::token(16) {
+                Ok(r) => r,
+                Err(_) => return self.iq_error(&el, "wait", "internal-server-error", now),
+            },
+        };
         let user = self.user.clone().unwrap_or_default();
         match FullJid::new(&format!("{user}@{}/{resource}", self.config.domain)) {
             Ok(jid) => {

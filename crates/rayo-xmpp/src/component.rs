@@ -304,8 +304,9 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let base = self.current;
         self.current = (self.current * 2).min(self.max);
+        // Jitter only spreads reconnections; without OS randomness there is none.
         let mut r = [0u8; 1];
-        crate::scram::random_bytes(&mut r);
+        let _ = rayo_proto::random::fill(&mut r);
         base + base.mul_f64(f64::from(r[0]) / 1024.0)
     }
 

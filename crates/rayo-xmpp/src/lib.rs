@@ -35,7 +35,7 @@
 //! }
 //!
 //! let mut users = Users::new();
-//! users.add_password("juliet", "r0m30"); // only salted SCRAM keys are kept
+//! users.add_password("juliet", "r0m30")?; // only salted SCRAM keys are kept
 //! let mut config = C2sConfig::new("rayo.example", users);
 //! config.tls_available = false; // a driver with a certificate would offer STARTTLS
 //! config.allow_plain_without_tls = true;

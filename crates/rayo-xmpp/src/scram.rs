@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
+use rayo_proto::random::RandomError;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
@@ -154,28 +155,6 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Fills a buffer from the operating system's random source.
-pub(crate) fn random_bytes(buf: &mut [u8]) {
-    if getrandom::fill(buf).is_err() {
-        // No OS randomness: fall back to the clock, still unique per call.
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-            .to_le_bytes();
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = t[i % t.len()] ^ (i as u8);
-        }
-    }
-}
-
-/// A random token of `n` bytes, base64-encoded (nonces, stream ids, resources).
-pub(crate) fn random_token(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    random_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}
-
 /// The users allowed to log in, each with SCRAM-SHA-1 and SCRAM-SHA-256 credentials.
 #[derive(Debug, Clone, Default)]
 pub struct Users {
@@ -189,17 +168,23 @@ impl Users {
     }
 
     /// Adds `user` with `password`, derived with a fresh random salt for each hash; only the
-    /// derived keys are kept.
-    pub fn add_password(&mut self, user: &str, password: &str) {
+    /// derived keys are kept. Without OS randomness for the salts, the user is not added.
+    pub fn add_password(&mut self, user: &str, password: &str) -> Result<(), RandomError> {
         let creds = [ScramHash::Sha1, ScramHash::Sha256]
             .into_iter()
             .map(|h| {
                 let mut salt = [0u8; 16];
-                random_bytes(&mut salt);
-                ScramCredentials::derive(h, password, &salt, DEFAULT_ITERATIONS)
+                rayo_proto::random::fill(&mut salt)?;
+                Ok(ScramCredentials::derive(
+                    h,
+                    password,
+                    &salt,
+                    DEFAULT_ITERATIONS,
+                ))
             })
-            .collect();
+            .collect::<Result<_, RandomError>>()?;
         self.users.insert(user.to_owned(), creds);
+        Ok(())
     }
 
     /// Adds stored credentials for `user` (for example read with
@@ -269,6 +254,10 @@ pub enum AuthError {
     /// The client asked to act as someone else: `<invalid-authzid/>`.
     #[error("invalid authzid")]
     InvalidAuthzid,
+    /// The server could not draw a nonce or salt (no OS randomness):
+    /// `<temporary-auth-failure/>` (RFC 6120 §6.5.12).
+    #[error("no randomness for the exchange")]
+    TemporaryAuthFailure,
 }
 
 impl AuthError {
@@ -278,6 +267,7 @@ impl AuthError {
             AuthError::NotAuthorized | AuthError::ChannelBindingUnsupported => "not-authorized",
             AuthError::MalformedRequest => "malformed-request",
             AuthError::InvalidAuthzid => "invalid-authzid",
+            AuthError::TemporaryAuthFailure => "temporary-auth-failure",
         }
     }
 }
@@ -357,9 +347,12 @@ impl ScramServer {
             Some(c) => (c.clone(), true),
             None => {
                 let mut salt = [0u8; 16];
-                random_bytes(&mut salt);
+                let random = |b: &mut [u8]| {
+                    rayo_proto::random::fill(b).map_err(|_| AuthError::TemporaryAuthFailure)
+                };
+                random(&mut salt)?;
                 let mut fake = ScramCredentials::derive(hash, "", &salt, DEFAULT_ITERATIONS);
-                random_bytes(&mut fake.stored_key);
+                random(&mut fake.stored_key)?;
                 (fake, false)
             }
         };
@@ -545,9 +538,38 @@ mod tests {
     }
 
     #[test]
+    fn every_salt_is_fresh_from_the_os() {
+        let mut users = Users::new();
+        for i in 0..50 {
+            users
+                .add_password(&format!("u{i}"), "same")
+                .expect("OS randomness");
+        }
+        let salts: std::collections::HashSet<Vec<u8>> = (0..50)
+            .flat_map(|i| [ScramHash::Sha1, ScramHash::Sha256].map(|h| (i, h)))
+            .map(|(i, h)| {
+                let c = users.credentials(&format!("u{i}"), h).expect("derived");
+                assert_eq!(c.salt.len(), 16);
+                c.salt.clone()
+            })
+            .collect();
+        assert_eq!(salts.len(), 100);
+    }
+
+    #[test]
+    fn no_randomness_is_a_temporary_auth_failure() {
+        assert_eq!(
+            AuthError::TemporaryAuthFailure.condition(),
+            "temporary-auth-failure"
+        );
+    }
+
+    #[test]
     fn plain_and_config_form() {
         let mut users = Users::new();
-        users.add_password("juliet", "r0m30");
+        users
+            .add_password("juliet", "r0m30")
+            .expect("OS randomness");
         assert_eq!(users.verify_plain(b"\0juliet\0r0m30"), Ok("juliet".into()));
         assert_eq!(
             users.verify_plain(b"\0juliet\0wrong"),

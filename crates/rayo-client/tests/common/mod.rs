@@ -123,8 +123,8 @@ pub struct Node {
 
 fn users() -> Users {
     let mut u = Users::new();
-    u.add_password("juliet", "r0m30");
-    u.add_password("romeo", "jul13t");
+    u.add_password("juliet", "r0m30").expect("OS randomness");
+    u.add_password("romeo", "jul13t").expect("OS randomness");
     u
 }
 
@@ -259,7 +259,12 @@ impl Node {
 
     /// A new inbound call.
     pub async fn incoming(&self, to: &str, from: &str) -> CallId {
-        let call = self.engine.lock().expect("engine").allocate_call_id();
+        let call = self
+            .engine
+            .lock()
+            .expect("engine")
+            .allocate_call_id()
+            .expect("OS randomness");
         self.signal(
             &call,
             SignalEvent::Incoming {

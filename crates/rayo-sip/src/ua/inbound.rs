@@ -9,13 +9,15 @@ impl UserAgent {
             return;
         };
         let call = self.dialog_of(&msg);
-        let tag = self.token();
         if method == Method::ACK {
             if let Some(id) = call {
                 self.on_ack(&id, &msg);
             }
             return;
         }
+        let Some(tag) = self.token_or_500(now, &key, &msg) else {
+            return;
+        };
         if method == Method::OPTIONS {
             let mut r = response_to(&msg, 200, Some(&tag));
             r.push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE");
@@ -101,8 +103,25 @@ impl UserAgent {
         }
     }
 
+    /// A fresh token (a To tag, a call id) for handling `msg`; without randomness, `msg` is
+    /// answered 500 (no tag, no dialog, no call) and there is none.
+    fn token_or_500(&mut self, now: Instant, key: &TxKey, msg: &Message) -> Option<String> {
+        match self.token() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                self.respond(now, key, msg, 500, None);
+                None
+            }
+        }
+    }
+
     pub(super) fn on_invite(&mut self, now: Instant, key: TxKey, msg: Message, peer: Peer) {
-        let tag = self.token();
+        let Some(tag) = self.token_or_500(now, &key, &msg) else {
+            return;
+        };
+        let Some(id) = self.token_or_500(now, &key, &msg).map(CallId) else {
+            return;
+        };
         let negotiated = if msg.body.is_empty() {
             None
         } else {
@@ -121,7 +140,6 @@ impl UserAgent {
                 return;
             }
         };
-        let id = CallId(self.token());
         let to = msg.uri_of("To").unwrap_or_default();
         let from = msg.uri_of("From").ok();
         let headers = headers_of(&msg);
@@ -234,7 +252,7 @@ impl UserAgent {
         if let Some(target) = contact {
             r.push("Contact", &format!("<{target}>"));
         }
-        add_headers(&mut r, headers);
+        add_headers(&mut r, headers)?;
         if with_sdp {
             let body = match &c.negotiated {
                 Some(n) => sdp::answer(c.local_rtp, n, 1, c.sdp_version),

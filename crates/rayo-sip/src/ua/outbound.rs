@@ -68,8 +68,8 @@ impl UserAgent {
         let local_uri = from
             .map(|f| addr_uri(f).to_owned())
             .unwrap_or_else(|| self.contact());
-        let call_id = format!("{}@{}", self.token(), self.cfg.local.ip());
-        let tag = self.token();
+        let call_id = format!("{}@{}", self.token()?, self.cfg.local.ip());
+        let tag = self.token()?;
         let mut dialog = Dialog::uac(
             call_id.clone(),
             tag,
@@ -77,11 +77,11 @@ impl UserAgent {
             addr_uri(to).to_owned(),
             peer,
         );
+        let branch = self.branch()?;
         let local_rtp = self.allocate_port();
-        let branch = self.branch();
         let mut invite =
             dialog.request(Method::INVITE, None, &self.via(), &branch, &self.contact())?;
-        add_headers(&mut invite, headers);
+        add_headers(&mut invite, headers)?;
         invite.set_body("application/sdp", sdp::offer(local_rtp, 1, 1));
         self.remember_dialog(&dialog, &id);
         self.calls.insert(
@@ -111,7 +111,10 @@ impl UserAgent {
     }
 
     pub(super) fn send_ack(&mut self, id: &CallId, cseq: u32) {
-        let branch = self.branch();
+        // No randomness, no ACK (the peer's retransmissions and timers end the call).
+        let Ok(branch) = self.branch() else {
+            return;
+        };
         let via = self.via();
         let contact = self.contact();
         let Some(c) = self.calls.get_mut(id) else {
@@ -210,8 +213,11 @@ impl UserAgent {
                     self.end(id, Some(failure_reason(status)), headers_of(&msg));
                     return;
                 };
-                let cnonce = format!("{:08x}", self.random() as u32);
-                let branch = self.branch();
+                let (Ok(cnonce), Ok(branch)) = (self.token(), self.branch()) else {
+                    // No randomness: no authenticated retry, the call fails as challenged.
+                    self.end(id, Some(failure_reason(status)), headers_of(&msg));
+                    return;
+                };
                 let via = self.via();
                 let contact = self.contact();
                 let Some(c) = self.calls.get_mut(id) else {
@@ -225,11 +231,7 @@ impl UserAgent {
                     return;
                 };
                 for (k, v) in &c.invite.ordered {
-                    let l = k.to_ascii_lowercase();
-                    if !CONTROLLED.contains(&l.as_str())
-                        && l != "authorization"
-                        && l != "proxy-authorization"
-                    {
+                    if !rayo_proto::header::is_reserved(k) {
                         invite.push(k, v);
                     }
                 }

@@ -9,7 +9,9 @@ const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' 
 
 fn config(tls: bool) -> Arc<C2sConfig> {
     let mut users = Users::new();
-    users.add_password("juliet", "r0m30");
+    users
+        .add_password("juliet", "r0m30")
+        .expect("OS randomness");
     let mut c = C2sConfig::new("rayo.test", users);
     c.tls_available = tls;
     c.allow_plain_without_tls = !tls;

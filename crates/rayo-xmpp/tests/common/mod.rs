@@ -63,8 +63,8 @@ pub fn addressing(domain: &str) -> Addressing {
 
 pub fn users() -> Users {
     let mut u = Users::new();
-    u.add_password("juliet", "r0m30");
-    u.add_password("romeo", "jul13t");
+    u.add_password("juliet", "r0m30").expect("OS randomness");
+    u.add_password("romeo", "jul13t").expect("OS randomness");
     u
 }
 
