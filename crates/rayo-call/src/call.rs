@@ -90,7 +90,11 @@ impl<P: Policy> Engine<P> {
             }
         };
         // Headers become SIP header lines: none may add a line or set what the node controls.
-        if let Err(e) = rayo_proto::header::check_all(command.headers()) {
+        let checked = match &command {
+            Command::Service(ServiceCommand::Dial(d)) => rayo_proto::header::check_dial(&d.headers),
+            other => rayo_proto::header::check_all(other.headers()),
+        };
+        if let Err(e) = checked {
             return self.refuse(&req, Refusal::bad_request().with_text(e.to_string()));
         }
         match (target, command) {

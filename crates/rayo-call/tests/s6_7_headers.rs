@@ -12,7 +12,7 @@
 mod common;
 use common::*;
 
-use rayo_call::{CallId, Input, Output, RejectCause, SignalAction, SignalEvent};
+use rayo_call::{CallId, Output, RejectCause, SignalAction, SignalEvent};
 use rayo_proto::generated::rayo::{EndReason, Header};
 use xmpp_parsers::iq::Iq;
 
@@ -71,20 +71,18 @@ fn event_presence(out: &[Output], payload: &str, type_: &str) -> minidom::Elemen
     st[0].clone()
 }
 
-/// Example 89 with its Route headers renamed (the node does its own routing, see
-/// `s6_7_example_89_route_headers_are_refused`).
+/// Example 89: a dial's pre-loaded route set (RFC 3261 §8.1.1.1), kept in order.
 #[test]
 fn s6_7_example_89_dial_keeps_repeated_header_values_in_order() {
     let mut h = Harness::new();
-    let dial = listing_edited("xep-0327-089.xml", 0, &[("\"Route\"", "\"Diversion\"")]);
-    let out = h.input(Input::Iq(Iq::try_from(dial).expect("an IQ")));
+    let out = h.send_listing("xep-0327-089.xml", 0);
     assert!(
         matches!(
             &signals(&out)[..],
             [SignalAction::Dial { to, from, headers, .. }]
                 if to == "tel:+13055195825"
                     && from.as_deref() == Some("tel:+14152226789")
-                    && *headers == vec![header("Diversion", "foo"), header("Diversion", "bar")]
+                    && *headers == vec![header("Route", "foo"), header("Route", "bar")]
         ),
         "{out:#?}"
     );
@@ -204,10 +202,25 @@ fn s6_7_a_hangup_of_an_answered_call_with_an_injected_header_is_refused_and_the_
     assert!(matches!(&signals(&out)[..], [SignalAction::Hangup { .. }]));
 }
 
+/// Route is a dial's only: on an in-dialog command it would override the dialog's route
+/// set, and a Route value may not inject lines either.
 #[test]
-fn s6_7_example_89_route_headers_are_refused() {
-    let mut h = Harness::new();
-    let out = h.send_listing("xep-0327-089.xml", 0);
+fn s6_7_route_headers_are_refused_but_on_a_dial() {
+    let mut h = offered();
+    let out = h.set(
+        JULIET,
+        CALL,
+        "h1",
+        "<hangup xmlns='urn:xmpp:rayo:1'><header name='Route' value='&lt;sip:evil&gt;'/></hangup>",
+    );
+    assert_refused_naming(&out, "Route");
+    let out = h.set(
+        JULIET,
+        SERVICE,
+        "d1",
+        "<dial xmlns='urn:xmpp:rayo:1' to='sip:romeo@127.0.0.1'>\
+         <header name='Route' value='a&#13;&#10;Via: evil'/></dial>",
+    );
     assert_refused_naming(&out, "Route");
 }
 

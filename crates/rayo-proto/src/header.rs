@@ -106,6 +106,25 @@ pub fn check_all(headers: &[Header]) -> Result<(), HeaderError> {
     headers.iter().try_for_each(check)
 }
 
+/// Reserved names a `<dial>` may set all the same: a pre-loaded route set (RFC 3261
+/// §8.1.1.1), as XEP-0327 example 89 shows. The node still sends the INVITE to the next hop
+/// its configuration gives (a trunk, the outbound proxy or the dialled address); the Route
+/// headers only tell that hop where the request goes next.
+pub const DIAL_MAY_SET: &[&str] = &["route"];
+
+/// [`check_all`] for the headers of a `<dial>`, which may also set [`DIAL_MAY_SET`].
+pub fn check_dial(headers: &[Header]) -> Result<(), HeaderError> {
+    headers.iter().try_for_each(|h| {
+        if DIAL_MAY_SET.iter().any(|n| n.eq_ignore_ascii_case(&h.name)) {
+            let mut unreserved = h.clone();
+            unreserved.name = "X-Route".into();
+            check(&unreserved).map_err(|_| HeaderError::Value(h.name.clone()))
+        } else {
+            check(h)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +211,20 @@ mod tests {
         let list = [h("X-A", "1"), h("X-B", "2\n"), h("Via", "3")];
         assert_eq!(check_all(&list), Err(HeaderError::Value("X-B".into())));
         assert_eq!(check_all(&list[..1]), Ok(()));
+    }
+
+    #[test]
+    fn a_dial_may_preload_routes_and_nothing_else_reserved() {
+        let route = h("Route", "<sip:proxy.example.com;lr>");
+        assert_eq!(check(&route), Err(HeaderError::Reserved("Route".into())));
+        assert_eq!(check_dial(&[route.clone(), h("x-a", "1")]), Ok(()));
+        assert_eq!(
+            check_dial(&[h("route", "a\r\nVia: evil")]),
+            Err(HeaderError::Value("route".into()))
+        );
+        assert_eq!(
+            check_dial(&[route, h("Via", "x")]),
+            Err(HeaderError::Reserved("Via".into()))
+        );
     }
 }

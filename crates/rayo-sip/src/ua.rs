@@ -198,10 +198,22 @@ fn headers_of(m: &Message) -> Vec<Header> {
 /// than being written or silently dropped.
 fn add_headers(m: &mut Message, headers: &[Header]) -> Result<(), Error> {
     rayo_proto::header::check_all(headers)?;
+    push_headers(m, headers);
+    Ok(())
+}
+
+/// [`add_headers`] for a dial's INVITE, which may also carry a pre-loaded route set
+/// ([`rayo_proto::header::check_dial`]).
+fn add_dial_headers(m: &mut Message, headers: &[Header]) -> Result<(), Error> {
+    rayo_proto::header::check_dial(headers)?;
+    push_headers(m, headers);
+    Ok(())
+}
+
+fn push_headers(m: &mut Message, headers: &[Header]) {
     for h in headers {
         m.push(&h.name, &h.value);
     }
-    Ok(())
 }
 
 fn code(c: u16) -> Option<String> {

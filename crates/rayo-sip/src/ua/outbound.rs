@@ -81,7 +81,7 @@ impl UserAgent {
         let local_rtp = self.allocate_port();
         let mut invite =
             dialog.request(Method::INVITE, None, &self.via(), &branch, &self.contact())?;
-        add_headers(&mut invite, headers)?;
+        add_dial_headers(&mut invite, headers)?;
         invite.set_body("application/sdp", sdp::offer(local_rtp, 1, 1));
         self.remember_dialog(&dialog, &id);
         self.calls.insert(
@@ -230,8 +230,14 @@ impl UserAgent {
                 else {
                     return;
                 };
+                // The client's headers again, its pre-loaded route set included.
+                let dial_may_set = |k: &str| {
+                    rayo_proto::header::DIAL_MAY_SET
+                        .iter()
+                        .any(|n| n.eq_ignore_ascii_case(k))
+                };
                 for (k, v) in &c.invite.ordered {
-                    if !rayo_proto::header::is_reserved(k) {
+                    if !rayo_proto::header::is_reserved(k) || dial_may_set(k) {
                         invite.push(k, v);
                     }
                 }
