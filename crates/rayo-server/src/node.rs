@@ -45,14 +45,21 @@ impl Handler for Forward {
 
     fn exists(&self, entity: &Entity) -> bool {
         match entity {
-            Entity::Call(id) | Entity::CallOrMixer(id, None) => self
-                .calls
-                .lock()
-                .map(|c| c.contains(id.as_str()))
-                .unwrap_or(true),
+            Entity::Call(id) | Entity::CallOrMixer(id, None) => {
+                live_calls(&self.calls).contains(id.as_str())
+            }
             _ => true,
         }
     }
+}
+
+/// The live calls' ids the XMPP side answers `exists` from. A panic while the lock was held
+/// cannot leave the set half-written (it is replaced whole), so a poisoned lock's data is
+/// still the last snapshot.
+fn live_calls(calls: &Mutex<HashSet<String>>) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    calls
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Where outgoing stanzas go.
@@ -388,6 +395,13 @@ async fn run(
                 }
             } => core.handle_timeout(Instant::now()),
         }
+        // The snapshot first: an offer sent below may be accepted at once, and the accept
+        // must find its call.
+        if core.take_live_changed() {
+            let mut c = live_calls(&calls);
+            c.clear();
+            c.extend(core.live_call_ids());
+        }
         let mut done = false;
         while let Some(o) = core.poll_output() {
             match o {
@@ -424,12 +438,6 @@ async fn run(
                     let _ = sip.commands.send(SipCommand::Media(call, tap));
                 }
                 CoreOutput::Stopped => done = true,
-            }
-        }
-        if core.take_live_changed() {
-            if let Ok(mut c) = calls.lock() {
-                c.clear();
-                c.extend(core.live_call_ids());
             }
         }
         if done {
