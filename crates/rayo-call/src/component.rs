@@ -63,6 +63,32 @@ impl<P: Policy> Engine<P> {
                 mixer.jid.clone()
             }
         };
+        let on_party = match &on {
+            Party::Call(c) => self.calls.get(c).map_or(0, |c| c.components.len()),
+            Party::Mixer(m) => self.mixers.get(m).map_or(0, |m| m.components.len()),
+        };
+        if on_party >= self.cfg.max_components_per_party {
+            return self.refuse(
+                req,
+                Refusal::resource_constraint().with_text(format!(
+                    "{on_party} components already run here, the most there may be"
+                )),
+            );
+        }
+        let client = req.from.to_bare();
+        let by_client = self
+            .components
+            .values()
+            .filter(|c| c.owner.to_bare() == client)
+            .count();
+        if by_client >= self.cfg.max_components_per_client {
+            return self.refuse(
+                req,
+                Refusal::resource_constraint().with_text(format!(
+                    "this client already runs {by_client} components, the most it may"
+                )),
+            );
+        }
         if let Err(r) = self.policy.check_component(&on, &spec) {
             return self.refuse(req, r);
         }

@@ -22,6 +22,11 @@ use crate::signal::{SignalAction, SignalEvent};
 use crate::state::{Call, Component, Mixer};
 use crate::{CallId, ComponentId, MixerId};
 
+/// The default of [`Config::max_components_per_party`].
+pub const DEFAULT_MAX_COMPONENTS_PER_PARTY: usize = 32;
+/// The default of [`Config::max_components_per_client`].
+pub const DEFAULT_MAX_COMPONENTS_PER_CLIENT: usize = 1024;
+
 /// The engine's configuration.
 pub struct Config {
     /// The service's domains (XEP-0327 §5.2).
@@ -38,6 +43,11 @@ pub struct Config {
     pub zone_scope: ZoneScope,
     /// Whether outbound calls are supported at all (`feature-not-implemented` otherwise).
     pub outbound_calls: bool,
+    /// The most components running at once on one call or mixer; one more is refused with
+    /// `resource-constraint` (XEP-0327 §11: sessions are resource-intensive).
+    pub max_components_per_party: usize,
+    /// The most components one client (bare JID) runs at once, over all its calls.
+    pub max_components_per_client: usize,
     /// Where call, mixer and component ids come from: the OS ([`rayo_proto::random::fill`]);
     /// when it fails, nothing is created (`internal-server-error`).
     pub random: Fill,
@@ -53,6 +63,8 @@ impl Config {
             default_offer_timeout: None,
             zone_scope: ZoneScope::BareJid,
             outbound_calls: true,
+            max_components_per_party: DEFAULT_MAX_COMPONENTS_PER_PARTY,
+            max_components_per_client: DEFAULT_MAX_COMPONENTS_PER_CLIENT,
             random: rayo_proto::random::fill,
         }
     }

@@ -60,7 +60,10 @@ pub mod policy;
 pub mod signal;
 pub mod state;
 
-pub use engine::{Config, Engine, Input, Output};
+pub use engine::{
+    Config, Engine, Input, Output, DEFAULT_MAX_COMPONENTS_PER_CLIENT,
+    DEFAULT_MAX_COMPONENTS_PER_PARTY,
+};
 pub use media::{MediaAction, MediaEvent, Party};
 pub use offer::{
     pattern_matches, All, Candidate, Distribution, MostActive, Plan, RoundRobin, Route, Weighted,

@@ -600,3 +600,51 @@ fn s6_5_components_complete_with_hangup_when_their_call_ends() {
         .media(completed_as(&output, "xep-0327-070.xml", 0))
         .is_empty());
 }
+
+/// Issue 12 §14: 200 recorders on one call all ran, each with a file. A call or mixer runs at
+/// most `max_components_per_party` components and a client at most
+/// `max_components_per_client`; one more is refused with `resource-constraint` (wait) before
+/// the media engine hears of it, and a place frees when a component completes.
+#[test]
+fn components_are_bounded_per_call_and_per_client() {
+    let mut cfg = rayo_call::Config::new(addressing());
+    cfg.routes = vec![rayo_call::Route::new(
+        "*",
+        vec![jid("juliet@capulet.lit")],
+        Box::new(rayo_call::All),
+    )];
+    cfg.max_components_per_party = 3;
+    cfg.max_components_per_client = 5;
+    let mut h = Harness {
+        engine: rayo_call::Engine::new(cfg),
+        now: std::time::Instant::now(),
+    };
+    h.answered_call("9f00061");
+    let ids: Vec<String> = (0..3).map(|_| start(&mut h, JULIET, RECORD)).collect();
+    let refused = h.set(JULIET, CALL, "r4", RECORD);
+    assert_eq!(
+        iq_error(&refused),
+        ("resource-constraint".into(), "wait".into())
+    );
+    assert!(
+        media(&refused).is_empty(),
+        "the media engine never hears of it"
+    );
+    // One completes: its place is free again.
+    h.media(rayo_call::MediaEvent::Complete {
+        component: rayo_call::ComponentId(ids[0].clone()),
+        reason: rayo_proto::event::CompleteReason::Stop,
+        metadata: vec![],
+    });
+    start(&mut h, JULIET, RECORD);
+    // Per client: two more on a second call fill Juliet's five; the sixth is refused.
+    h.answered_call("c2");
+    let second = "c2@call.shakespeare.lit";
+    h.start_component(JULIET, second, RECORD);
+    h.start_component(JULIET, second, RECORD);
+    let refused = h.set(JULIET, second, "r6", RECORD);
+    assert_eq!(
+        iq_error(&refused),
+        ("resource-constraint".into(), "wait".into())
+    );
+}

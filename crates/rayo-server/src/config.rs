@@ -299,6 +299,12 @@ pub struct Limits {
     /// an expired route offer (the caller gets 503, the clients offered it `<end/>` with
     /// `timeout`). 0: offers wait until the caller hangs up.
     pub offer_timeout: f64,
+    /// Components (output, input, prompt, record) running at once on one call or mixer;
+    /// one more is refused with `resource-constraint`.
+    pub max_components_per_call: usize,
+    /// Components one client (bare JID) runs at once over all its calls and mixers; one
+    /// more is refused with `resource-constraint`.
+    pub max_components_per_client: usize,
 }
 
 impl Limits {
@@ -318,6 +324,8 @@ impl Default for Limits {
             max_calls_per_source: 100,
             source_retry_after: 5,
             offer_timeout: 60.0,
+            max_components_per_call: rayo_call::DEFAULT_MAX_COMPONENTS_PER_PARTY,
+            max_components_per_client: rayo_call::DEFAULT_MAX_COMPONENTS_PER_CLIENT,
         }
     }
 }

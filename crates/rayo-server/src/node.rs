@@ -221,6 +221,8 @@ impl Node {
         let mut ecfg = rayo_call::Config::new(addressing.clone());
         ecfg.routes = routes(&cfg)?;
         ecfg.default_offer_timeout = cfg.limits.default_offer_timeout();
+        ecfg.max_components_per_party = cfg.limits.max_components_per_call;
+        ecfg.max_components_per_client = cfg.limits.max_components_per_client;
         let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain).with_source_limit(
             cfg.limits.max_calls_per_source,
             Duration::from_secs(u64::from(cfg.limits.source_retry_after)),
