@@ -480,6 +480,12 @@ impl C2sConnection {
         }
         self.state = State::Negotiating;
         self.auth_failures += 1;
+        // Logged for operators (the driver's span names the peer): guessing shows up.
+        tracing::warn!(
+            condition = e.condition(),
+            attempt = self.auth_failures,
+            "failed SASL authentication"
+        );
         if self.auth_failures >= self.config.max_auth_attempts {
             self.fail(
                 Condition::NotAuthorized,

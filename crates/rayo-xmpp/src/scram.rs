@@ -159,6 +159,39 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Users {
     users: HashMap<String, Vec<ScramCredentials>>,
+    fake_salts: FakeSalts,
+}
+
+/// The secret key the salts of unknown names are derived from (drawn from the OS the first
+/// time one is needed): an unknown name gets the same salt every time, as a real user does,
+/// and nobody without the key can tell it from a real one.
+#[derive(Clone, Default)]
+struct FakeSalts(std::sync::OnceLock<[u8; 32]>);
+
+impl std::fmt::Debug for FakeSalts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FakeSalts(..)")
+    }
+}
+
+impl FakeSalts {
+    /// The made-up salt of `user` for `hash`; `None` without OS randomness for the key.
+    fn salt(&self, hash: ScramHash, user: &str) -> Option<Vec<u8>> {
+        let key = match self.0.get() {
+            Some(k) => k,
+            None => {
+                let mut k = [0u8; 32];
+                rayo_proto::random::fill(&mut k).ok()?;
+                let _ = self.0.set(k);
+                self.0.get()?
+            }
+        };
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
+        mac.update(hash.mechanism().as_bytes());
+        mac.update(&[0]);
+        mac.update(user.as_bytes());
+        Some(mac.finalize().into_bytes()[..16].to_vec())
+    }
 }
 
 impl Users {
@@ -346,13 +379,23 @@ impl ScramServer {
         let (creds, known) = match users.credentials(&user, hash) {
             Some(c) => (c.clone(), true),
             None => {
-                let mut salt = [0u8; 16];
-                let random = |b: &mut [u8]| {
-                    rayo_proto::random::fill(b).map_err(|_| AuthError::TemporaryAuthFailure)
+                // A stable salt, keys that match no proof, and no key derivation: the same
+                // answer, in the same time, as for a real user.
+                let salt = users
+                    .fake_salts
+                    .salt(hash, &user)
+                    .ok_or(AuthError::TemporaryAuthFailure)?;
+                let len = hash.hash(b"").len();
+                let mut stored_key = vec![0u8; len];
+                rayo_proto::random::fill(&mut stored_key)
+                    .map_err(|_| AuthError::TemporaryAuthFailure)?;
+                let fake = ScramCredentials {
+                    hash,
+                    salt,
+                    iterations: DEFAULT_ITERATIONS,
+                    stored_key,
+                    server_key: vec![0u8; len],
                 };
-                random(&mut salt)?;
-                let mut fake = ScramCredentials::derive(hash, "", &salt, DEFAULT_ITERATIONS);
-                random(&mut fake.stored_key)?;
                 (fake, false)
             }
         };
@@ -534,6 +577,41 @@ mod tests {
         assert_eq!(
             ScramServer::start(&users, ScramHash::Sha1, b"p=tls-unique,,n=user,r=a", "b").err(),
             Some(AuthError::ChannelBindingUnsupported)
+        );
+    }
+
+    /// Issue 12 §12: an unknown name gets the same salt every time, as a real user does, of
+    /// the same length and iteration count; names and hashes differ in theirs, and another
+    /// server (another secret) gives another.
+    #[test]
+    fn an_unknown_name_looks_like_a_user_that_exists() {
+        let mut users = Users::new();
+        users.add_password("real", "pw").expect("OS randomness");
+        let salt_of = |users: &Users, hash, name: &str| {
+            let first = format!("n,,n={name},r=abc");
+            let (_, server_first) =
+                ScramServer::start(users, hash, first.as_bytes(), "def").expect("a challenge");
+            server_first
+                .split(',')
+                .find_map(|a| a.strip_prefix("s=").map(str::to_owned))
+                .expect("a salt")
+        };
+        for hash in [ScramHash::Sha1, ScramHash::Sha256] {
+            let real = salt_of(&users, hash, "real");
+            assert_eq!(real, salt_of(&users, hash, "real"));
+            let ghost = salt_of(&users, hash, "ghost");
+            assert_eq!(ghost, salt_of(&users, hash, "ghost"), "stable for one name");
+            assert_eq!(ghost.len(), real.len(), "as long as a real salt");
+            assert_ne!(ghost, salt_of(&users, hash, "other"));
+            assert_ne!(
+                ghost,
+                salt_of(&Users::new(), hash, "ghost"),
+                "keyed per server"
+            );
+        }
+        assert_ne!(
+            salt_of(&users, ScramHash::Sha1, "ghost"),
+            salt_of(&users, ScramHash::Sha256, "ghost")
         );
     }
 
