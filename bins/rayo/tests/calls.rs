@@ -236,3 +236,35 @@ async fn listen_join_puts_each_caller_in_the_conference_until_it_hangs_up() {
     b.passed().await;
     node.stop().await;
 }
+
+/// Issue 12 §9: a bot that dies in the middle of a call (killed: its stream is never closed,
+/// no unavailable presence is sent) used to leave the call up, media flowing, for minutes.
+/// The node notices the stream is gone and, after `[limits] orphan_grace`, hangs up: the
+/// caller gets a BYE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_call_of_a_bot_that_dies_is_hung_up_after_the_grace() {
+    let node = TestNode::start_with(|cfg| cfg.limits.orphan_grace = 1.0).await;
+    let mut args: Vec<String> = [
+        "listen",
+        "--answer",
+        "--say",
+        "This sentence is long enough to be still playing when the bot is killed, \
+         and then some more words follow so that it lasts for several seconds.",
+        "--count",
+        "1",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(node.flags());
+    let mut rayo = Rayo::spawn(&args, &[]);
+    let ready = rayo.line().await;
+    assert!(ready.starts_with("listening as rayo@localhost/"), "{ready}");
+    // sipp calls, is answered, then waits for the node's BYE.
+    let sipp = Sipp::start("uac_node_hangs_up.xml", Some(node.sip()), "ivr", &[], None);
+    let offer = rayo.line().await;
+    assert!(offer.starts_with("offer "), "{offer}");
+    assert_eq!(rayo.line().await, "answered");
+    rayo.kill();
+    sipp.passed().await;
+    node.stop().await;
+}

@@ -436,7 +436,7 @@ impl<P: Policy> Engine<P> {
         self.offers.remove(id);
         let cid = id.clone();
         self.cancel_timers(|t| match t {
-            Timer::Offer(c, _) | Timer::Dial(c) => *c == cid,
+            Timer::Offer(c, _) | Timer::Dial(c) | Timer::Orphaned(c) => *c == cid,
         });
         self.media(MediaAction::ReleaseCall { call: id.clone() });
         let from: Jid = call.jid.clone().into();

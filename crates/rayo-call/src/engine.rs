@@ -48,6 +48,10 @@ pub struct Config {
     pub max_components_per_party: usize,
     /// The most components one client (bare JID) runs at once, over all its calls.
     pub max_components_per_client: usize,
+    /// How long the calls of a controlling party that went unavailable (its stream lost, or
+    /// an unavailable presence) stay up waiting for it to come back (`None`: for ever).
+    /// Then they are hung up and end with `error`.
+    pub orphan_grace: Option<Duration>,
     /// Where call, mixer and component ids come from: the OS ([`rayo_proto::random::fill`]);
     /// when it fails, nothing is created (`internal-server-error`).
     pub random: Fill,
@@ -65,6 +69,7 @@ impl Config {
             outbound_calls: true,
             max_components_per_party: DEFAULT_MAX_COMPONENTS_PER_PARTY,
             max_components_per_client: DEFAULT_MAX_COMPONENTS_PER_CLIENT,
+            orphan_grace: None,
             random: rayo_proto::random::fill,
         }
     }
@@ -113,6 +118,8 @@ pub(crate) enum Timer {
     Offer(CallId, u64),
     /// An outbound call was not answered in time.
     Dial(CallId),
+    /// A call's controlling party went away (its stream ended) and has not come back.
+    Orphaned(CallId),
 }
 
 /// The Rayo engine of one node: clients, calls, mixers, components and joins.
@@ -133,6 +140,8 @@ pub struct Engine<P: Policy = AllowAll> {
     pub(crate) mixer_caps: Element,
     /// The offer payload of calls still being offered (re-sent in later rounds).
     pub(crate) offers: HashMap<CallId, rayo_proto::generated::rayo::Offer>,
+    /// Controlling parties that went unavailable while they controlled calls.
+    pub(crate) gone: std::collections::HashSet<Jid>,
 }
 
 impl Engine<AllowAll> {
@@ -157,6 +166,7 @@ impl<P: Policy> Engine<P> {
             timers: BTreeSet::new(),
             out: VecDeque::new(),
             offers: HashMap::new(),
+            gone: Default::default(),
             call_caps: crate::caps::caps(rayo_proto::ns::CALL_CAPS, &crate::caps::call_info())
                 .into(),
             mixer_caps: crate::caps::caps(rayo_proto::ns::MIXER_CAPS, &crate::caps::mixer_info())
@@ -197,6 +207,7 @@ impl<P: Policy> Engine<P> {
             match timer {
                 Timer::Offer(call, round) => self.offer_expired(now, call, round),
                 Timer::Dial(call) => self.dial_expired(now, call),
+                Timer::Orphaned(call) => self.orphan_expired(call),
             }
         }
     }

@@ -219,6 +219,57 @@ impl<P: Policy> Engine<P> {
         if !chat {
             self.pcp_gone(now, &from);
         }
+        if p.type_ == PresenceType::Unavailable {
+            self.dcp_gone(now, &from);
+        } else {
+            self.gone.remove(&from);
+        }
+    }
+
+    /// A controlling party went unavailable: unless it comes back within
+    /// [`Config::orphan_grace`](crate::Config::orphan_grace), its calls are hung up.
+    fn dcp_gone(&mut self, now: Instant, jid: &Jid) {
+        let Some(grace) = self.cfg.orphan_grace else {
+            return;
+        };
+        let orphans: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.dcp.as_ref() == Some(jid))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if orphans.is_empty() {
+            return;
+        }
+        self.gone.insert(jid.clone());
+        for id in orphans {
+            self.set_timer(Self::after(now, grace), Timer::Orphaned(id));
+        }
+    }
+
+    /// The grace of a call whose controlling party went away passed: if it has not come
+    /// back, the call is hung up and ends with `error` for whoever else follows it.
+    pub(crate) fn orphan_expired(&mut self, id: CallId) {
+        let Some(dcp) = self.calls.get(&id).and_then(|c| c.dcp.clone()) else {
+            return;
+        };
+        if self.gone.contains(&dcp) {
+            self.stop_call_media(&id);
+            self.signal(SignalAction::Hangup {
+                call: id.clone(),
+                headers: Vec::new(),
+            });
+            self.end_call(
+                &id,
+                EndReason::Error {
+                    platform_code: None,
+                },
+                Vec::new(),
+            );
+        }
+        if !self.calls.values().any(|c| c.dcp.as_ref() == Some(&dcp)) {
+            self.gone.remove(&dcp);
+        }
     }
 
     /// A PCP went away: it no longer holds offers; calls left with nobody move on or are

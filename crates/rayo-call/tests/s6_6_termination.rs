@@ -583,3 +583,46 @@ fn s6_6_4_every_command_to_an_ended_call_is_item_not_found() {
         }
     }
 }
+
+/// A harness whose calls outlive a lost controlling party by `grace`.
+fn with_orphan_grace(grace: Duration) -> Harness {
+    let mut cfg = rayo_call::Config::new(addressing());
+    cfg.routes = vec![rayo_call::Route::new(
+        "*",
+        vec![jid("juliet@capulet.lit")],
+        Box::new(rayo_call::All),
+    )];
+    cfg.orphan_grace = Some(grace);
+    Harness {
+        engine: rayo_call::Engine::new(cfg),
+        now: std::time::Instant::now(),
+    }
+}
+
+/// Issue 12 §9: a bot whose stream is lost (the server sends its unavailable presence) left
+/// its calls up, media flowing, for minutes. After the grace period the node hangs them up
+/// (BYE) and they end with `error`; a bot that comes back in time keeps its call.
+#[test]
+fn the_calls_of_a_controlling_party_that_is_gone_are_hung_up_after_the_grace() {
+    let mut h = with_orphan_grace(Duration::from_secs(30));
+    h.answered_call("9f00061");
+    h.offline(JULIET);
+    let out = h.advance(Duration::from_secs(29));
+    assert!(signals(&out).is_empty(), "still within the grace: {out:#?}");
+    let out = h.advance(Duration::from_secs(2));
+    assert!(
+        matches!(&signals(&out)[..], [SignalAction::Hangup { call, .. }] if call.0 == "9f00061"),
+        "{out:#?}"
+    );
+    assert!(!h.engine.has_call(&CallId("9f00061".into())));
+
+    // Back within the grace (a reconnect with the same resource): the call stays.
+    let mut h = with_orphan_grace(Duration::from_secs(30));
+    h.answered_call("c2");
+    h.offline(JULIET);
+    h.advance(Duration::from_secs(10));
+    h.available(JULIET);
+    let out = h.advance(Duration::from_secs(60));
+    assert!(signals(&out).is_empty(), "{out:#?}");
+    assert!(h.engine.has_call(&CallId("c2".into())));
+}

@@ -305,9 +305,18 @@ pub struct Limits {
     /// Components one client (bare JID) runs at once over all its calls and mixers; one
     /// more is refused with `resource-constraint`.
     pub max_components_per_client: usize,
+    /// Seconds the calls of a client whose stream is gone (lost connection, unanswered
+    /// pings, unavailable presence) stay up waiting for it to come back with the same JID;
+    /// then the node hangs them up and they end with `error`. 0: they stay up.
+    pub orphan_grace: f64,
 }
 
 impl Limits {
+    /// How long a lost client's calls wait for it (`None`: for ever).
+    pub fn orphan_grace(&self) -> Option<Duration> {
+        (self.orphan_grace > 0.0).then(|| Duration::from_secs_f64(self.orphan_grace))
+    }
+
     /// The default offer timeout (`None`: offers wait until the caller hangs up).
     pub fn default_offer_timeout(&self) -> Option<Duration> {
         (self.offer_timeout > 0.0).then(|| Duration::from_secs_f64(self.offer_timeout))
@@ -326,6 +335,7 @@ impl Default for Limits {
             offer_timeout: 60.0,
             max_components_per_call: rayo_call::DEFAULT_MAX_COMPONENTS_PER_PARTY,
             max_components_per_client: rayo_call::DEFAULT_MAX_COMPONENTS_PER_CLIENT,
+            orphan_grace: 30.0,
         }
     }
 }
@@ -464,6 +474,9 @@ impl Config {
         }
         if !(0.0..86_400.0).contains(&self.limits.offer_timeout) {
             return bad("limits.offer_timeout out of range (0 to 86400 seconds)".into());
+        }
+        if !(0.0..86_400.0).contains(&self.limits.orphan_grace) {
+            return bad("limits.orphan_grace out of range (0 to 86400 seconds)".into());
         }
         if !(0.0..86_400.0).contains(&self.shutdown.grace) {
             return bad("shutdown.grace out of range".into());

@@ -223,6 +223,7 @@ impl Node {
         ecfg.default_offer_timeout = cfg.limits.default_offer_timeout();
         ecfg.max_components_per_party = cfg.limits.max_components_per_call;
         ecfg.max_components_per_client = cfg.limits.max_components_per_client;
+        ecfg.orphan_grace = cfg.limits.orphan_grace();
         let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain).with_source_limit(
             cfg.limits.max_calls_per_source,
             Duration::from_secs(u64::from(cfg.limits.source_retry_after)),

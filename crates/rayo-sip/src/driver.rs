@@ -80,9 +80,8 @@ enum Internal {
 impl Driver {
     /// Binds UDP and TCP on `cfg.local` and spawns the driver.
     pub async fn spawn(cfg: Config) -> Result<Driver, Error> {
-        let udp = UdpSocket::bind(cfg.local).await?;
+        let (udp, tcp) = bind_udp_and_tcp(cfg.local).await?;
         let local = udp.local_addr()?;
-        let tcp = TcpListener::bind(local).await?;
         let cfg = Config { local, ..cfg };
         let (ctx, crx) = mpsc::unbounded_channel();
         let (etx, erx) = mpsc::unbounded_channel();
@@ -92,6 +91,24 @@ impl Driver {
             commands: ctx,
             events: erx,
         })
+    }
+}
+
+/// Binds UDP and TCP on the same address. With port 0 the OS picks the UDP port and TCP must
+/// get the same one, which another program may hold: other ports are tried (16 at most).
+async fn bind_udp_and_tcp(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+    let mut tries = 0;
+    loop {
+        let udp = UdpSocket::bind(addr).await?;
+        match TcpListener::bind(udp.local_addr()?).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e)
+                if addr.port() == 0 && e.kind() == std::io::ErrorKind::AddrInUse && tries < 16 =>
+            {
+                tries += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

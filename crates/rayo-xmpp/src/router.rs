@@ -225,9 +225,26 @@ impl<H: Handler> Router<H> {
         }
     }
 
-    /// `conn`'s session ended.
-    pub fn unbind(&mut self, conn: ConnId) {
+    /// `conn`'s session ended. As RFC 6121 §4.6.3 has a server do for a client whose stream
+    /// is gone, the service gets an unavailable presence from each JID it had bound (one
+    /// whose resource another stream took over is not gone), so the calls it controlled are
+    /// known to be orphaned.
+    pub fn unbind(&mut self, conn: ConnId, now: SystemTime) {
+        let gone: Vec<FullJid> = self
+            .sessions
+            .iter()
+            .filter(|(_, c)| **c == conn)
+            .map(|(j, _)| j.clone())
+            .collect();
         self.sessions.retain(|_, c| *c != conn);
+        let service = self.addressing.service().to_string();
+        for jid in gone {
+            let mut p = Element::bare("presence", JABBER_CLIENT);
+            xml::set_attr(&mut p, "type", "unavailable");
+            xml::set_attr(&mut p, "from", jid.to_string());
+            xml::set_attr(&mut p, "to", service.clone());
+            self.handle_stanza(p, now);
+        }
     }
 
     /// Sends a stanza from the handler outside any request (events).

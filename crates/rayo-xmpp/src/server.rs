@@ -180,7 +180,7 @@ async fn run_router<H: Handler>(mut router: Router<H>, mut rx: mpsc::Receiver<To
             }
             ToRouter::Unbound(conn) => {
                 conns.remove(&conn);
-                router.unbind(conn);
+                router.unbind(conn, SystemTime::now());
             }
             ToRouter::Stanza(el) => router.handle_stanza(el, SystemTime::now()),
             ToRouter::Inject(el) => router.send(el, SystemTime::now()),
@@ -197,7 +197,7 @@ async fn run_router<H: Handler>(mut router: Router<H>, mut rx: mpsc::Receiver<To
                 // sender ends it with <resource-constraint/>.
                 tracing::debug!(conn, "connection queue full or closed");
                 conns.remove(&conn);
-                router.unbind(conn);
+                router.unbind(conn, SystemTime::now());
             }
         }
     }

@@ -46,18 +46,24 @@ impl Drop for TempDir {
 
 static NEXT: AtomicU16 = AtomicU16::new(0);
 
-/// `n` consecutive free UDP ports (even first), spread by process id and a counter so that
+/// `n` consecutive ports free for UDP and TCP (even first), spread by process id and a counter so that
 /// tests running at once do not pick the same.
 pub fn free_udp_ports(n: u16) -> u16 {
     let pid = std::process::id() as u16;
-    loop {
+    // Free for TCP too: the node's SIP listens on both, and a port of the OS's ephemeral
+    // range may be the local end of some TCP connection.
+    let free = |p: u16| {
+        UdpSocket::bind((LOOPBACK, p)).is_ok() && std::net::TcpListener::bind((LOOPBACK, p)).is_ok()
+    };
+    for _ in 0..10_000 {
         let k = NEXT.fetch_add(1, Ordering::Relaxed);
         let base = 30000 + (pid.wrapping_mul(53) % 500) * 40 + (k % 100) * 96 % 9000;
         let base = base & !1;
-        if (0..n).all(|i| UdpSocket::bind((LOOPBACK, base + i)).is_ok()) {
+        if (0..n).all(|i| free(base + i)) {
             return base;
         }
     }
+    panic!("no {n} free ports in a row on {LOOPBACK}")
 }
 
 /// A free TCP port.

@@ -34,6 +34,11 @@ pub struct TestNode {
 impl TestNode {
     /// Starts it.
     pub async fn start() -> TestNode {
+        TestNode::start_with(|_| {}).await
+    }
+
+    /// [`TestNode::start`] with `tune` applied to the configuration last.
+    pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestNode {
         let dir = TempDir::new("node");
         let mut cfg = Config::embedded(PASSWORD);
         let sip = free_udp_ports(1);
@@ -46,6 +51,7 @@ impl TestNode {
             c.self_signed_dir = dir.0.join("tls");
         }
         cfg.recording.dir = dir.0.join("recordings");
+        tune(&mut cfg);
         let node = Node::start(cfg).await.expect("the node starts");
         TestNode { node, dir }
     }
@@ -135,6 +141,11 @@ impl Rayo {
                 self.seen
             ),
         }
+    }
+
+    /// Kills rayo at once (SIGKILL): a bot that crashes, its stream never closed.
+    pub fn kill(&mut self) {
+        let _ = self.child.start_kill();
     }
 
     /// Waits (up to a minute) for rayo to exit, and gives everything it printed.
