@@ -14,25 +14,33 @@ fn dial(node: &TestNode, uri: &str, extra: &[&str]) -> Rayo {
     Rayo::spawn(&args, &[])
 }
 
+/// `rayo listen ARGS` with the node's connection flags, once it says it is listening.
+async fn listen(node: &TestNode, args: &[&str]) -> Rayo {
+    let mut all: Vec<String> = vec!["listen".into()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    all.extend(node.flags());
+    let mut rayo = Rayo::spawn(&all, &[]);
+    let ready = rayo.line().await;
+    assert!(ready.starts_with("listening as rayo@localhost/"), "{ready}");
+    rayo
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_answers_says_hello_collects_two_digits_and_hangs_up() {
     let node = TestNode::start().await;
-    let mut args: Vec<String> = [
-        "listen",
-        "--answer",
-        "--say",
-        "Hello",
-        "--ask",
-        "builtin:dtmf/digits?minlength=2;maxlength=2",
-        "--count",
-        "1",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(node.flags());
-    let mut rayo = Rayo::spawn(&args, &[]);
-    let ready = rayo.line().await;
-    assert!(ready.starts_with("listening as rayo@localhost/"), "{ready}");
+    let mut rayo = listen(
+        &node,
+        &[
+            "--answer",
+            "--say",
+            "Hello",
+            "--ask",
+            "builtin:dtmf/digits?minlength=2;maxlength=2",
+            "--count",
+            "1",
+        ],
+    )
+    .await;
 
     // sipp calls `ivr`, sends the RFC 4733 digits 12# 2.5 s after the answer, then waits for
     // the node's BYE.
@@ -156,23 +164,21 @@ async fn dial_unanswered_ends_timeout_and_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_shows_the_caller_hanging_up_during_the_input() {
     let node = TestNode::start().await;
-    let mut args: Vec<String> = [
-        "listen",
-        "--answer",
-        "--say",
-        "Hello",
-        "--ask",
-        "builtin:dtmf/digits?length=4",
-        "--record",
-        "5",
-        "--count",
-        "1",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(node.flags());
-    let mut rayo = Rayo::spawn(&args, &[]);
-    rayo.line().await;
+    let mut rayo = listen(
+        &node,
+        &[
+            "--answer",
+            "--say",
+            "Hello",
+            "--ask",
+            "builtin:dtmf/digits?length=4",
+            "--record",
+            "5",
+            "--count",
+            "1",
+        ],
+    )
+    .await;
     // sipp hangs up 2 s after the answer, while rayo waits for digits.
     let sipp = Sipp::start(
         "uac_hangs_up_after_2s.xml",
@@ -203,13 +209,7 @@ async fn listen_shows_the_caller_hanging_up_during_the_input() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_join_puts_each_caller_in_the_conference_until_it_hangs_up() {
     let node = TestNode::start().await;
-    let mut args: Vec<String> = ["listen", "--answer", "--join", "conf", "--count", "2"]
-        .map(String::from)
-        .to_vec();
-    args.extend(node.flags());
-    let mut rayo = Rayo::spawn(&args, &[]);
-    let ready = rayo.line().await;
-    assert!(ready.starts_with("listening as rayo@localhost/"), "{ready}");
+    let mut rayo = listen(&node, &["--answer", "--join", "conf", "--count", "2"]).await;
     // Two callers at once; each hangs up 1.5 s after the answer.
     let a = Sipp::start(
         "uac_sipp_hangs_up_later.xml",
@@ -244,21 +244,18 @@ async fn listen_join_puts_each_caller_in_the_conference_until_it_hangs_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_call_of_a_bot_that_dies_is_hung_up_after_the_grace() {
     let node = TestNode::start_with(|cfg| cfg.limits.orphan_grace = 1.0).await;
-    let mut args: Vec<String> = [
-        "listen",
-        "--answer",
-        "--say",
-        "This sentence is long enough to be still playing when the bot is killed, \
-         and then some more words follow so that it lasts for several seconds.",
-        "--count",
-        "1",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(node.flags());
-    let mut rayo = Rayo::spawn(&args, &[]);
-    let ready = rayo.line().await;
-    assert!(ready.starts_with("listening as rayo@localhost/"), "{ready}");
+    let mut rayo = listen(
+        &node,
+        &[
+            "--answer",
+            "--say",
+            "This sentence is long enough to be still playing when the bot is killed, \
+             and then some more words follow so that it lasts for several seconds.",
+            "--count",
+            "1",
+        ],
+    )
+    .await;
     // sipp calls, is answered, then waits for the node's BYE.
     let sipp = Sipp::start("uac_node_hangs_up.xml", Some(node.sip()), "ivr", &[], None);
     let offer = rayo.line().await;
