@@ -111,6 +111,12 @@ pub struct C2s {
     /// The most elements a client may send before its stream is bound (a login takes about
     /// six); one more ends the stream with `policy-violation`.
     pub max_negotiation_elements: u32,
+    /// Client connections open at once; one accepted beyond this is closed at once,
+    /// before any stream (so no stream error).
+    pub max_connections: usize,
+    /// Client connections open at once from one source IP address; one beyond this is
+    /// closed at once like one over `max_connections`.
+    pub max_connections_per_source: usize,
 }
 
 impl Default for C2s {
@@ -127,6 +133,8 @@ impl Default for C2s {
             max_queued_bytes_unbound: 64 * 1024,
             max_queued_bytes: 1024 * 1024,
             max_negotiation_elements: 32,
+            max_connections: 1024,
+            max_connections_per_source: 64,
         }
     }
 }
@@ -173,6 +181,12 @@ pub struct Sip {
     pub listen: SocketAddr,
     /// Look for DTMF tones in received audio besides RFC 4733 events.
     pub inband_dtmf: bool,
+    /// Inbound SIP TCP connections open at once; one accepted beyond this is closed at
+    /// once, unread.
+    pub max_tcp_connections: usize,
+    /// Inbound SIP TCP connections open at once from one source IP address; one beyond
+    /// this is closed at once, unread.
+    pub max_tcp_connections_per_source: usize,
 }
 
 impl Default for Sip {
@@ -180,6 +194,8 @@ impl Default for Sip {
         Sip {
             listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
             inband_dtmf: false,
+            max_tcp_connections: 1024,
+            max_tcp_connections_per_source: 32,
         }
     }
 }
@@ -431,6 +447,9 @@ impl Config {
         if self.c2s.is_none() && self.component.is_none() {
             return bad("neither [c2s] nor [component]: no client could reach the node".into());
         }
+        if self.sip.max_tcp_connections == 0 || self.sip.max_tcp_connections_per_source == 0 {
+            return bad("sip.max_tcp_connections(_per_source) must be at least 1".into());
+        }
         if let Some(c) = &self.c2s {
             if c.cert.is_some() != c.key.is_some() {
                 return bad("c2s.cert and c2s.key go together".into());
@@ -443,6 +462,9 @@ impl Config {
             }
             if c.max_negotiation_elements < 8 {
                 return bad("c2s.max_negotiation_elements must be at least 8 (a login)".into());
+            }
+            if c.max_connections == 0 || c.max_connections_per_source == 0 {
+                return bad("c2s.max_connections(_per_source) must be at least 1".into());
             }
         }
         for u in &self.users {
@@ -538,6 +560,13 @@ mod tests {
         assert!(e.to_string().contains("rtp.first_port"), "{e}");
         let e = Config::from_toml("[limits]\nmax_calls='many'\n").expect_err("type");
         assert!(e.to_string().contains("max_calls"), "{e}");
+        let e = Config::from_toml("[c2s]\nmax_connections=0\n").expect_err("no connection");
+        assert!(e.to_string().contains("c2s.max_connections"), "{e}");
+        let e = Config::from_toml("[sip]\nmax_tcp_connections_per_source=0\n").expect_err("none");
+        assert!(e.to_string().contains("sip.max_tcp_connections"), "{e}");
+        let cfg = Config::from_toml("[sip]\nmax_tcp_connections=7\n").expect("parses");
+        assert_eq!(cfg.sip.max_tcp_connections, 7);
+        assert_eq!(cfg.sip.max_tcp_connections_per_source, 32);
         let e = Config::from_toml("[c2s]\nmax_stanza_depth=2\n").expect_err("too shallow");
         assert!(e.to_string().contains("c2s.max_stanza_depth"), "{e}");
         let e = Config::from_toml("[c2s]\nmax_negotiation_elements=2\n").expect_err("login");

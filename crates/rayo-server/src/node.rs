@@ -187,6 +187,8 @@ impl Node {
         ua.rtp_first = cfg.rtp.first_port;
         ua.rtp_last = cfg.rtp.last_port;
         ua.inband_dtmf = cfg.sip.inband_dtmf;
+        ua.max_tcp_connections = cfg.sip.max_tcp_connections;
+        ua.max_tcp_connections_per_source = cfg.sip.max_tcp_connections_per_source;
         ua.trunks = cfg
             .trunks
             .iter()
@@ -262,6 +264,8 @@ impl Node {
                 c2s,
                 tls: Some(tls),
                 connection_queue: 4096,
+                max_connections: c.max_connections,
+                max_connections_per_source: c.max_connections_per_source,
             };
             let l = Listener::start(
                 lcfg,

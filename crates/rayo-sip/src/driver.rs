@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rayo_call::{CallId, SignalAction, SignalEvent};
 use rayo_media::udp::{Command as MediaCommand, Session, SessionEvent};
@@ -70,11 +72,28 @@ pub struct Driver {
     pub commands: mpsc::UnboundedSender<Command>,
     /// Events.
     pub events: mpsc::UnboundedReceiver<Event>,
+    tcp_count: Arc<AtomicUsize>,
 }
+
+/// How long an inbound SIP TCP connection may stay silent before the driver closes it.
+pub const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How long the TCP accept loop pauses after `accept` fails (out of file descriptors, …).
+pub const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 enum Internal {
     Sip(Peer, Vec<u8>),
     Media(CallId, SessionEvent),
+    /// A TCP connection's reader or writer ended (peer closed, error, idle): `id` tells it
+    /// from a newer connection to the same address.
+    TcpClosed(SocketAddr, u64),
+}
+
+/// A TCP connection the driver keeps for sending back.
+struct Conn {
+    id: u64,
+    inbound: bool,
+    writer: mpsc::UnboundedSender<Vec<u8>>,
 }
 
 impl Driver {
@@ -85,12 +104,31 @@ impl Driver {
         let cfg = Config { local, ..cfg };
         let (ctx, crx) = mpsc::unbounded_channel();
         let (etx, erx) = mpsc::unbounded_channel();
-        tokio::spawn(run(UserAgent::new(cfg), udp, tcp, crx, etx));
+        let tcp_count = Arc::new(AtomicUsize::new(0));
+        let caps = Caps {
+            total: cfg.max_tcp_connections.max(1),
+            per_source: cfg.max_tcp_connections_per_source.max(1),
+        };
+        tokio::spawn(run(
+            UserAgent::new(cfg),
+            caps,
+            udp,
+            tcp,
+            crx,
+            etx,
+            tcp_count.clone(),
+        ));
         Ok(Driver {
             local,
             commands: ctx,
             events: erx,
+            tcp_count,
         })
+    }
+
+    /// How many SIP TCP connections (inbound and outbound) the driver holds now.
+    pub fn tcp_connections(&self) -> usize {
+        self.tcp_count.load(Ordering::Relaxed)
     }
 }
 
@@ -112,17 +150,24 @@ async fn bind_udp_and_tcp(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpLi
     }
 }
 
-/// Runs a TCP connection's reader and writer; returns the writer's queue.
+/// Runs a TCP connection's reader and writer; returns the writer's queue. When either ends
+/// (the peer closed, an error, an inbound connection idle for [`TCP_IDLE_TIMEOUT`], a
+/// stream that does not frame) it reports [`Internal::TcpClosed`]; the driver then drops
+/// the writer's queue, which ends the writer, and with both halves gone the socket closes.
 fn spawn_tcp(
     stream: TcpStream,
     peer: SocketAddr,
+    id: u64,
+    inbound: bool,
     internal: mpsc::UnboundedSender<Internal>,
-) -> mpsc::UnboundedSender<Vec<u8>> {
+) -> Conn {
     let (mut rd, mut wr) = stream.into_split();
     let (wtx, mut wrx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let closed = internal.clone();
     tokio::spawn(async move {
         while let Some(b) = wrx.recv().await {
             if wr.write_all(&b).await.is_err() {
+                let _ = closed.send(Internal::TcpClosed(peer, id));
                 break;
             }
         }
@@ -130,10 +175,16 @@ fn spawn_tcp(
     tokio::spawn(async move {
         let mut buf = Vec::new();
         let mut chunk = vec![0u8; 8192];
-        while let Ok(n) = rd.read(&mut chunk).await {
-            if n == 0 {
-                break;
-            }
+        let idle = if inbound {
+            TCP_IDLE_TIMEOUT
+        } else {
+            Duration::MAX
+        };
+        loop {
+            let n = match tokio::time::timeout(idle, rd.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => n,
+                _ => break,
+            };
             buf.extend_from_slice(&chunk[..n]);
             loop {
                 match Message::parse(&buf, true) {
@@ -148,23 +199,55 @@ fn spawn_tcp(
                         ));
                     }
                     Err(Error::Incomplete) if buf.len() < MAX_MESSAGE => break,
-                    Err(_) => return, // a stream that does not frame: drop the connection
+                    // A stream that does not frame: drop the connection.
+                    Err(_) => {
+                        let _ = internal.send(Internal::TcpClosed(peer, id));
+                        return;
+                    }
                 }
             }
         }
+        let _ = internal.send(Internal::TcpClosed(peer, id));
     });
-    wtx
+    Conn {
+        id,
+        inbound,
+        writer: wtx,
+    }
+}
+
+/// The caps on inbound TCP connections.
+#[derive(Clone, Copy)]
+struct Caps {
+    total: usize,
+    per_source: usize,
+}
+
+/// Whether one more inbound connection from `peer` stays under `caps`.
+fn under_caps(conns: &HashMap<SocketAddr, Conn>, peer: SocketAddr, caps: Caps) -> bool {
+    let inbound = conns.values().filter(|c| c.inbound).count();
+    let same = conns
+        .iter()
+        .filter(|(a, c)| c.inbound && a.ip() == peer.ip())
+        .count();
+    inbound < caps.total && same < caps.per_source
 }
 
 async fn run(
     mut ua: UserAgent,
+    caps: Caps,
     udp: UdpSocket,
     tcp: TcpListener,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<Event>,
+    tcp_count: Arc<AtomicUsize>,
 ) {
     let (itx, mut irx) = mpsc::unbounded_channel::<Internal>();
-    let mut conns: HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>> = HashMap::new();
+    let mut conns: HashMap<SocketAddr, Conn> = HashMap::new();
+    let mut next_conn: u64 = 0;
+    // After an accept error, no accept before this instant (the loop must not spin on
+    // EMFILE, and UDP and timers go on meanwhile).
+    let mut accept_after: Option<tokio::time::Instant> = None;
     let mut sessions: HashMap<CallId, mpsc::UnboundedSender<MediaCommand>> = HashMap::new();
     let mut buf = vec![0u8; MAX_MESSAGE];
     loop {
@@ -175,14 +258,38 @@ async fn run(
                     ua.handle_datagram(Instant::now(), Peer { addr: from, transport: Transport::Udp }, &buf[..n]);
                 }
             }
-            r = tcp.accept() => {
-                if let Ok((s, peer)) = r {
-                    conns.insert(peer, spawn_tcp(s, peer, itx.clone()));
+            r = async {
+                if let Some(t) = accept_after {
+                    tokio::time::sleep_until(t).await;
                 }
-            }
+                tcp.accept().await
+            } => match r {
+                Ok((s, peer)) => {
+                    accept_after = None;
+                    if under_caps(&conns, peer, caps) {
+                        next_conn += 1;
+                        if let Some(old) = conns.insert(peer, spawn_tcp(s, peer, next_conn, true, itx.clone())) {
+                            drop(old.writer);
+                        }
+                    } else {
+                        // Over a cap: closed at once, nothing read.
+                        tracing::debug!(%peer, "SIP TCP connection over the cap, closed");
+                        drop(s);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "SIP TCP accept failed");
+                    accept_after = Some(tokio::time::Instant::now() + ACCEPT_ERROR_PAUSE);
+                }
+            },
             Some(i) = irx.recv() => match i {
                 Internal::Sip(peer, bytes) => ua.handle_datagram(Instant::now(), peer, &bytes),
                 Internal::Media(call, e) => { let _ = events.send(Event::Media(call, e)); }
+                Internal::TcpClosed(peer, id) => {
+                    if conns.get(&peer).is_some_and(|c| c.id == id) {
+                        conns.remove(&peer);
+                    }
+                }
             },
             c = commands.recv() => match c {
                 Some(Command::Action(a)) => {
@@ -222,11 +329,12 @@ async fn run(
                             conns.entry(t.peer.addr)
                         {
                             if let Ok(s) = TcpStream::connect(t.peer.addr).await {
-                                e.insert(spawn_tcp(s, t.peer.addr, itx.clone()));
+                                next_conn += 1;
+                                e.insert(spawn_tcp(s, t.peer.addr, next_conn, false, itx.clone()));
                             }
                         }
-                        if let Some(w) = conns.get(&t.peer.addr) {
-                            let _ = w.send(t.bytes);
+                        if let Some(c) = conns.get(&t.peer.addr) {
+                            let _ = c.writer.send(t.bytes);
                         }
                     }
                 },
@@ -279,6 +387,7 @@ async fn run(
                 }
             }
         }
+        tcp_count.store(conns.len(), Ordering::Relaxed);
     }
     for s in sessions.values() {
         let _ = s.send(MediaCommand::Stop);

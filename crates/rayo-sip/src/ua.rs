@@ -55,6 +55,12 @@ pub struct Config {
     pub random: Fill,
     /// Look for in-band DTMF in received audio.
     pub inband_dtmf: bool,
+    /// Inbound SIP TCP connections the driver keeps open at once (at least 1); one accepted
+    /// beyond this is closed at once, unread. 1024 by default.
+    pub max_tcp_connections: usize,
+    /// Inbound SIP TCP connections from one source IP address the driver keeps open at once
+    /// (at least 1); one accepted beyond this is closed at once, unread. 32 by default.
+    pub max_tcp_connections_per_source: usize,
 }
 
 impl Config {
@@ -72,6 +78,8 @@ impl Config {
             timers: Timers::default(),
             random: rayo_proto::random::fill,
             inband_dtmf: true,
+            max_tcp_connections: 1024,
+            max_tcp_connections_per_source: 32,
         }
     }
 }

@@ -2,8 +2,9 @@
 //! [`C2sConnection`] per client (doing the TLS handshake when STARTTLS asks for it), and one
 //! task owning the [`Router`] and its [`Handler`].
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use jid::FullJid;
@@ -34,6 +35,63 @@ pub struct ListenerConfig {
     /// (at least 1); if that fills, the connection is ended with `<resource-constraint/>`.
     /// How far behind a client may fall in reading is [`C2sConfig::max_outbound_bytes`].
     pub connection_queue: usize,
+    /// Connections open at once (at least 1); one accepted beyond this is closed at once,
+    /// before anything is read or written (no stream, so no stream error). 1024 by default.
+    pub max_connections: usize,
+    /// Connections open at once from one source IP address (at least 1); one beyond this is
+    /// closed at once like one over [`ListenerConfig::max_connections`]. 64 by default.
+    pub max_connections_per_source: usize,
+}
+
+/// How long the accept loop pauses after `accept` fails (out of file descriptors, …).
+pub const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// The connections open now, in total and by source address.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    by_source: HashMap<IpAddr, usize>,
+}
+
+/// A connection's place under the caps, given back when dropped.
+struct Slot {
+    open: Arc<Mutex<Open>>,
+    source: IpAddr,
+}
+
+impl Slot {
+    /// Takes a place for a connection from `source`, if the caps leave one.
+    fn take(
+        open: &Arc<Mutex<Open>>,
+        source: IpAddr,
+        total: usize,
+        per_source: usize,
+    ) -> Option<Slot> {
+        let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
+        let same = o.by_source.get(&source).copied().unwrap_or(0);
+        if o.total >= total.max(1) || same >= per_source.max(1) {
+            return None;
+        }
+        o.total += 1;
+        o.by_source.insert(source, same + 1);
+        Some(Slot {
+            open: open.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        o.total = o.total.saturating_sub(1);
+        if let Some(n) = o.by_source.get_mut(&self.source) {
+            *n -= 1;
+            if *n == 0 {
+                o.by_source.remove(&self.source);
+            }
+        }
+    }
 }
 
 impl ListenerConfig {
@@ -44,6 +102,8 @@ impl ListenerConfig {
             c2s,
             tls,
             connection_queue: 1024,
+            max_connections: 1024,
+            max_connections_per_source: 64,
         }
     }
 }
@@ -115,28 +175,39 @@ impl Listener {
         let acceptor = identity.map(|i| i.acceptor);
         let router_tx = tx.clone();
         let queue = config.connection_queue;
+        let (cap, cap_per_source) = (config.max_connections, config.max_connections_per_source);
+        let open = Arc::new(Mutex::new(Open::default()));
         let accept = tokio::spawn(async move {
             let mut next_id: ConnId = 0;
             loop {
                 let (tcp, peer) = match listener.accept().await {
                     Ok(a) => a,
                     Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        tracing::warn!(error = %e, "c2s accept failed");
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                         continue;
                     }
+                };
+                let Some(slot) = Slot::take(&open, peer.ip(), cap, cap_per_source) else {
+                    tracing::debug!(%peer, "c2s connection over the cap, closed");
+                    drop(tcp);
+                    continue;
                 };
                 next_id += 1;
                 let _ = tcp.set_nodelay(true);
                 tracing::debug!(%peer, conn = next_id, "c2s connection");
-                tokio::spawn(run_connection(
+                let conn = run_connection(
                     tcp,
                     next_id,
                     c2s.clone(),
                     acceptor.clone(),
                     router_tx.clone(),
                     queue,
-                ));
+                );
+                tokio::spawn(async move {
+                    conn.await;
+                    drop(slot);
+                });
             }
         });
         Ok(Listener {

@@ -119,3 +119,61 @@ async fn a_deeply_nested_element_ends_its_stream_and_the_node_lives() {
     }
     let (_client, _offers) = node.bot("bot").await;
 }
+
+/// Issue 12 §3 against the node: 1 000 SIP TCP connections opened and closed used to stay in
+/// CLOSE_WAIT and lock the node out of logins and calls. They are reaped; a c2s connection
+/// over `[c2s] max_connections_per_source` is closed at once; a bot then logs in and a call
+/// over UDP is offered to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sip_tcp_connect_and_close_and_excess_c2s_connections_leave_the_node_serving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let node = TestNode::start(|cfg| {
+        cfg.limits.offer_timeout = 2.0;
+        if let Some(c) = &mut cfg.c2s {
+            c.max_connections_per_source = 4;
+        }
+    })
+    .await;
+    let sip = node.node.sip_addr();
+    for _ in 0..1000 {
+        drop(TcpStream::connect(sip).await.expect("SIP TCP connect"));
+    }
+    // Had they been kept, the 33rd would be over `[sip] max_tcp_connections_per_source`:
+    // an OPTIONS over TCP is answered.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut tcp = TcpStream::connect(sip).await.expect("SIP TCP connect");
+    let me = tcp.local_addr().expect("local");
+    let options = format!(
+        "OPTIONS sip:node@{sip} SIP/2.0\r\nVia: SIP/2.0/TCP {me};branch=z9hG4bKe2e1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:probe@{me}>;tag=e2e\r\nTo: <sip:node@{sip}>\r\n\
+         Call-ID: e2e-options\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    );
+    tcp.write_all(options.as_bytes()).await.expect("write");
+    let mut answer = [0u8; 16];
+    tokio::time::timeout(WAIT, tcp.read_exact(&mut answer))
+        .await
+        .expect("an answer in time")
+        .expect("an answer, not a close");
+    assert_eq!(&answer[..], b"SIP/2.0 200 OK\r\n");
+    drop(tcp);
+    let c2s = node.node.c2s_addr().expect("c2s");
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(TcpStream::connect(c2s).await.expect("connect"));
+    }
+    let mut extra = TcpStream::connect(c2s).await.expect("the kernel accepts");
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(WAIT, extra.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0) | Err(_))),
+        "the fifth connection from 127.0.0.1 is closed at once: {read:?}"
+    );
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_client, mut offers) = node.bot("bot").await;
+    let call = Sipp::start("uac_reject_503.xml", Some(sip), "after", &[], None);
+    let o = offer(&mut offers).await;
+    assert!(o.to.contains("after@"), "called URI: {}", o.to);
+    call.passed().await;
+}

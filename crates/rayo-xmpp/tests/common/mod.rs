@@ -76,16 +76,20 @@ pub struct TestListener {
 
 /// Starts a listener on a free loopback port with a freshly generated certificate.
 pub async fn start_listener(tune: impl FnOnce(&mut C2sConfig)) -> TestListener {
+    start_listener_with(|l| tune(&mut l.c2s)).await
+}
+
+/// [`start_listener`], tuning the listener's settings (its caps) too.
+pub async fn start_listener_with(tune: impl FnOnce(&mut ListenerConfig)) -> TestListener {
     let dir = tempdir::Dir::new("listener");
-    let mut c2s = C2sConfig::new(DOMAIN, users());
-    tune(&mut c2s);
-    let config = ListenerConfig::new(
+    let mut config = ListenerConfig::new(
         0,
-        c2s,
+        C2sConfig::new(DOMAIN, users()),
         Some(TlsSource::SelfSigned {
             dir: dir.path().to_owned(),
         }),
     );
+    tune(&mut config);
     let listener = Listener::start(config, addressing(DOMAIN), Echo)
         .await
         .expect("listener starts");
