@@ -205,7 +205,8 @@ pub struct Recorder<W: Write + Seek = File> {
 }
 
 impl Recorder {
-    /// Validates `spec` and creates the file at `path` (truncating one that exists). `uri`
+    /// Validates `spec` and creates the file at `path` (truncating one that exists), `0600`
+    /// on Unix so that only the node's user can read the recording. `uri`
     /// is what the completion reports; `on_mixer` when the record runs against a mixer.
     pub fn new(
         spec: &Record,
@@ -215,7 +216,8 @@ impl Recorder {
         on_mixer: bool,
     ) -> Result<Recorder, RecordError> {
         Self::check(spec, on_mixer)?;
-        Recorder::with_sink(spec, File::create(&path)?, uri, now, on_mixer)
+        let file = rayo_proto::private_fs::create_private_file(&path)?;
+        Recorder::with_sink(spec, file, uri, now, on_mixer)
     }
 }
 

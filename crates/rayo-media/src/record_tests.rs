@@ -69,6 +69,22 @@ fn assert_matches_file(r: &Recording, path: &Path) {
     assert_eq!(r.size as u64, len);
 }
 
+/// Only the node's user can read a recording: the file is created `0600`.
+#[cfg(unix)]
+#[test]
+fn a_recording_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("mode");
+    let path = dir.file("private.wav");
+    let t0 = Instant::now();
+    let mut rec =
+        Recorder::new(&Record::default(), path.clone(), "u".into(), t0, false).expect("recorder");
+    rec.frame(t0, &[100; 160], &[200; 160]);
+    rec.stop();
+    let mode = std::fs::metadata(&path).expect("file").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "recording mode {mode:o}");
+}
+
 #[test]
 fn max_duration_gives_a_file_of_that_length() {
     let dir = TempDir::new("max");

@@ -41,6 +41,7 @@ pub mod header;
 mod interop;
 pub mod ns;
 pub mod payload;
+pub mod private_fs;
 pub mod random;
 pub mod rules;
 pub mod shape;

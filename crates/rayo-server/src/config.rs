@@ -87,9 +87,16 @@ pub struct C2s {
     pub listen: SocketAddr,
     /// The certificate (PEM) for STARTTLS; with `key`. Absent: a self-signed one.
     pub cert: Option<PathBuf>,
-    /// The private key (PEM).
+    /// The private key (PEM). The node refuses to start if this file is writable by group
+    /// or others or not owned by the node's user, or if its directory is writable by group
+    /// or others or owned by someone other than the node's user or root (Unix).
     pub key: Option<PathBuf>,
-    /// Where a self-signed certificate is generated and kept.
+    /// Where a self-signed certificate is generated and kept. Default: `tls` under the
+    /// node's state directory (`$XDG_STATE_HOME/rayo-node`, else
+    /// `$HOME/.local/state/rayo-node`, else `rayo-node-<uid>` under the temporary directory
+    /// when there is no home). Created `0700`, the key written `0600`; the node refuses to
+    /// start if this directory, or the key in it, is writable by group or others or owned
+    /// by another user (Unix).
     pub self_signed_dir: PathBuf,
     /// Whether PLAIN may be used on a stream without TLS (never by default).
     pub allow_plain_without_tls: bool,
@@ -125,7 +132,7 @@ impl Default for C2s {
             listen: SocketAddr::from(([127, 0, 0, 1], 5222)),
             cert: None,
             key: None,
-            self_signed_dir: std::env::temp_dir().join("rayo-node-tls"),
+            self_signed_dir: rayo_proto::private_fs::default_state_dir().join("tls"),
             allow_plain_without_tls: false,
             max_stanza_size: 256 * 1024,
             max_stanza_depth: rayo_xmpp::xml::DEFAULT_MAX_DEPTH,
@@ -226,14 +233,17 @@ impl Default for Rtp {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Recording {
-    /// The directory recordings are written to (created if missing).
+    /// The directory recordings are written to. Default: `recordings` under the node's state
+    /// directory (see [`C2s::self_signed_dir`]). Created `0700` if missing, recordings
+    /// written `0600`; the node refuses to start if it is writable by group or others or
+    /// owned by another user (Unix).
     pub dir: PathBuf,
 }
 
 impl Default for Recording {
     fn default() -> Self {
         Recording {
-            dir: std::env::temp_dir().join("rayo-recordings"),
+            dir: rayo_proto::private_fs::default_state_dir().join("recordings"),
         }
     }
 }

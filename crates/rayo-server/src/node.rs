@@ -209,7 +209,9 @@ impl Node {
         let sip_addr = sip.local;
         tracing::info!(%sip_addr, "SIP listening (UDP and TCP)");
 
-        // The engine and its policy.
+        // The engine and its policy; recordings go to a directory only this user can use.
+        rayo_proto::private_fs::ensure_private_dir(&cfg.recording.dir)
+            .map_err(|e| Error::Config(format!("[recording] dir: {e}")))?;
         let now = Instant::now();
         let policy = NodePolicy::new(
             known_clients(&cfg),

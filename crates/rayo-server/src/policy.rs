@@ -158,7 +158,13 @@ impl NodePolicy {
                 Running::Prompt(p)
             }
             ComponentStart::Record(cmd) => {
-                let _ = std::fs::create_dir_all(&self.recording_dir);
+                rayo_proto::private_fs::ensure_private_dir(&self.recording_dir).map_err(|e| {
+                    tracing::warn!(error = %e, "recording directory refused");
+                    refusal(
+                        "internal-server-error",
+                        "the recording directory is unusable".into(),
+                    )
+                })?;
                 let (path, uri) = self.record_path()?;
                 let rec = Recorder::new(cmd, path, uri, self.now, on_mixer)
                     .map_err(|e| refusal(e.condition(), e.to_string()))?;

@@ -2,7 +2,10 @@
 //! certificate generated at first start (kept in a directory so it survives restarts), its
 //! SHA-256 fingerprint logged so clients can pin it.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use rayo_proto::private_fs::{check_key_file, create_private_file, ensure_private_dir};
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
@@ -23,7 +26,9 @@ pub enum TlsSource {
         key: PathBuf,
     },
     /// A self-signed certificate for the domain, generated at first start into this
-    /// directory (`cert.pem`, `key.pem`) and reused afterwards.
+    /// directory (`cert.pem`, `key.pem`) and reused afterwards. The directory is created
+    /// `0700` and the key written `0600`; a directory or key that group or others may write,
+    /// or that another user owns, is refused (Unix).
     SelfSigned {
         /// Where the certificate and key are kept.
         dir: PathBuf,
@@ -63,19 +68,23 @@ fn tls_err(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 impl TlsIdentity {
-    /// Loads (or generates) the identity for `domain`.
+    /// Loads (or generates) the identity for `domain`. Fails, naming the file, when the key
+    /// (or its directory) could have been planted or changed by another local user: group-
+    /// or other-writable, or owned by someone else (see [`rayo_proto::private_fs`]).
     pub fn load(source: &TlsSource, domain: &str) -> Result<Self, Error> {
         let (cert, key) = match source {
             TlsSource::Files { cert, key } => (cert.clone(), key.clone()),
             TlsSource::SelfSigned { dir } => {
                 let cert = dir.join("cert.pem");
                 let key = dir.join("key.pem");
+                ensure_private_dir(dir).map_err(|e| tls_err("refusing", dir, e))?;
                 if !cert.exists() || !key.exists() {
                     generate(dir, &cert, &key, domain)?;
                 }
                 (cert, key)
             }
         };
+        check_key_file(&key).map_err(|e| Error::Tls(format!("private key: {e}")))?;
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
             .map_err(|e| tls_err("reading", &cert, e))?
             .collect::<Result<_, _>>()
@@ -104,17 +113,12 @@ impl TlsIdentity {
 }
 
 fn generate(dir: &Path, cert: &Path, key: &Path, domain: &str) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| tls_err("creating", dir, e))?;
     let generated = rcgen::generate_simple_self_signed(vec![domain.to_owned()])
         .map_err(|e| Error::Tls(format!("generating a certificate: {e}")))?;
-    std::fs::write(key, generated.signing_key.serialize_pem())
+    let _ = std::fs::remove_file(key);
+    create_private_file(key)
+        .and_then(|mut f| f.write_all(generated.signing_key.serialize_pem().as_bytes()))
         .map_err(|e| tls_err("writing", key, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| tls_err("protecting", key, e))?;
-    }
     std::fs::write(cert, generated.cert.pem()).map_err(|e| tls_err("writing", cert, e))?;
     tracing::info!(domain, dir = %dir.display(), "generated a self-signed certificate");
     Ok(())

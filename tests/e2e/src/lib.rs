@@ -185,7 +185,8 @@ pub fn rms(samples: &[i16]) -> f64 {
     (samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
 }
 
-/// The samples of a recording named by a completion's metadata (mono WAV).
+/// The samples of a recording named by a completion's metadata (mono WAV), after checking
+/// that only the node's user may read it (`0600`, Unix).
 pub fn recording(done: &rayo_client::Complete) -> Vec<i16> {
     use rayo_client::proto::event::CompleteMetadata;
     let uri = done
@@ -197,6 +198,15 @@ pub fn recording(done: &rayo_client::Complete) -> Vec<i16> {
         })
         .expect("recording metadata");
     let path = uri.strip_prefix("file://").expect("a file URI");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .expect("the recording")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "recording {path} mode {mode:o}");
+    }
     let mut wav = hound::WavReader::open(path).expect("a readable WAV");
     assert_eq!(wav.spec().channels, 1, "a mono recording");
     wav.samples::<i16>().map(|s| s.expect("sample")).collect()

@@ -24,7 +24,8 @@ pub const LOOPBACK: &str = "127.0.0.1";
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
-    /// A fresh directory under the system's temporary directory.
+    /// A fresh directory (`0700`, only this user may use it) under the system's temporary
+    /// directory.
     pub fn new(tag: &str) -> TempDir {
         static N: AtomicU16 = AtomicU16::new(0);
         let p = std::env::temp_dir().join(format!(
@@ -33,7 +34,11 @@ impl TempDir {
             N.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temporary directory");
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(&p).expect("temporary directory");
         TempDir(p)
     }
 }

@@ -1,0 +1,95 @@
+//! The TLS key and the self-signed certificate's directory: made private, and refused when
+//! another local user could have planted or changed them (Unix modes and owners).
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::tempdir::Dir;
+use rayo_xmpp::tls::{TlsIdentity, TlsSource};
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).expect("exists").permissions().mode() & 0o777
+}
+
+fn chmod(p: &Path, mode: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+fn self_signed(dir: &Path) -> TlsSource {
+    TlsSource::SelfSigned {
+        dir: dir.to_owned(),
+    }
+}
+
+#[test]
+fn a_fresh_self_signed_directory_is_0700_and_its_key_0600() {
+    let base = Dir::new("tls-fresh");
+    let dir = base.path().join("state").join("tls");
+    TlsIdentity::load(&self_signed(&dir), "localhost").expect("generated");
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("key.pem")), 0o600);
+    // Reused on the next start.
+    TlsIdentity::load(&self_signed(&dir), "localhost").expect("reused");
+}
+
+#[test]
+fn a_world_writable_self_signed_directory_is_refused() {
+    let base = Dir::new("tls-dir777");
+    let dir = base.path().join("tls");
+    std::fs::create_dir(&dir).expect("dir");
+    chmod(&dir, 0o777);
+    let err = TlsIdentity::load(&self_signed(&dir), "localhost")
+        .expect_err("a 0777 directory is refused")
+        .to_string();
+    assert!(err.contains(&dir.display().to_string()), "{err}");
+    assert!(err.contains("writable by group or others"), "{err}");
+    assert!(!dir.join("key.pem").exists(), "nothing generated into it");
+}
+
+#[test]
+fn a_planted_writable_self_signed_key_is_refused() {
+    let base = Dir::new("tls-key666");
+    let dir = base.path().join("tls");
+    TlsIdentity::load(&self_signed(&dir), "localhost").expect("generated");
+    let key = dir.join("key.pem");
+    chmod(&key, 0o666);
+    let err = TlsIdentity::load(&self_signed(&dir), "localhost")
+        .expect_err("a 0666 key is refused")
+        .to_string();
+    assert!(err.contains(&key.display().to_string()), "{err}");
+    assert!(err.contains("writable by group or others"), "{err}");
+}
+
+#[test]
+fn a_configured_key_writable_by_others_or_in_a_shared_directory_is_refused() {
+    let base = Dir::new("tls-files");
+    let made = base.path().join("made");
+    TlsIdentity::load(&self_signed(&made), "localhost").expect("generated");
+    let files = TlsSource::Files {
+        cert: made.join("cert.pem"),
+        key: made.join("key.pem"),
+    };
+    TlsIdentity::load(&files, "localhost").expect("a private key loads");
+
+    chmod(&made.join("key.pem"), 0o666);
+    let err = TlsIdentity::load(&files, "localhost")
+        .expect_err("a 0666 key is refused")
+        .to_string();
+    assert!(
+        err.contains(&made.join("key.pem").display().to_string()),
+        "{err}"
+    );
+
+    chmod(&made.join("key.pem"), 0o600);
+    chmod(&made, 0o777);
+    let err = TlsIdentity::load(&files, "localhost")
+        .expect_err("a key in a 0777 directory is refused")
+        .to_string();
+    assert!(err.contains(&made.display().to_string()), "{err}");
+    assert!(err.contains("writable by group or others"), "{err}");
+    chmod(&made, 0o700);
+}
