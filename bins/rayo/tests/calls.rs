@@ -164,7 +164,7 @@ async fn dial_unanswered_ends_timeout_and_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_shows_the_caller_hanging_up_during_the_input() {
     let node = TestNode::start().await;
-    let mut rayo = listen(
+    let rayo = listen(
         &node,
         &[
             "--answer",
@@ -209,7 +209,7 @@ async fn listen_shows_the_caller_hanging_up_during_the_input() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_join_puts_each_caller_in_the_conference_until_it_hangs_up() {
     let node = TestNode::start().await;
-    let mut rayo = listen(&node, &["--answer", "--join", "conf", "--count", "2"]).await;
+    let rayo = listen(&node, &["--answer", "--join", "conf", "--count", "2"]).await;
     // Two callers at once; each hangs up 1.5 s after the answer.
     let a = Sipp::start(
         "uac_sipp_hangs_up_later.xml",
