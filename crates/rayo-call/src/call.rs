@@ -439,6 +439,12 @@ impl<P: Policy> Engine<P> {
             Timer::Offer(c, _) | Timer::Dial(c) | Timer::Orphaned(c) => *c == cid,
         });
         self.media(MediaAction::ReleaseCall { call: id.clone() });
+        // A controlling party waited for only by this call is no longer waited for.
+        if let Some(dcp) = &call.dcp {
+            if !self.calls.values().any(|c| c.dcp.as_ref() == Some(dcp)) {
+                self.gone.remove(dcp);
+            }
+        }
         let from: Jid = call.jid.clone().into();
         for to in call.interested {
             let event = Event::End(End {

@@ -233,6 +233,12 @@ impl<P: Policy> Engine<P> {
         }
     }
 
+    /// Controlling parties that went away while their calls wait for them to come back
+    /// ([`Config::orphan_grace`]).
+    pub fn lost_party_count(&self) -> usize {
+        self.gone.len()
+    }
+
     /// Number of live calls.
     pub fn call_count(&self) -> usize {
         self.calls.len()

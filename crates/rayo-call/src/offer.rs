@@ -254,6 +254,7 @@ impl<P: Policy> Engine<P> {
             return;
         };
         if self.gone.contains(&dcp) {
+            // end_call forgets the party once no call of its is left.
             self.stop_call_media(&id);
             self.signal(SignalAction::Hangup {
                 call: id.clone(),
@@ -266,9 +267,6 @@ impl<P: Policy> Engine<P> {
                 },
                 Vec::new(),
             );
-        }
-        if !self.calls.values().any(|c| c.dcp.as_ref() == Some(&dcp)) {
-            self.gone.remove(&dcp);
         }
     }
 

@@ -625,4 +625,17 @@ fn the_calls_of_a_controlling_party_that_is_gone_are_hung_up_after_the_grace() {
     let out = h.advance(Duration::from_secs(60));
     assert!(signals(&out).is_empty(), "{out:#?}");
     assert!(h.engine.has_call(&CallId("c2".into())));
+    assert_eq!(h.engine.lost_party_count(), 0);
+
+    // The caller hangs up within the grace: nothing is left waiting for the party.
+    let mut h = with_orphan_grace(Duration::from_secs(30));
+    h.answered_call("c3");
+    h.offline(JULIET);
+    assert_eq!(h.engine.lost_party_count(), 1);
+    h.signal("c3", hungup());
+    assert_eq!(
+        h.engine.lost_party_count(),
+        0,
+        "forgotten with its last call"
+    );
 }
