@@ -7,6 +7,27 @@ use std::time::Duration;
 use rayo_client::EndReason;
 use rayo_e2e::{end_reason, next_offer as offer, Sipp, TestNode, WAIT};
 
+/// Opens a raw c2s stream to the node and writes `after_header` without reading (the node
+/// may close before it is all written); gives whether the write finished within [`WAIT`]
+/// and everything the node sent until it closed.
+async fn raw_c2s(node: &TestNode, after_header: &str) -> (bool, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(node.node.c2s_addr().expect("c2s"))
+        .await
+        .expect("connect");
+    let bytes = format!(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+         xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>\
+         {after_header}"
+    );
+    let written = tokio::time::timeout(WAIT, s.write_all(bytes.as_bytes()))
+        .await
+        .is_ok();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(WAIT, s.read_to_end(&mut got)).await;
+    (written, String::from_utf8_lossy(&got).into_owned())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_over_its_call_limit_gets_503_with_retry_after_until_its_offers_expire() {
     let node = TestNode::start(|cfg| {
@@ -48,27 +69,15 @@ async fn a_source_over_its_call_limit_gets_503_with_retry_after_until_its_offers
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_flooding_aborts_before_tls_is_cut_off_and_others_still_log_in() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let node = TestNode::start(|cfg| {
         if let Some(c) = &mut cfg.c2s {
             c.max_negotiation_elements = 10;
         }
     })
     .await;
-    let mut bad = tokio::net::TcpStream::connect(node.node.c2s_addr().expect("c2s"))
-        .await
-        .expect("connect");
-    let flood = format!(
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
-         xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>{}",
-        "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>".repeat(100_000)
-    );
-    // It never reads while it writes; the node may close before it is done.
-    let written = tokio::time::timeout(WAIT, bad.write_all(flood.as_bytes())).await;
-    assert!(written.is_ok(), "the node stopped reading without closing");
-    let mut got = Vec::new();
-    let _ = tokio::time::timeout(WAIT, bad.read_to_end(&mut got)).await;
-    let got = String::from_utf8_lossy(&got);
+    let flood = "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>".repeat(100_000);
+    let (written, got) = raw_c2s(&node, &flood).await;
+    assert!(written, "the node stopped reading without closing");
     assert!(
         got.contains("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
         "{got}"
@@ -89,7 +98,6 @@ async fn a_client_flooding_aborts_before_tls_is_cut_off_and_others_still_log_in(
 /// fine under the default 64, is refused too); a bot still logs in afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deeply_nested_element_ends_its_stream_and_the_node_lives() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let node = TestNode::start(|cfg| {
         if let Some(c) = &mut cfg.c2s {
             c.max_stanza_depth = 16;
@@ -97,20 +105,12 @@ async fn a_deeply_nested_element_ends_its_stream_and_the_node_lives() {
     })
     .await;
     for depth in [20, 3_500] {
-        let mut bad = tokio::net::TcpStream::connect(node.node.c2s_addr().expect("c2s"))
-            .await
-            .expect("connect");
         let deep = format!(
-            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
-             xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>\
-             <abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}{}</abort>",
+            "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}{}</abort>",
             "<a>".repeat(depth),
             "</a>".repeat(depth)
         );
-        let _ = tokio::time::timeout(WAIT, bad.write_all(deep.as_bytes())).await;
-        let mut got = Vec::new();
-        let _ = tokio::time::timeout(WAIT, bad.read_to_end(&mut got)).await;
-        let got = String::from_utf8_lossy(&got);
+        let (_, got) = raw_c2s(&node, &deep).await;
         assert!(
             got.contains("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
             "{depth} deep: {got}"
