@@ -115,12 +115,11 @@ pub const DIAL_MAY_SET: &[&str] = &["route"];
 /// [`check_all`] for the headers of a `<dial>`, which may also set [`DIAL_MAY_SET`].
 pub fn check_dial(headers: &[Header]) -> Result<(), HeaderError> {
     headers.iter().try_for_each(|h| {
-        if DIAL_MAY_SET.iter().any(|n| n.eq_ignore_ascii_case(&h.name)) {
-            let mut unreserved = h.clone();
-            unreserved.name = "X-Route".into();
-            check(&unreserved).map_err(|_| HeaderError::Value(h.name.clone()))
-        } else {
-            check(h)
+        let may_set = DIAL_MAY_SET.iter().any(|n| n.eq_ignore_ascii_case(&h.name));
+        match check(h) {
+            Err(HeaderError::Reserved(_)) if may_set && is_value(&h.value) => Ok(()),
+            Err(HeaderError::Reserved(name)) if may_set => Err(HeaderError::Value(name)),
+            other => other,
         }
     })
 }
