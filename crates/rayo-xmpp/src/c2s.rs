@@ -126,6 +126,10 @@ pub enum C2sEvent {
     StartTls,
     /// SASL succeeded for this user.
     Authenticated(String),
+    /// A SASL attempt was checked and failed (bad credentials, malformed exchange): the
+    /// driver counts it against the client's address
+    /// ([`crate::failed_logins::FailedLogins`]).
+    AuthFailed,
     /// A resource was bound: the session is up and stanzas may be routed to this JID.
     Bound(FullJid),
     /// A stanza from the client, its `from` set to the bound JID.
@@ -166,6 +170,7 @@ pub struct C2sConnection {
     tokens: f64,
     refilled: Instant,
     negotiation_elements: u32,
+    login_allowed: bool,
 }
 
 impl C2sConnection {
@@ -192,7 +197,15 @@ impl C2sConnection {
             tokens,
             refilled: now,
             negotiation_elements: 0,
+            login_allowed: true,
         }
+    }
+
+    /// Whether the client's address may try to log in now (its failed logins are under
+    /// their rate): while it may not, every SASL attempt gets `<temporary-auth-failure/>`
+    /// without its credentials being checked. The driver sets this before handing input.
+    pub fn set_login_allowed(&mut self, allowed: bool) {
+        self.login_allowed = allowed;
     }
 
     /// The bound JID, once the session is up.
@@ -474,6 +487,13 @@ impl C2sConnection {
     }
 
     fn auth_failed(&mut self, e: AuthError, now: Instant) {
+        self.events.push_back(C2sEvent::AuthFailed);
+        self.auth_refused(e, now);
+    }
+
+    /// Answers a SASL attempt with `e`'s failure; the stream ends after
+    /// [`C2sConfig::max_auth_attempts`] of them.
+    fn auth_refused(&mut self, e: AuthError, now: Instant) {
         self.sasl_failure(e.condition(), now);
         if self.is_closed() {
             return;
@@ -567,6 +587,10 @@ impl C2sConnection {
         if el.is("auth", NS_SASL) {
             if c.tls_available && c.require_tls && !self.tls {
                 return self.sasl_failure("encryption-required", now);
+            }
+            if !self.login_allowed {
+                // Not checked: a guesser learns nothing, however many connections it has.
+                return self.auth_refused(AuthError::TemporaryAuthFailure, now);
             }
             let mech = el.attr("mechanism").unwrap_or_default();
             let Some(data) = Self::sasl_data(&el) else {

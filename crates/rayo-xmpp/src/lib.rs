@@ -88,6 +88,7 @@ pub mod component;
 pub mod component_client;
 pub mod disco;
 pub mod error;
+pub mod failed_logins;
 mod outq;
 pub mod router;
 pub mod scram;

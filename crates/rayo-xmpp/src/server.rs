@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::c2s::{C2sConfig, C2sConnection, C2sEvent};
+use crate::failed_logins::FailedLogins;
 use crate::router::{ConnId, Handler, Mode, Routed, Router};
 use crate::stream_error::Condition;
 use crate::tls::{TlsIdentity, TlsSource};
@@ -41,6 +42,10 @@ pub struct ListenerConfig {
     /// Connections open at once from one source IP address (at least 1); one beyond this is
     /// closed at once like one over [`ListenerConfig::max_connections`]. 64 by default.
     pub max_connections_per_source: usize,
+    /// Failed logins a minute from one source address (IPv6: one /64), in bursts of as
+    /// many; beyond, its SASL attempts get `<temporary-auth-failure/>` unchecked until the
+    /// rate allows again (0: no limit). 10 by default.
+    pub max_failed_logins_per_minute: u32,
 }
 
 /// How long the accept loop pauses after `accept` fails (out of file descriptors, …).
@@ -104,6 +109,7 @@ impl ListenerConfig {
             connection_queue: 1024,
             max_connections: 1024,
             max_connections_per_source: 64,
+            max_failed_logins_per_minute: 10,
         }
     }
 }
@@ -177,6 +183,9 @@ impl Listener {
         let queue = config.connection_queue;
         let (cap, cap_per_source) = (config.max_connections, config.max_connections_per_source);
         let open = Arc::new(Mutex::new(Open::default()));
+        let logins = Arc::new(Mutex::new(FailedLogins::new(
+            config.max_failed_logins_per_minute,
+        )));
         let accept = tokio::spawn(async move {
             let mut next_id: ConnId = 0;
             loop {
@@ -196,12 +205,17 @@ impl Listener {
                 next_id += 1;
                 let _ = tcp.set_nodelay(true);
                 tracing::debug!(%peer, conn = next_id, "c2s connection");
+                let source = Source {
+                    ip: peer.ip(),
+                    logins: logins.clone(),
+                };
                 let conn = run_connection(
                     tcp,
                     next_id,
                     c2s.clone(),
                     acceptor.clone(),
                     router_tx.clone(),
+                    source,
                     queue,
                 );
                 tokio::spawn(async move {
@@ -274,12 +288,25 @@ async fn run_router<H: Handler>(mut router: Router<H>, mut rx: mpsc::Receiver<To
     }
 }
 
+/// Where a connection comes from, and the failed logins of every address.
+struct Source {
+    ip: IpAddr,
+    logins: Arc<Mutex<FailedLogins>>,
+}
+
+impl Source {
+    fn logins(&self) -> std::sync::MutexGuard<'_, FailedLogins> {
+        self.logins.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 async fn run_connection(
     tcp: TcpStream,
     id: ConnId,
     config: Arc<C2sConfig>,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     router: mpsc::Sender<ToRouter>,
+    source: Source,
     queue: usize,
 ) {
     let mut core = C2sConnection::new(config, Instant::now());
@@ -289,6 +316,7 @@ async fn run_connection(
         router: &router,
         tx: Some(tx),
         bound: false,
+        source,
     };
     let result = match drive(&mut core, tcp, &mut rx, &mut link).await {
         Ok(Some(tcp)) => match acceptor {
@@ -317,6 +345,7 @@ struct Link<'a> {
     router: &'a mpsc::Sender<ToRouter>,
     tx: Option<mpsc::Sender<ToConn>>,
     bound: bool,
+    source: Source,
 }
 
 const WRITE_CHUNK: usize = 64 * 1024;
@@ -382,6 +411,16 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                         core.close(Condition::SystemShutdown, "service stopped");
                     }
                 }
+                C2sEvent::AuthFailed => {
+                    let ip = link.source.ip;
+                    if link.source.logins().record(ip, Instant::now()) {
+                        tracing::warn!(
+                            %ip,
+                            "failed logins from this address over the rate: its logins \
+                             are refused for now"
+                        );
+                    }
+                }
                 C2sEvent::Authenticated(_) | C2sEvent::Closed(_) => {}
             }
         }
@@ -416,7 +455,12 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                 if n == 0 {
                     return Ok(None);
                 }
-                core.handle_input(&buf[..n], Instant::now());
+                let now = Instant::now();
+                if !link.bound {
+                    let ip = link.source.ip;
+                    core.set_login_allowed(link.source.logins().allows(ip, now));
+                }
+                core.handle_input(&buf[..n], now);
             }
             io = async {
                 match pending.as_deref() {

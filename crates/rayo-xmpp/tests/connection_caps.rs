@@ -66,3 +66,40 @@ async fn one_connection_over_the_total_cap_is_closed() {
     check_cap(&l, 2).await;
     l.listener.shutdown();
 }
+
+/// A PLAIN login attempt over TLS from `source` (a loopback address); the SASL answer.
+async fn plain_attempt(
+    l: &TestListener,
+    source: std::net::IpAddr,
+    user: &str,
+    password: &str,
+) -> String {
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.bind(std::net::SocketAddr::new(source, 0))
+        .expect("bind");
+    let tcp = sock
+        .connect(l.listener.local_addr())
+        .await
+        .expect("connect");
+    let mut tls = raw_starttls_over(tcp, &l.cert).await;
+    raw_plain_auth(&mut tls, user, password).await
+}
+
+/// Issue 12 §12: password guessing was neither slowed nor logged. Failed logins are counted
+/// per source address over all its connections: beyond the rate even the right password
+/// gets `<temporary-auth-failure/>`, while a client at another address logs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_rate_limited_per_source_address() {
+    let l = start_listener_with(|c| c.max_failed_logins_per_minute = 3).await;
+    let guesser: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+    for guess in ["a", "b", "c"] {
+        let got = plain_attempt(&l, guesser, "romeo", guess).await;
+        assert!(got.contains("<not-authorized/>"), "{got}");
+    }
+    let got = plain_attempt(&l, guesser, "romeo", "jul13t").await;
+    assert!(got.contains("<temporary-auth-failure/>"), "{got}");
+    let other: std::net::IpAddr = "127.0.0.2".parse().expect("ip");
+    let got = plain_attempt(&l, other, "romeo", "jul13t").await;
+    assert!(got.contains("<success"), "another address logs in: {got}");
+    l.listener.shutdown();
+}

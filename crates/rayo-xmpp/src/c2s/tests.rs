@@ -133,7 +133,39 @@ fn wrong_password_is_refused_then_stream_closed() {
         let out = drain(&mut c);
         assert!(out.contains("<not-authorized/></failure>"), "{out}");
         assert_eq!(c.is_closed(), i == 2);
+        assert!(
+            events(&mut c).contains(&C2sEvent::AuthFailed),
+            "each failure is told to the driver"
+        );
     }
+}
+
+/// Issue 12 §12: while the client's address is over its failed-login rate, even the right
+/// password gets `<temporary-auth-failure/>`: nothing is checked, so nothing is learnt.
+#[test]
+fn a_throttled_address_gets_temporary_auth_failure_unchecked() {
+    let now = Instant::now();
+    let mut c = C2sConnection::new(config(false), now);
+    c.handle_input(HEADER.as_bytes(), now);
+    drain(&mut c);
+    c.set_login_allowed(false);
+    let good = B64.encode("\0juliet\0r0m30");
+    c.handle_input(
+        format!("<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{good}</auth>").as_bytes(),
+        now,
+    );
+    let out = drain(&mut c);
+    assert!(out.contains("<temporary-auth-failure/></failure>"), "{out}");
+    assert!(
+        events(&mut c).is_empty(),
+        "neither a login nor a checked failure"
+    );
+    c.set_login_allowed(true);
+    c.handle_input(
+        format!("<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{good}</auth>").as_bytes(),
+        now,
+    );
+    assert!(drain(&mut c).contains("<success"));
 }
 
 #[test]

@@ -194,6 +194,20 @@ pub async fn raw_starttls_over(mut tcp: TcpStream, cert: &CertificateDer<'static
 }
 
 /// A hand-driven client: STARTTLS, PLAIN, bind.
+/// Sends a SASL PLAIN `<auth/>` and returns what the server answered, up to its first
+/// closing tag.
+pub async fn raw_plain_auth(tls: &mut RawTls, user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+    tls.write_all(
+        format!("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{plain}</auth>")
+            .as_bytes(),
+    )
+    .await
+    .expect("write");
+    read_until(tls, "</").await
+}
+
 pub async fn raw_session(
     addr: SocketAddr,
     cert: &CertificateDer<'static>,
@@ -214,15 +228,8 @@ pub async fn raw_session_over(
     resource: &str,
 ) -> RawTls {
     let mut tls = raw_starttls_over(tcp, cert).await;
-    use base64::Engine as _;
-    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
-    tls.write_all(
-        format!("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{plain}</auth>")
-            .as_bytes(),
-    )
-    .await
-    .expect("write");
-    read_until(&mut tls, "<success").await;
+    let answer = raw_plain_auth(&mut tls, user, password).await;
+    assert!(answer.contains("<success"), "{answer}");
     tls.write_all(header(DOMAIN).as_bytes())
         .await
         .expect("write");
