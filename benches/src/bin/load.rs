@@ -118,6 +118,8 @@ async fn node_main(args: &[String]) {
         // hostile peer, not capacity.
         cfg.limits.max_calls_per_source = 0;
         cfg.routes[0].targets = vec!["bot@localhost".into()];
+        // The bot plays a file the driver process wrote in its own temporary directory.
+        cfg.documents.file_dirs.push(std::env::temp_dir());
         if let Some(c) = &mut cfg.c2s {
             // One bot carries every call: 5 stanzas a call each way at 1 000 calls/s is
             // over the default flood limit, which guards against clients, not capacity.

@@ -1,6 +1,8 @@
 //! Components (XEP-0327 §6.5): creation, commands, completion.
 
-use jid::Jid;
+use std::time::Instant;
+
+use jid::{BareJid, Jid};
 use rayo_proto::command::{ComponentCommand, ComponentStart, OutputCommand, RecordCommand};
 use rayo_proto::event::{Complete, CompleteMetadata, CompleteReason, Event};
 use rayo_proto::generated::prompt::InputTimersStarted;
@@ -8,21 +10,124 @@ use rayo_proto::generated::rayo::Ref;
 use rayo_proto::generated::record::RecordDirection;
 use xmpp_parsers::stanza_error::{DefinedCondition as C, ErrorType as T};
 
-use crate::engine::{Engine, Request};
+use crate::engine::{Engine, Output, Request};
 use crate::media::{MediaAction, MediaEvent, Party};
 use crate::policy::{Policy, Refusal};
 use crate::signal::SignalAction;
 use crate::state::{CallState, Component, ComponentKind};
 use crate::ComponentId;
 
+/// A component start the engine has admitted (its sender may, its call or mixer exists and
+/// is in a state for it, the limits hold) and that waits for the driver to prepare what it
+/// needs: documents fetched and rendered, grammars fetched. Only an admitted command is
+/// prepared. It holds its place in the component limits until it is given back with
+/// [`Engine::accept_component`] or [`Engine::refuse_component`]; the client's answer is
+/// sent then. Only the first of these counts: a copy given back again is ignored.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use = "a pending component is answered only when it is accepted or refused"]
+pub struct PendingComponent {
+    req: Request,
+    on: Party,
+    spec: ComponentStart,
+    seq: u64,
+}
+
+impl PendingComponent {
+    /// The command.
+    pub fn spec(&self) -> &ComponentStart {
+        &self.spec
+    }
+
+    /// The call or mixer it is to run on.
+    pub fn on(&self) -> &Party {
+        &self.on
+    }
+
+    /// Who sent it.
+    pub fn client(&self) -> &Jid {
+        &self.req.from
+    }
+}
+
 impl<P: Policy> Engine<P> {
-    /// A command that starts a component on a call or mixer.
+    /// A command that starts a component on a call or mixer: checked, then either started
+    /// now or, when the policy needs documents prepared first, handed to the driver as a
+    /// [`PendingComponent`] (nothing is fetched for a command refused here).
     pub(crate) fn start_component(&mut self, req: &Request, on: Party, spec: ComponentStart) {
+        let Some((parent_jid, early)) = self.admit_component(req, &on, &spec) else {
+            return;
+        };
+        if self.policy.needs_preparation(&on, &spec) {
+            self.next_pending += 1;
+            let seq = self.next_pending;
+            self.pending.insert(seq, (req.from.to_bare(), on.clone()));
+            self.emit(Output::Prepare(PendingComponent {
+                req: req.clone(),
+                on,
+                spec,
+                seq,
+            }));
+            return;
+        }
+        if let Err(r) = self.policy.check_component(&on, &spec) {
+            return self.refuse(req, r);
+        }
+        self.create_component(req, on, spec, parent_jid, early);
+    }
+
+    /// The driver prepared a pending component, and the policy has what it needs to run it:
+    /// the command is checked again (its call may have ended meanwhile, a limit been
+    /// reached) and, if it still holds, the component is created and the client gets its
+    /// `<ref/>`. The policy's `check_component` is not asked again.
+    pub fn accept_component(&mut self, now: Instant, pending: PendingComponent) {
+        let _ = now;
+        let PendingComponent { req, on, spec, seq } = pending;
+        if self.pending.remove(&seq).is_none() {
+            return;
+        }
+        if let Some((parent_jid, early)) = self.admit_component(&req, &on, &spec) {
+            self.create_component(&req, on, spec, parent_jid, early);
+        }
+    }
+
+    /// A pending component could not be prepared: the client gets `refusal`.
+    pub fn refuse_component(&mut self, pending: PendingComponent, refusal: Refusal) {
+        if self.pending.remove(&pending.seq).is_some() {
+            self.refuse(&pending.req, refusal);
+        }
+    }
+
+    /// Components started or pending on `on`, and those of `client`.
+    fn component_load(&self, on: &Party, client: &BareJid) -> (usize, usize) {
+        let pending_on = self.pending.values().filter(|(_, p)| p == on).count();
+        let pending_of = self.pending.values().filter(|(c, _)| c == client).count();
+        let on_party = match on {
+            Party::Call(c) => self.calls.get(c).map_or(0, |c| c.components.len()),
+            Party::Mixer(m) => self.mixers.get(m).map_or(0, |m| m.components.len()),
+        };
+        let by_client = self
+            .components
+            .values()
+            .filter(|c| c.owner.to_bare() == *client)
+            .count();
+        (on_party + pending_on, by_client + pending_of)
+    }
+
+    /// The engine's checks of a component start (its parent exists, is in a state for it,
+    /// the limits hold): the parent's JID and whether it runs on early media, or `None`
+    /// when the request was refused.
+    fn admit_component(
+        &mut self,
+        req: &Request,
+        on: &Party,
+        spec: &ComponentStart,
+    ) -> Option<(BareJid, bool)> {
         let mut early = false;
-        let parent_jid = match &on {
+        let parent_jid = match on {
             Party::Call(c) => {
                 let Some(call) = self.calls.get(c) else {
-                    return self.refuse_with(req, T::Cancel, C::ItemNotFound);
+                    self.refuse_with(req, T::Cancel, C::ItemNotFound);
+                    return None;
                 };
                 if call.state != CallState::Answered {
                     // §6.5: "the server MUST NOT answer the call, and SHOULD attempt to use
@@ -33,11 +138,12 @@ impl<P: Policy> Engine<P> {
                             && call.early_media_possible
                             && matches!(call.state, CallState::Offered | CallState::Accepted));
                     if !can {
-                        return self.refuse(
+                        self.refuse(
                             req,
                             Refusal::new(T::Wait, C::UnexpectedRequest)
                                 .with_text("the call is not answered and has no early media"),
                         );
+                        return None;
                     }
                     // Every component started before the answer runs on early media, not
                     // only the one that opened it.
@@ -47,51 +153,56 @@ impl<P: Policy> Engine<P> {
             }
             Party::Mixer(m) => {
                 let Some(mixer) = self.mixers.get(m) else {
-                    return self.refuse_with(req, T::Cancel, C::ItemNotFound);
+                    self.refuse_with(req, T::Cancel, C::ItemNotFound);
+                    return None;
                 };
-                if let ComponentStart::Record(r) = &spec {
+                if let ComponentStart::Record(r) = spec {
                     // §6.5.6: "When executing a record against a mixer, send mode is not
                     // supported."
                     if r.direction() == RecordDirection::Send {
-                        return self.refuse(
+                        self.refuse(
                             req,
                             Refusal::option_not_implemented()
                                 .with_text("a mixer cannot record in send mode"),
                         );
+                        return None;
                     }
                 }
                 mixer.jid.clone()
             }
         };
-        let on_party = match &on {
-            Party::Call(c) => self.calls.get(c).map_or(0, |c| c.components.len()),
-            Party::Mixer(m) => self.mixers.get(m).map_or(0, |m| m.components.len()),
-        };
+        let (on_party, by_client) = self.component_load(on, &req.from.to_bare());
         if on_party >= self.cfg.max_components_per_party {
-            return self.refuse(
+            self.refuse(
                 req,
                 Refusal::resource_constraint().with_text(format!(
                     "{on_party} components already run here, the most there may be"
                 )),
             );
+            return None;
         }
-        let client = req.from.to_bare();
-        let by_client = self
-            .components
-            .values()
-            .filter(|c| c.owner.to_bare() == client)
-            .count();
         if by_client >= self.cfg.max_components_per_client {
-            return self.refuse(
+            self.refuse(
                 req,
                 Refusal::resource_constraint().with_text(format!(
                     "this client already runs {by_client} components, the most it may"
                 )),
             );
+            return None;
         }
-        if let Err(r) = self.policy.check_component(&on, &spec) {
-            return self.refuse(req, r);
-        }
+        Some((parent_jid, early))
+    }
+
+    /// Creates an admitted component: its id and JID, its place on the parent, the
+    /// client's `<ref/>`, and the media engine told to start it.
+    fn create_component(
+        &mut self,
+        req: &Request,
+        on: Party,
+        spec: ComponentStart,
+        parent_jid: BareJid,
+        early: bool,
+    ) {
         let id = match self.token() {
             Ok(t) => ComponentId(t),
             Err(e) => return self.refuse(req, e.into()),

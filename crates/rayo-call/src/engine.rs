@@ -109,6 +109,10 @@ pub enum Output {
     Signal(SignalAction),
     /// An action for the media engine.
     Media(MediaAction),
+    /// A component start to prepare (its documents fetched and rendered), then to give back
+    /// with [`Engine::accept_component`] or [`Engine::refuse_component`]. Only sent when
+    /// [`crate::Policy::needs_preparation`] says so.
+    Prepare(crate::component::PendingComponent),
 }
 
 /// What a timer is for.
@@ -142,6 +146,10 @@ pub struct Engine<P: Policy = AllowAll> {
     pub(crate) offers: HashMap<CallId, rayo_proto::generated::rayo::Offer>,
     /// Controlling parties that went unavailable while they controlled calls.
     pub(crate) gone: std::collections::HashSet<Jid>,
+    /// Component starts being prepared, by sequence number: their client and parent (they
+    /// count in the component limits).
+    pub(crate) pending: HashMap<u64, (BareJid, Party)>,
+    pub(crate) next_pending: u64,
 }
 
 impl Engine<AllowAll> {
@@ -167,6 +175,8 @@ impl<P: Policy> Engine<P> {
             out: VecDeque::new(),
             offers: HashMap::new(),
             gone: Default::default(),
+            pending: HashMap::new(),
+            next_pending: 0,
             call_caps: crate::caps::caps(rayo_proto::ns::CALL_CAPS, &crate::caps::call_info())
                 .into(),
             mixer_caps: crate::caps::caps(rayo_proto::ns::MIXER_CAPS, &crate::caps::mixer_info())
@@ -379,7 +389,7 @@ impl<P: Policy> Engine<P> {
 }
 
 /// An IQ request being handled: who sent it to whom, its id and payload.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Request {
     pub from: Jid,
     pub to: Jid,

@@ -60,6 +60,7 @@ pub mod policy;
 pub mod signal;
 pub mod state;
 
+pub use component::PendingComponent;
 pub use engine::{
     Config, Engine, Input, Output, DEFAULT_MAX_COMPONENTS_PER_CLIENT,
     DEFAULT_MAX_COMPONENTS_PER_PARTY,

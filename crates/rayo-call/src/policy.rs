@@ -95,6 +95,14 @@ pub trait Policy {
         Ok(())
     }
 
+    /// Does this component need work done outside the engine (documents fetched and
+    /// rendered) before it can be checked? Then an admitted command comes out as
+    /// [`crate::Output::Prepare`] and waits for the driver; otherwise it is checked at once.
+    fn needs_preparation(&self, on: &Party, spec: &ComponentStart) -> bool {
+        let _ = (on, spec);
+        false
+    }
+
     /// Can the media engine run this component on this party? Refuse with
     /// `feature-not-implemented` (cancel: the component; modify: an option),
     /// `resource-constraint` or `bad-request` (§6.5.1).

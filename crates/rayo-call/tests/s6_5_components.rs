@@ -648,3 +648,89 @@ fn components_are_bounded_per_call_and_per_client() {
         ("resource-constraint".into(), "wait".into())
     );
 }
+
+/// A policy for which outputs need their documents prepared first (as the node's does).
+struct Preparing;
+
+impl rayo_call::Policy for Preparing {
+    fn needs_preparation(&self, _on: &Party, spec: &ComponentStart) -> bool {
+        matches!(spec, ComponentStart::Output(_))
+    }
+}
+
+/// The pending components among outputs.
+fn pending(out: &[rayo_call::Output]) -> Vec<rayo_call::PendingComponent> {
+    pick(out, |o| match o {
+        rayo_call::Output::Prepare(p) => Some(p.clone()),
+        _ => None,
+    })
+}
+
+/// Issue 12 §6: documents were fetched before the engine checked who sent the command and
+/// whether its call exists. The engine decides first: a refused command is never handed out
+/// for preparation; an admitted one comes out as a `PendingComponent` value, holds its place
+/// in the limits, and the client is answered only when it is given back.
+#[test]
+fn components_are_prepared_only_once_admitted() {
+    let mut cfg = rayo_call::Config::new(addressing());
+    cfg.routes = juliet_and_romeo_routes();
+    cfg.max_components_per_party = 2;
+    let mut h = Harness {
+        engine: rayo_call::Engine::with_policy(cfg, Preparing),
+        now: std::time::Instant::now(),
+    };
+    // No such call: item-not-found at once, nothing to prepare.
+    let out = h.set(JULIET, "nosuchcall@call.shakespeare.lit", "o0", OUTPUT);
+    assert_eq!(iq_error(&out), ("item-not-found".into(), "cancel".into()));
+    assert!(pending(&out).is_empty());
+    h.answered_call_by(JULIET, "9f00061");
+    // Someone else's call: refused before any preparation.
+    h.available(ROMEO);
+    let out = h.set(ROMEO, CALL, "o1", OUTPUT);
+    assert!(matches!(iqs(&out)[..], [Iq::Error { .. }]), "{out:#?}");
+    assert!(pending(&out).is_empty());
+    // Juliet's: handed out, not answered yet.
+    let out = h.set(JULIET, CALL, "o2", OUTPUT);
+    assert!(iqs(&out).is_empty(), "no answer before it is prepared");
+    let [first] = &pending(&out)[..] else {
+        panic!("one pending component: {out:#?}")
+    };
+    assert_eq!(first.client().to_string(), JULIET);
+    assert!(matches!(first.on(), Party::Call(c) if *c == call_id()));
+    // It holds its place: one more pending fills the call's two, a third is refused.
+    let second = pending(&h.set(JULIET, CALL, "o3", OUTPUT)).remove(0);
+    let out = h.set(JULIET, CALL, "o4", OUTPUT);
+    assert_eq!(
+        iq_error(&out),
+        ("resource-constraint".into(), "wait".into())
+    );
+    // Accepted: the ref, and the media engine starts it; a copy given back again is ignored.
+    h.engine.accept_component(h.now, first.clone());
+    let out = h.outputs();
+    assert!(ref_uri(&out).is_some(), "{out:#?}");
+    assert!(matches!(
+        media(&out)[..],
+        [MediaAction::StartComponent { .. }]
+    ));
+    h.engine.accept_component(h.now, first.clone());
+    h.engine
+        .refuse_component(first.clone(), Refusal::bad_request());
+    assert!(h.outputs().is_empty(), "given back once only");
+    // Refused: the client gets the preparation's error and the place is free again.
+    h.engine.refuse_component(
+        second,
+        Refusal::new(
+            xmpp_parsers::stanza_error::ErrorType::Cancel,
+            xmpp_parsers::stanza_error::DefinedCondition::NotAllowed,
+        ),
+    );
+    let out = h.outputs();
+    assert_eq!(iq_error(&out), ("not-allowed".into(), "cancel".into()));
+    let third = pending(&h.set(JULIET, CALL, "o5", OUTPUT)).remove(0);
+    // The call ends while it is prepared: accepting it answers item-not-found.
+    h.set(JULIET, CALL, "hang", "<hangup xmlns='urn:xmpp:rayo:1'/>");
+    h.engine.accept_component(h.now, third);
+    let out = h.outputs();
+    assert_eq!(iq_error(&out), ("item-not-found".into(), "cancel".into()));
+    assert!(media(&out).is_empty());
+}

@@ -7,6 +7,12 @@
 //! with its connection pool) brings `hyper`, `h2`, `tower` and more for what is a handful of
 //! prompt fetches before a component starts, which the blocking pool absorbs.
 //!
+//! Only what the operator allowed is read ([`crate::sources::Sources`]): every fetch, the
+//! URLs of a `text/uri-list` included, is checked first; redirects are not followed (a
+//! `3xx` is refused like any other status), no proxy is used, and the addresses a name
+//! resolves to are checked when the connection is made. Documents are bounded while they are
+//! read. Error texts quote the URL, never what was read.
+//!
 //! The cache logic is sans-IO: [`Cache::lookup`] and [`Cache::update`] take `now`.
 //! `Cache-Control: no-store` is never stored; `no-cache` (or `Pragma: no-cache`) is stored
 //! but revalidated every time; `max-age` sets the freshness lifetime, else `Expires` minus
@@ -18,8 +24,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The largest document fetched, in bytes.
-pub const MAX_BYTES: usize = 64 * 1024 * 1024;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+use crate::sources::Sources;
+
 /// The most URLs the cache keeps.
 pub const MAX_ENTRIES: usize = 256;
 /// How long one HTTP fetch may take.
@@ -34,6 +43,9 @@ pub enum Error {
     /// A URL of a scheme other than `file`, `http` and `https`.
     #[error("unsupported url {0:?}")]
     UnsupportedUrl(String),
+    /// A URL the operator's allow-list refuses, or a file under it that does not exist.
+    #[error(transparent)]
+    Refused(#[from] crate::sources::Refused),
     /// The server answered with a status other than 200 (or 304 to a revalidation).
     #[error("{url}: HTTP status {status}")]
     Status {
@@ -50,9 +62,14 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
-    /// A document larger than [`MAX_BYTES`].
-    #[error("{0}: larger than {MAX_BYTES} bytes")]
-    TooLarge(String),
+    /// A document larger than the configured bound.
+    #[error("{url}: larger than {max} bytes")]
+    TooLarge {
+        /// The URL fetched.
+        url: String,
+        /// The bound.
+        max: usize,
+    },
 }
 
 /// A fetched document.
@@ -157,6 +174,7 @@ pub struct Cache {
     /// rendered from: every call playing the same prompt shares one copy of its samples.
     rendered: Mutex<HashMap<String, Rendered>>,
     agent: ureq::Agent,
+    sources: Arc<Sources>,
 }
 
 /// The most rendered documents [`Cache`] keeps (beyond, the oldest half is dropped).
@@ -172,23 +190,71 @@ pub fn fingerprint(bytes: &[u8]) -> u64 {
 }
 
 impl Default for Cache {
+    /// A cache that may read nothing.
     fn default() -> Self {
-        Self::new()
+        Self::new(Sources::default())
+    }
+}
+
+/// The resolver of the HTTP agent: the system's, keeping only public addresses for a host
+/// no explicit prefix names.
+#[derive(Debug)]
+struct GuardedResolver {
+    sources: Arc<Sources>,
+    inner: DefaultResolver,
+}
+
+impl Resolver for GuardedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let all = self.inner.resolve(uri, config, timeout)?;
+        let https = uri.scheme_str() == Some("https");
+        let (host, port) = match uri.authority() {
+            Some(a) => (
+                a.host(),
+                a.port_u16().unwrap_or(if https { 443 } else { 80 }),
+            ),
+            None => return Err(ureq::Error::HostNotFound),
+        };
+        if self.sources.trusted_host(host, port) {
+            return Ok(all);
+        }
+        let mut kept = self.empty();
+        for a in all.iter().filter(|a| crate::sources::is_public(a.ip())) {
+            kept.push(*a);
+        }
+        if kept.is_empty() {
+            tracing::info!(%host, "document host refused: it resolves to no public address");
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(kept)
     }
 }
 
 impl Cache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+    /// An empty cache reading only from `sources`.
+    pub fn new(sources: Sources) -> Self {
+        let sources = Arc::new(sources);
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(TIMEOUT))
-            .build()
-            .into();
+            .max_redirects(0)
+            .proxy(None)
+            .build();
+        let resolver = GuardedResolver {
+            sources: sources.clone(),
+            inner: DefaultResolver::default(),
+        };
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::default(), resolver);
         Cache {
             entries: Mutex::new(HashMap::new()),
             rendered: Mutex::new(HashMap::new()),
             agent,
+            sources,
         }
     }
 
@@ -279,28 +345,35 @@ impl Cache {
         Ok(doc)
     }
 
-    /// Fetches `url` (through the cache for http and https).
+    /// Fetches `url` (through the cache for http and https), if the allow-list lets it.
     pub async fn fetch(&self, url: &str) -> Result<Fetched, Error> {
         let lower = url.to_ascii_lowercase();
+        let max = self.sources.max_bytes();
         if lower.starts_with("file://") {
             let path = file_path(url)?;
             let owned = url.to_owned();
-            return tokio::task::spawn_blocking(move || read_file(&owned, &path))
-                .await
-                .map_err(|e| transport(url, e))?;
+            let sources = self.sources.clone();
+            return tokio::task::spawn_blocking(move || {
+                let resolved = sources.check_file(&owned, &path)?;
+                read_file(&owned, &resolved, max)
+            })
+            .await
+            .map_err(|e| transport(url, e))?;
         }
         if !lower.starts_with("http://") && !lower.starts_with("https://") {
             return Err(Error::UnsupportedUrl(url.chars().take(200).collect()));
         }
+        self.sources.check_http(url)?;
         let validators = match self.lookup(url, Instant::now()) {
             Lookup::Fresh(doc) => return Ok(doc),
             Lookup::Revalidate(v) => v,
             Lookup::Miss => Validators::default(),
         };
         let (agent, owned) = (self.agent.clone(), url.to_owned());
-        let response = tokio::task::spawn_blocking(move || http_get(&agent, &owned, &validators))
-            .await
-            .map_err(|e| transport(url, e))??;
+        let response =
+            tokio::task::spawn_blocking(move || http_get(&agent, &owned, &validators, max))
+                .await
+                .map_err(|e| transport(url, e))??;
         self.update(url, response, Instant::now())
     }
 }
@@ -312,8 +385,20 @@ fn transport(url: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// One GET, conditional when validators are given.
-fn http_get(agent: &ureq::Agent, url: &str, v: &Validators) -> Result<Response, Error> {
+/// What a failed HTTP exchange is called in an error text: the kind of failure only, so
+/// that texts say nothing about hosts beyond whether they answered.
+fn http_failure(url: &str, e: &ureq::Error) -> Error {
+    tracing::debug!(%url, error = %e, "document fetch failed");
+    let reason = match e {
+        ureq::Error::Timeout(_) => "timed out",
+        ureq::Error::HostNotFound => "host not found or not allowed",
+        _ => "the connection failed",
+    };
+    transport(url, reason)
+}
+
+/// One GET, conditional when validators are given, its body at most `max` bytes.
+fn http_get(agent: &ureq::Agent, url: &str, v: &Validators, max: usize) -> Result<Response, Error> {
     let mut req = agent.get(url);
     if let Some(etag) = &v.etag {
         req = req.header("If-None-Match", etag);
@@ -321,7 +406,7 @@ fn http_get(agent: &ureq::Agent, url: &str, v: &Validators) -> Result<Response, 
     if let Some(lm) = &v.last_modified {
         req = req.header("If-Modified-Since", lm);
     }
-    let mut resp = req.call().map_err(|e| transport(url, e))?;
+    let mut resp = req.call().map_err(|e| http_failure(url, &e))?;
     let status = resp.status().as_u16();
     let headers = resp
         .headers()
@@ -331,11 +416,14 @@ fn http_get(agent: &ureq::Agent, url: &str, v: &Validators) -> Result<Response, 
     let body = if status == 200 {
         resp.body_mut()
             .with_config()
-            .limit(MAX_BYTES as u64)
+            .limit(max as u64)
             .read_to_vec()
             .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => Error::TooLarge(url.to_owned()),
-                e => transport(url, e),
+                ureq::Error::BodyExceedsLimit(_) => Error::TooLarge {
+                    url: url.to_owned(),
+                    max,
+                },
+                e => http_failure(url, &e),
             })?
     } else {
         Vec::new()
@@ -392,14 +480,31 @@ pub fn content_type_of(path: &str) -> Option<&'static str> {
     })
 }
 
-fn read_file(url: &str, path: &str) -> Result<Fetched, Error> {
-    let meta = std::fs::metadata(path).map_err(|e| transport(url, e))?;
-    if meta.len() > MAX_BYTES as u64 {
-        return Err(Error::TooLarge(url.to_owned()));
+/// Reads an allowed regular file, at most `max` bytes (counted while reading: a file that
+/// grows, or lies about its size, is stopped at the bound).
+fn read_file(url: &str, path: &std::path::Path, max: usize) -> Result<Fetched, Error> {
+    use std::io::Read;
+    let too_large = || Error::TooLarge {
+        url: url.to_owned(),
+        max,
+    };
+    let file = std::fs::File::open(path).map_err(|e| transport(url, e.kind()))?;
+    let meta = file.metadata().map_err(|e| transport(url, e.kind()))?;
+    if !meta.is_file() {
+        return Err(crate::sources::Refused::NotAllowed(url.chars().take(200).collect()).into());
     }
-    let body = std::fs::read(path).map_err(|e| transport(url, e))?;
+    if meta.len() > max as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| transport(url, e.kind()))?;
+    if body.len() > max {
+        return Err(too_large());
+    }
     Ok(Fetched {
-        content_type: content_type_of(path).map(str::to_owned),
+        content_type: path.to_str().and_then(content_type_of).map(str::to_owned),
         body: Arc::new(body),
     })
 }

@@ -18,7 +18,7 @@ fn ok(headers: &[(&str, &str)], body: &[u8]) -> Response {
 
 #[test]
 fn max_age_keeps_a_copy_fresh_until_it_expires() {
-    let (c, t0) = (Cache::new(), Instant::now());
+    let (c, t0) = (Cache::default(), Instant::now());
     let doc = c
         .update(
             "http://a/x",
@@ -38,7 +38,7 @@ fn max_age_keeps_a_copy_fresh_until_it_expires() {
 
 #[test]
 fn no_store_is_not_kept_and_no_cache_is_always_revalidated() {
-    let (c, t0) = (Cache::new(), Instant::now());
+    let (c, t0) = (Cache::default(), Instant::now());
     c.update(
         "http://a/1",
         ok(&[("cache-control", "no-store, max-age=60")], b"1"),
@@ -64,7 +64,7 @@ fn no_store_is_not_kept_and_no_cache_is_always_revalidated() {
 
 #[test]
 fn expires_counts_from_date() {
-    let (c, t0) = (Cache::new(), Instant::now());
+    let (c, t0) = (Cache::default(), Instant::now());
     let h = [
         ("Date", "Sun, 06 Nov 1994 08:49:37 GMT"),
         ("Expires", "Sun, 06 Nov 1994 08:50:37 GMT"),
@@ -83,7 +83,7 @@ fn expires_counts_from_date() {
 
 #[test]
 fn not_modified_serves_the_cached_body_and_errors_are_not_cached() {
-    let (c, t0) = (Cache::new(), Instant::now());
+    let (c, t0) = (Cache::default(), Instant::now());
     c.update("http://a/n", ok(&[("ETag", "\"1\"")], b"body"), t0)
         .expect("200");
     let r304 = Response {
@@ -130,11 +130,16 @@ fn file_urls_and_types() {
     assert_eq!(content_type_of("/a/b"), None);
 }
 
+/// A cache reading the temporary directory and `prefixes`, documents up to `max` bytes.
+fn cache(prefixes: &[String], max: usize) -> Cache {
+    Cache::new(Sources::new(&[std::env::temp_dir()], prefixes, max).expect("sources"))
+}
+
 #[tokio::test]
 async fn files_and_unsupported_schemes() {
     let path = std::env::temp_dir().join(format!("rayo-fetch-{}.txt", std::process::id()));
     std::fs::write(&path, b"hello").expect("write");
-    let c = Cache::new();
+    let c = cache(&[], 1000);
     let doc = c
         .fetch(&format!("file://{}", path.display()))
         .await
@@ -148,10 +153,41 @@ async fn files_and_unsupported_schemes() {
         c.fetch("ftp://x/y").await,
         Err(Error::UnsupportedUrl(_))
     ));
+    let missing = std::env::temp_dir().join("rayo-fetch-no-such-file");
     assert!(matches!(
-        c.fetch("file:///no/such/file").await,
-        Err(Error::Transport { .. })
+        c.fetch(&format!("file://{}", missing.display())).await,
+        Err(Error::Refused(crate::sources::Refused::NotFound(_)))
     ));
+    // Outside the allowed directory, a device, a directory: refused, nothing read.
+    for url in [
+        "file:///no/such/file",
+        "file:///etc/hostname",
+        "file:///dev/zero",
+    ] {
+        assert!(
+            matches!(
+                c.fetch(url).await,
+                Err(Error::Refused(crate::sources::Refused::NotAllowed(_)))
+            ),
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn files_are_bounded_while_read() {
+    let path = std::env::temp_dir().join(format!("rayo-fetch-{}-big.wav", std::process::id()));
+    std::fs::write(&path, vec![0u8; 2001]).expect("write");
+    let url = format!("file://{}", path.display());
+    assert!(matches!(
+        cache(&[], 2000).fetch(&url).await,
+        Err(Error::TooLarge { max: 2000, .. })
+    ));
+    assert_eq!(
+        cache(&[], 2001).fetch(&url).await.expect("fits").body.len(),
+        2001
+    );
+    let _ = std::fs::remove_file(&path);
 }
 
 /// A tiny HTTP/1.1 server: `/cached` is fresh for a minute, `/etag` is revalidated every
@@ -173,7 +209,14 @@ async fn server(hits: Arc<AtomicUsize>) -> std::net::SocketAddr {
                 }
             }
             let req = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
-            let reply = if req.starts_with("get /cached ") {
+            let reply = if req.starts_with("get /redirect ") {
+                "HTTP/1.1 302 Found\r\nLocation: /cached\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+            } else if req.starts_with("get /big ") {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n{}",
+                    "x".repeat(3000)
+                )
+            } else if req.starts_with("get /cached ") {
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: max-age=60\r\nContent-Length: 6\r\nConnection: close\r\n\r\ncached".to_owned()
             } else if req.starts_with("get /etag ") && req.contains("if-none-match: \"v1\"") {
                 "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n".to_owned()
@@ -194,7 +237,7 @@ async fn server(hits: Arc<AtomicUsize>) -> std::net::SocketAddr {
 async fn http_fetches_are_cached_and_revalidated() {
     let hits = Arc::new(AtomicUsize::new(0));
     let addr = server(hits.clone()).await;
-    let c = Cache::new();
+    let c = cache(&[format!("http://{addr}/")], 1000);
     let url = format!("http://{addr}/cached");
     for _ in 0..3 {
         let d = c.fetch(&url).await.expect("fetched");
@@ -218,4 +261,45 @@ async fn http_fetches_are_cached_and_revalidated() {
     assert_eq!(hits.load(Ordering::SeqCst), 3, "no-cache revalidates");
     let e = c.fetch(&format!("http://{addr}/missing")).await;
     assert!(matches!(e, Err(Error::Status { status: 404, .. })));
+}
+
+#[tokio::test]
+async fn http_only_from_allowed_prefixes_no_redirect_bounded() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let addr = server(hits.clone()).await;
+    let port = addr.port();
+    let c = cache(&[format!("http://{addr}/cached/")], 1000);
+    assert!(matches!(
+        c.fetch(&format!("http://{addr}/etag")).await,
+        Err(Error::Refused(crate::sources::Refused::NotAllowed(_)))
+    ));
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "a refused URL is never requested"
+    );
+    // `*` is any public host: a name resolving to loopback is refused when it is resolved,
+    // and so is a loopback literal.
+    let any = cache(&["*".into()], 1000);
+    for url in [
+        format!("http://localhost:{port}/cached"),
+        format!("http://127.0.0.1:{port}/cached"),
+    ] {
+        let e = any.fetch(&url).await.expect_err("loopback refused");
+        assert!(
+            matches!(e, Error::Transport { .. } | Error::Refused(_)),
+            "{url}: {e}"
+        );
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "no connection was made");
+    // Redirects are not followed; bodies are bounded.
+    let c = cache(&[format!("http://{addr}/")], 1000);
+    assert!(matches!(
+        c.fetch(&format!("http://{addr}/redirect")).await,
+        Err(Error::Status { status: 302, .. })
+    ));
+    assert!(matches!(
+        c.fetch(&format!("http://{addr}/big")).await,
+        Err(Error::TooLarge { max: 1000, .. })
+    ));
 }

@@ -76,6 +76,15 @@ pub enum Error {
     /// A terminator that is not one DTMF digit (`bad-request`).
     #[error("terminator {0:?} is not one DTMF digit")]
     BadTerminator(String),
+    /// A grammar fetched from a URL that was refused (`bad-request`): the text names the URL
+    /// only, never what was read.
+    #[error("grammar {index}: {url} is not a grammar this node can use")]
+    FetchedGrammar {
+        /// The grammar's position in the command.
+        index: usize,
+        /// Its URL.
+        url: String,
+    },
     /// A grammar that was refused (`bad-request`).
     #[error("grammar {index}: {source}")]
     Grammar {
@@ -147,7 +156,16 @@ fn grammar(
                 .any(|s| url.starts_with(s))
             {
                 let f = fetch(url).ok_or_else(|| Error::NotFetched(url.clone()))?;
-                srgs_body(&f.content_type, &f.body)?
+                srgs_body(&f.content_type, &f.body).map_err(|e| match e {
+                    Error::Grammar { .. } => {
+                        tracing::debug!(%url, error = %e, "fetched grammar refused");
+                        Error::FetchedGrammar {
+                            index,
+                            url: url.chars().take(200).collect(),
+                        }
+                    }
+                    e => e,
+                })?
             } else {
                 return Err(Error::UnsupportedUrl(url.clone()));
             };

@@ -48,6 +48,7 @@ pub mod output;
 pub mod prompt;
 pub mod record;
 pub mod rtp;
+pub mod sources;
 pub mod srgs;
 pub mod ssml;
 pub mod stream;

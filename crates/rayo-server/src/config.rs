@@ -45,6 +45,8 @@ pub struct Config {
     pub rtp: Rtp,
     /// Where recordings go.
     pub recording: Recording,
+    /// Where output documents and grammars named by URL may be read from.
+    pub documents: Documents,
     /// Inbound routing: tried in order, the first whose pattern matches the called URI
     /// decides whom the call is offered to.
     pub routes: Vec<RouteConfig>,
@@ -124,6 +126,10 @@ pub struct C2s {
     /// Client connections open at once from one source IP address; one beyond this is
     /// closed at once like one over `max_connections`.
     pub max_connections_per_source: usize,
+    /// Failed logins a minute from one source address (IPv6: one /64), in bursts of as
+    /// many; beyond, its logins get SASL `<temporary-auth-failure/>` without their
+    /// credentials being checked, until the rate allows again. 0: no limit.
+    pub max_failed_logins_per_minute: u32,
 }
 
 impl Default for C2s {
@@ -142,6 +148,7 @@ impl Default for C2s {
             max_negotiation_elements: 32,
             max_connections: 1024,
             max_connections_per_source: 64,
+            max_failed_logins_per_minute: 10,
         }
     }
 }
@@ -244,6 +251,35 @@ impl Default for Recording {
     fn default() -> Self {
         Recording {
             dir: rayo_proto::private_fs::default_state_dir().join("recordings"),
+        }
+    }
+}
+
+/// Where the documents and grammars that clients name by URL may come from. With nothing
+/// configured every URL is refused with `not-allowed`: a client can make the node read
+/// only what the operator listed here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Documents {
+    /// Directories `file:` URLs may name (absolute; files below them, symlinks resolved,
+    /// regular files only). Default: none.
+    pub file_dirs: Vec<PathBuf>,
+    /// URL prefixes `http(s):` documents may come from, each `http(s)://host[:port]/path/`
+    /// (ending with `/`), or `*` for any host on a public address (loopback, private,
+    /// link-local and reserved addresses refused, checked on the resolved address). A host
+    /// named by a prefix is reached whatever it resolves to. Redirects are not followed.
+    /// Default: none.
+    pub http_prefixes: Vec<String>,
+    /// The most bytes of one document (bounded while reading). Default 16 MiB.
+    pub max_bytes: usize,
+}
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents {
+            file_dirs: Vec::new(),
+            http_prefixes: Vec::new(),
+            max_bytes: rayo_media::sources::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -390,6 +426,7 @@ impl Default for Config {
             sip: Sip::default(),
             rtp: Rtp::default(),
             recording: Recording::default(),
+            documents: Documents::default(),
             routes: Vec::new(),
             trunks: Vec::new(),
             limits: Limits::default(),

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use jid::Jid;
 use minidom::Element;
 use rayo_call::{
-    CallId, ComponentId, Engine, Input, MediaAction, MediaEvent, MixerId, Output, Party, Refusal,
-    RejectCause, SignalAction, SignalEvent,
+    CallId, ComponentId, Engine, Input, MediaAction, MediaEvent, MixerId, Output, Party,
+    PendingComponent, Refusal, RejectCause, SignalAction, SignalEvent,
 };
 use rayo_media::bridge::{BridgeEvent, Party as MediaParty};
 use rayo_media::components::{ComponentCommand, ComponentEvent, Running};
@@ -19,7 +19,6 @@ use rayo_media::hub::HubCommand;
 use rayo_media::udp::{Command as MediaCommand, SessionEvent};
 use rayo_proto::command::ComponentStart;
 use rayo_proto::generated::rayo::{EndReason, Header};
-use rayo_proto::ns;
 use rayo_sip::driver::{Command as SipCommand, Event as SipEvent};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::Message;
@@ -67,8 +66,8 @@ pub struct NodeCore {
     component_mixer: HashMap<ComponentId, MixerId>,
     /// Calls whose media goes through the hub.
     tapped: HashSet<CallId>,
-    /// Commands waiting for their preparation, by ticket.
-    pending: HashMap<u64, (Jid, Element)>,
+    /// Admitted component starts waiting for their preparation, by ticket.
+    pending: HashMap<u64, PendingComponent>,
     /// Stanzas of a sender held behind one of its commands being prepared (order kept).
     held: HashMap<Jid, VecDeque<(Jid, Element)>>,
     next_ticket: u64,
@@ -110,33 +109,6 @@ fn held_overflow(stanza: &Element) -> Option<Element> {
         "wait",
         "resource-constraint",
     ))
-}
-
-/// Whether a command needs documents fetched or rendered before it can be checked.
-fn needs_preparation(stanza: &Element) -> Option<ComponentStart> {
-    if stanza.name() != "iq" || stanza.attr("type") != Some("set") {
-        return None;
-    }
-    let payload = stanza.children().next()?;
-    let url_grammar = |input: &Element| {
-        input.children().any(|g| {
-            g.name() == "grammar" && g.attr("url").is_some_and(|u| !u.starts_with("builtin:"))
-        })
-    };
-    match (payload.ns().as_str(), payload.name()) {
-        (ns::OUTPUT, "output") => rayo_proto::generated::output::Output::try_from(payload.clone())
-            .ok()
-            .map(ComponentStart::Output),
-        (ns::PROMPT, "prompt") => rayo_proto::generated::prompt::Prompt::try_from(payload.clone())
-            .ok()
-            .map(ComponentStart::Prompt),
-        (ns::INPUT, "input") if url_grammar(payload) => {
-            rayo_proto::generated::input::Input::try_from(payload.clone())
-                .ok()
-                .map(ComponentStart::Input)
-        }
-        _ => None,
-    }
 }
 
 impl NodeCore {
@@ -266,28 +238,37 @@ impl NodeCore {
 
     fn stanza(&mut self, now: Instant, from: Jid, mut stanza: Element) {
         rayo_xmpp::xml::set_attr(&mut stanza, "from", from.to_string());
-        if let Some(start) = needs_preparation(&stanza) {
-            self.next_ticket += 1;
-            let ticket = self.next_ticket;
-            self.held.entry(from.clone()).or_default();
-            self.pending.insert(ticket, (from, stanza));
-            self.out.push_back(CoreOutput::Prepare { ticket, start });
-            return;
-        }
-        self.feed(now, stanza, None);
+        self.feed(now, stanza);
     }
 
-    /// What the driver fetched and rendered for a command (or the refusal it must get).
+    /// What the driver fetched and rendered for an admitted component (or the refusal it
+    /// must get): the component is built from it and given back to the engine.
     pub fn handle_prepared(
         &mut self,
         now: Instant,
         ticket: u64,
         result: Result<Prepared, Refusal>,
     ) {
-        let Some((from, stanza)) = self.pending.remove(&ticket) else {
+        let Some(pending) = self.pending.remove(&ticket) else {
             return;
         };
-        self.feed(now, stanza, Some(result));
+        let from = pending.client().clone();
+        let policy = self.engine.policy_mut();
+        policy.now = now;
+        match result.and_then(|p| policy.build(pending.on(), pending.spec(), p)) {
+            Ok(running) => {
+                policy.built = Some(running);
+                self.engine.accept_component(now, pending);
+                // The start (if it still holds) takes the component as the outputs are
+                // handled; one not started (its call ended meanwhile) is dropped.
+                self.drain(now);
+                self.engine.policy_mut().built = None;
+            }
+            Err(refusal) => {
+                self.engine.refuse_component(pending, refusal);
+                self.drain(now);
+            }
+        }
         // Release the sender's held stanzas, up to its next command to prepare.
         let mut queue = self.held.remove(&from).unwrap_or_default();
         while let Some((f, s)) = queue.pop_front() {
@@ -299,10 +280,8 @@ impl NodeCore {
         }
     }
 
-    fn feed(&mut self, now: Instant, stanza: Element, prepared: Option<Result<Prepared, Refusal>>) {
-        let policy = self.engine.policy_mut();
-        policy.now = now;
-        policy.prepared = prepared;
+    fn feed(&mut self, now: Instant, stanza: Element) {
+        self.engine.policy_mut().now = now;
         let input = match stanza.name() {
             "iq" => Iq::try_from(stanza).ok().map(Input::Iq),
             "presence" => {
@@ -324,7 +303,6 @@ impl NodeCore {
         if let Some(input) = input {
             self.engine.handle(now, input);
         }
-        self.engine.policy_mut().prepared = None;
         self.drain(now);
     }
 
@@ -530,6 +508,15 @@ impl NodeCore {
                         .push_back(CoreOutput::Sip(SipCommand::Action(action)));
                 }
                 Output::Media(action) => self.media_action(now, action),
+                Output::Prepare(pending) => {
+                    // The sender's later stanzas wait behind it, in order.
+                    self.next_ticket += 1;
+                    let ticket = self.next_ticket;
+                    self.held.entry(pending.client().clone()).or_default();
+                    let start = pending.spec().clone();
+                    self.pending.insert(ticket, pending);
+                    self.out.push_back(CoreOutput::Prepare { ticket, start });
+                }
             }
         }
         if self.draining.is_some() && self.live.is_empty() && !self.stopped {

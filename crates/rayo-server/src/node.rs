@@ -27,6 +27,7 @@ use crate::core::{CoreOutput, NodeCore};
 use crate::policy::NodePolicy;
 use crate::prepare::{prepare, Cache};
 use crate::Error;
+use rayo_media::sources::Sources;
 
 /// The longest a component's documents may take to fetch and render.
 const PREPARE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -209,6 +210,10 @@ impl Node {
         let sip_addr = sip.local;
         tracing::info!(%sip_addr, "SIP listening (UDP and TCP)");
 
+        // What clients may make the node read.
+        let d = &cfg.documents;
+        let sources = Sources::new(&d.file_dirs, &d.http_prefixes, d.max_bytes)
+            .map_err(|e| Error::Config(format!("[documents] {e}")))?;
         // The engine and its policy; recordings go to a directory only this user can use.
         rayo_proto::private_fs::ensure_private_dir(&cfg.recording.dir)
             .map_err(|e| Error::Config(format!("[recording] dir: {e}")))?;
@@ -268,6 +273,7 @@ impl Node {
                 connection_queue: 4096,
                 max_connections: c.max_connections,
                 max_connections_per_source: c.max_connections_per_source,
+                max_failed_logins_per_minute: c.max_failed_logins_per_minute,
             };
             let l = Listener::start(
                 lcfg,
@@ -309,7 +315,18 @@ impl Node {
 
         let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
         let (stopped_tx, stopped) = watch::channel(false);
-        tokio::spawn(run(core, srx, sip, transports, ctl_rx, stopped_tx, calls));
+        tokio::spawn(run(
+            core,
+            srx,
+            sip,
+            transports,
+            ctl_rx,
+            Published {
+                stopped: stopped_tx,
+                calls,
+            },
+            Arc::new(Cache::new(sources)),
+        ));
         Ok(Node {
             c2s_addr,
             sip_addr,
@@ -375,17 +392,25 @@ impl Node {
     }
 }
 
+/// What the loop keeps up to date for the [`Node`] handle and the XMPP side.
+struct Published {
+    /// Set once shutdown is done.
+    stopped: watch::Sender<bool>,
+    /// The ids of the live calls (the router's snapshot).
+    calls: Arc<Mutex<HashSet<String>>>,
+}
+
 async fn run(
     mut core: NodeCore,
     mut stanzas: mpsc::UnboundedReceiver<(Jid, Element)>,
     mut sip: SipDriver,
     transports: Transports,
     mut control: mpsc::UnboundedReceiver<Control>,
-    stopped: watch::Sender<bool>,
-    calls: Arc<Mutex<HashSet<String>>>,
+    published: Published,
+    cache: Arc<Cache>,
 ) {
+    let Published { stopped, calls } = published;
     let (ptx, mut prx) = mpsc::unbounded_channel();
-    let cache = Arc::new(Cache::default());
     let mut hub = Hub::spawn(VadConfig::default());
     loop {
         let wake = core.poll_timeout();

@@ -49,8 +49,6 @@ pub struct NodePolicy {
     pub(crate) live_calls: usize,
     max_calls: usize,
     recording_dir: PathBuf,
-    /// What the driver prepared for the command being handled, or why it could not.
-    pub(crate) prepared: Option<Result<Prepared, Refusal>>,
     /// The component built by the last successful check, waiting for its start.
     pub(crate) built: Option<Running>,
     /// Recorders by component, for closing them when their call ends.
@@ -60,13 +58,14 @@ pub struct NodePolicy {
     sip: Option<rayo_sip::ua::Config>,
 }
 
-/// How a media error maps to a refusal.
-fn refusal(condition: &str, text: String) -> Refusal {
+/// How a media error's condition maps to a refusal: the one table of the node.
+pub(crate) fn refusal(condition: &str, text: String) -> Refusal {
     let (t, c) = match condition {
         "feature-not-implemented" => (ErrorType::Modify, DefinedCondition::FeatureNotImplemented),
         "resource-constraint" => (ErrorType::Wait, DefinedCondition::ResourceConstraint),
         "item-not-found" => (ErrorType::Cancel, DefinedCondition::ItemNotFound),
         "not-acceptable" => (ErrorType::Modify, DefinedCondition::NotAcceptable),
+        "not-allowed" => (ErrorType::Cancel, DefinedCondition::NotAllowed),
         "internal-server-error" => (ErrorType::Wait, DefinedCondition::InternalServerError),
         _ => (ErrorType::Modify, DefinedCondition::BadRequest),
     };
@@ -93,7 +92,6 @@ impl NodePolicy {
             live_calls: 0,
             max_calls,
             recording_dir,
-            prepared: None,
             built: None,
             recorders: HashMap::new(),
             next_file: 0,
@@ -111,12 +109,6 @@ impl NodePolicy {
     /// Whether another call fits.
     pub fn has_room(&self) -> bool {
         self.live_calls < self.max_calls
-    }
-
-    fn take_prepared(&mut self) -> Result<Prepared, Refusal> {
-        self.prepared
-            .take()
-            .unwrap_or_else(|| Ok(Prepared::default()))
     }
 
     fn input(
@@ -141,9 +133,14 @@ impl NodePolicy {
         Ok((path, uri))
     }
 
-    fn build(&mut self, on: &Party, spec: &ComponentStart) -> Result<Running, Refusal> {
+    /// Builds the media component of `spec` on `on` from what was `prepared` for it.
+    pub(crate) fn build(
+        &mut self,
+        on: &Party,
+        spec: &ComponentStart,
+        prepared: Prepared,
+    ) -> Result<Running, Refusal> {
         let on_mixer = matches!(on, Party::Mixer(_));
-        let prepared = self.take_prepared()?;
         Ok(match spec {
             ComponentStart::Input(cmd) => Running::Input(self.input(cmd, &prepared.grammars)?),
             ComponentStart::Output(cmd) => {
@@ -205,9 +202,21 @@ impl Policy for NodePolicy {
         Ok(())
     }
 
+    /// Outputs and prompts have documents to render, inputs may name grammars by URL.
+    fn needs_preparation(&self, _on: &Party, spec: &ComponentStart) -> bool {
+        match spec {
+            ComponentStart::Output(_) | ComponentStart::Prompt(_) => true,
+            ComponentStart::Input(i) => i
+                .grammars
+                .iter()
+                .any(|g| g.url.as_deref().is_some_and(|u| !u.starts_with("builtin:"))),
+            ComponentStart::Record(_) => false,
+        }
+    }
+
     fn check_component(&mut self, on: &Party, spec: &ComponentStart) -> Result<(), Refusal> {
         self.built = None;
-        let r = self.build(on, spec)?;
+        let r = self.build(on, spec, Prepared::default())?;
         self.built = Some(r);
         Ok(())
     }

@@ -1,29 +1,21 @@
-//! Work done before a component is checked: documents fetched (through the per-URL cache)
-//! and rendered to audio, grammars fetched. Runs as a task beside the core; the core holds
-//! the command, and the client's later stanzas, until the result is in.
+//! Work done for a component the engine admitted, before it is built: documents fetched
+//! (through the per-URL cache, from the operator's allowed sources only) and rendered to
+//! audio, grammars fetched. Runs as a task beside the core; the core holds the admitted
+//! command ([`rayo_call::PendingComponent`]), and the client's later stanzas, until the
+//! result is in.
 
 use std::collections::HashMap;
 
 use rayo_call::Refusal;
+use rayo_media::fetch::Error;
 use rayo_media::input::FetchedGrammar;
+use rayo_media::sources::Refused;
 use rayo_proto::command::ComponentStart;
 use rayo_proto::generated::input::Input;
-use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 
-use crate::policy::Prepared;
+use crate::policy::{refusal, Prepared};
 
 pub use rayo_media::fetch::Cache;
-
-fn refusal(condition: &str, text: String) -> Refusal {
-    let (t, c) = match condition {
-        "feature-not-implemented" => (ErrorType::Modify, DefinedCondition::FeatureNotImplemented),
-        "item-not-found" => (ErrorType::Cancel, DefinedCondition::ItemNotFound),
-        "resource-constraint" => (ErrorType::Wait, DefinedCondition::ResourceConstraint),
-        "internal-server-error" => (ErrorType::Wait, DefinedCondition::InternalServerError),
-        _ => (ErrorType::Modify, DefinedCondition::BadRequest),
-    };
-    Refusal::new(t, c).with_text(text)
-}
 
 async fn grammars(
     input: &Input,
@@ -37,10 +29,17 @@ async fn grammars(
         if url.starts_with("builtin:") || out.contains_key(url) {
             continue;
         }
-        let doc = cache
-            .fetch(url)
-            .await
-            .map_err(|e| refusal("bad-request", format!("grammar {url}: {e}")))?;
+        let doc = cache.fetch(url).await.map_err(|e| {
+            let condition = match &e {
+                Error::Refused(Refused::NotAllowed(_)) => "not-allowed",
+                Error::Refused(Refused::NotFound(_)) => "item-not-found",
+                Error::Status {
+                    status: 404 | 410, ..
+                } => "item-not-found",
+                _ => "bad-request",
+            };
+            refusal(condition, format!("grammar {e}"))
+        })?;
         let body = String::from_utf8(doc.body.to_vec())
             .map_err(|_| refusal("bad-request", format!("grammar {url} is not UTF-8")))?;
         let content_type = doc

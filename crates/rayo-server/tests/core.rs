@@ -359,25 +359,9 @@ fn a_dial_the_sip_stack_cannot_start_ends_with_error() {
 fn a_sender_flooding_behind_a_command_being_prepared_gets_resource_constraint() {
     let t0 = Instant::now();
     let mut c = core(10, 10.0, t0);
-    bot_available(&mut c, t0);
-    let out = incoming(&mut c, t0, "c1");
-    let call = stanzas(&out)[0]
-        .attr("from")
-        .expect("from the call")
-        .to_owned();
+    let (call, out) = answered_with_output(&mut c, t0);
+    assert!(matches!(out.as_slice(), [CoreOutput::Prepare { .. }]));
     let bot = Jid::new(BOT).expect("jid");
-    c.handle_stanza(
-        t0,
-        bot.clone(),
-        xml(&format!(
-            "<iq xmlns='jabber:client' type='set' id='o1' to='{call}'>\
-             <output xmlns='urn:xmpp:rayo:output:1'><document content-type='text/plain'><![CDATA[hi]]></document></output></iq>"
-        )),
-    );
-    assert!(matches!(
-        drain(&mut c).as_slice(),
-        [CoreOutput::Prepare { .. }]
-    ));
     let ping = |i: usize| {
         xml(&format!(
             "<iq xmlns='jabber:client' type='get' id='p{i}' from='{BOT}' to='{call}'>\
@@ -503,4 +487,111 @@ fn offers_nobody_answers_expire_and_free_their_sources_places() {
         offered(&incoming_from(&mut c, t1, "c2", "192.0.2.7:5060")),
         1
     );
+}
+
+/// Issue 12 §6: any logged-in user made the node fetch any URL, with no call, because
+/// documents were fetched before the engine looked at the command. Now a command the engine
+/// refuses is answered at once and nothing is prepared (fetched) for it.
+#[test]
+fn nothing_is_fetched_for_a_command_the_engine_refuses() {
+    let t0 = Instant::now();
+    let mut c = core(10, 10.0, t0);
+    bot_available(&mut c, t0);
+    let bot = Jid::new(BOT).expect("jid");
+    for (id, to) in [("o1", "nosuchcall@localhost"), ("o2", "localhost")] {
+        c.handle_stanza(
+            t0,
+            bot.clone(),
+            xml(&format!(
+                "<iq xmlns='jabber:client' type='set' id='{id}' to='{to}'>\
+                 <output xmlns='urn:xmpp:rayo:output:1'><document url='http://10.0.0.1:22/'/></output></iq>"
+            )),
+        );
+        let out = drain(&mut c);
+        assert!(
+            !out.iter().any(|o| matches!(o, CoreOutput::Prepare { .. })),
+            "{out:?}"
+        );
+        let replies = stanzas(&out);
+        assert_eq!(replies.len(), 1, "{out:?}");
+        assert_eq!(replies[0].attr("type"), Some("error"), "{out:?}");
+    }
+    // An offered call that is not the bot's to control yet: refused, nothing fetched.
+    let out = incoming(&mut c, t0, "c1");
+    let call = stanzas(&out)[0]
+        .attr("from")
+        .expect("from the call")
+        .to_owned();
+    let stranger = Jid::new("stranger@localhost/x").expect("jid");
+    c.handle_stanza(
+        t0,
+        stranger,
+        xml(&format!(
+            "<iq xmlns='jabber:client' type='set' id='o3' to='{call}'>\
+             <output xmlns='urn:xmpp:rayo:output:1'><document url='http://10.0.0.1:22/'/></output></iq>"
+        )),
+    );
+    let out = drain(&mut c);
+    assert!(
+        !out.iter().any(|o| matches!(o, CoreOutput::Prepare { .. })),
+        "{out:?}"
+    );
+    assert_eq!(stanzas(&out)[0].attr("type"), Some("error"), "{out:?}");
+}
+
+/// A prepared component is built from what was prepared, gets its ref, and its call's media
+/// is told to start it.
+#[test]
+fn a_prepared_component_gets_its_ref_and_starts() {
+    let t0 = Instant::now();
+    let mut c = core(10, 10.0, t0);
+    let (_, out) = answered_with_output(&mut c, t0);
+    let ticket = match out.as_slice() {
+        [CoreOutput::Prepare { ticket, .. }] => *ticket,
+        other => panic!("expected one preparation job: {other:?}"),
+    };
+    c.handle_prepared(t0, ticket, Ok(rayo_server::policy::Prepared::default()));
+    let out = drain(&mut c);
+    let result = stanzas(&out)
+        .into_iter()
+        .find(|s| s.attr("id") == Some("o1"))
+        .expect("the answer")
+        .clone();
+    assert_eq!(result.attr("type"), Some("result"), "{out:?}");
+    assert!(result.children().any(|r| r.name() == "ref"), "{result:?}");
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            CoreOutput::Sip(SipCommand::Media(_, rayo_media::udp::Command::Component(_)))
+        )),
+        "the media is told to start it: {out:?}"
+    );
+}
+
+/// The bot answers an inbound call and starts an output on it: the call's JID, and what
+/// came out (the preparation job).
+fn answered_with_output(c: &mut NodeCore, t0: Instant) -> (String, Vec<CoreOutput>) {
+    bot_available(c, t0);
+    let out = incoming(c, t0, "c1");
+    let call = stanzas(&out)[0]
+        .attr("from")
+        .expect("from the call")
+        .to_owned();
+    let bot = Jid::new(BOT).expect("jid");
+    c.handle_stanza(
+        t0,
+        bot.clone(),
+        xml(&format!("<iq xmlns='jabber:client' type='set' id='a1' to='{call}'><answer xmlns='urn:xmpp:rayo:1'/></iq>")),
+    );
+    drain(c);
+    c.handle_stanza(
+        t0,
+        bot,
+        xml(&format!(
+            "<iq xmlns='jabber:client' type='set' id='o1' to='{call}'>\
+             <output xmlns='urn:xmpp:rayo:output:1'><document content-type='text/plain'><![CDATA[hi]]></document></output></iq>"
+        )),
+    );
+    let out = drain(c);
+    (call, out)
 }

@@ -53,9 +53,18 @@ impl TestNode {
             c.self_signed_dir = dir.0.join("tls");
         }
         cfg.recording.dir = dir.0.join("recordings");
+        // Output documents may come from the node's `prompts` directory only.
+        let prompts = dir.0.join("prompts");
+        std::fs::create_dir_all(&prompts).expect("the prompts directory");
+        cfg.documents.file_dirs = vec![prompts];
         tune(&mut cfg);
         let node = Node::start(cfg).await.expect("the node starts");
         TestNode { node, dir }
+    }
+
+    /// The directory `file:` documents may be read from (`[documents] file_dirs`).
+    pub fn prompts(&self) -> PathBuf {
+        self.dir.0.join("prompts")
     }
 
     /// The SDK's configuration for `user` on this node, pinning its certificate.

@@ -7,14 +7,14 @@ use rayo_client::proto::event::{
     CompleteMetadata, CompleteReason, InputReason, OutputReason, RecordReason,
 };
 use rayo_client::{EndReason, Input, Output, Record};
-use rayo_e2e::{chirp_wav, end_reason, Sipp, TempDir, TestNode, WAIT};
+use rayo_e2e::{chirp_wav, end_reason, Sipp, TestNode, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_answers_speaks_plays_collects_digits_records_and_hangs_up() {
     let node = TestNode::start(|_| {}).await;
     let (_client, mut offers) = node.bot("bot").await;
-    let files = TempDir::new("ivr");
-    let (wav, _) = chirp_wav(&files.0, 1.0);
+    let files = node.prompts();
+    let (wav, _) = chirp_wav(&files, 1.0);
     let sipp = Sipp::start(
         "uac_ivr_dtmf_then_bye.xml",
         Some(node.node.sip_addr()),

@@ -163,13 +163,13 @@ async fn a_mixer_of_three_with_a_listener_announcements_whispers_and_a_mixer_rec
 
     // An announcement on the mixer reaches everybody; a whisper on call 0 only call 0; a
     // recording of the mixer holds all three speakers.
-    let announce = dir.0.join("announce.wav");
+    let announce = node.prompts().join("announce.wav");
     std::fs::write(
         &announce,
         rayo_media::audio::encode_wav(&tone(2600.0, 2.0, 6000.0), 8000, 1),
     )
     .expect("wav");
-    let whisper = dir.0.join("whisper.wav");
+    let whisper = node.prompts().join("whisper.wav");
     std::fs::write(
         &whisper,
         rayo_media::audio::encode_wav(&tone(3100.0, 2.0, 6000.0), 8000, 1),

@@ -7,14 +7,14 @@ use std::time::Duration;
 use rayo_client::proto::event::{CompleteReason, InputReason};
 use rayo_client::proto::generated::record::RecordDirection;
 use rayo_client::{Input, Output, Prompt, Record};
-use rayo_e2e::{chirp_wav, recording, windowed_correlation, Sipp, TempDir, TestNode, WAIT};
+use rayo_e2e::{chirp_wav, recording, windowed_correlation, Sipp, TestNode, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_played_wav_comes_back_through_sipps_echo_and_is_recorded_faithfully() {
     let node = TestNode::start(|_| {}).await;
     let (_client, mut offers) = node.bot("bot").await;
-    let files = TempDir::new("echo");
-    let (wav, source) = chirp_wav(&files.0, 2.0);
+    let files = node.prompts();
+    let (wav, source) = chirp_wav(&files, 2.0);
     let sipp = Sipp::start(
         "uac_rtp_echo.xml",
         Some(node.node.sip_addr()),

@@ -344,6 +344,11 @@ pub fn trace(out: &[Output]) -> Vec<String> {
             Output::Message(m) => format!("message {} -> {}", s(&m.from), s(&m.to)),
             Output::Signal(a) => format!("signal {}", variant(format!("{a:?}"))),
             Output::Media(a) => format!("media {}", variant(format!("{a:?}"))),
+            Output::Prepare(p) => format!(
+                "prepare {} from {}",
+                variant(format!("{:?}", p.spec())),
+                p.client()
+            ),
         })
         .collect()
 }

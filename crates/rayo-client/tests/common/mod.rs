@@ -70,6 +70,8 @@ fn run(engine: &Shared, actions: &mpsc::UnboundedSender<Action>, input: Input) -
             Output::Media(a) => {
                 let _ = actions.send(Action::Media(a));
             }
+            // Nothing to fetch here: admitted as it is.
+            Output::Prepare(p) => e.accept_component(Instant::now(), p),
         }
     }
     stanzas

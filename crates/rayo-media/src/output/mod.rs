@@ -17,6 +17,7 @@ use std::sync::Arc;
 use rayo_proto::generated::output::{Document, Output};
 
 use crate::fetch::{self, Cache};
+use crate::sources;
 use crate::{audio, ssml, tts};
 
 mod player;
@@ -97,6 +98,17 @@ pub enum RenderError {
     /// (`bad-request`).
     #[error("document {0}: a uri-list must name 1 to {MAX_URIS} URLs of documents")]
     UriList(usize),
+    /// A fetched document that does not render (the condition of the underlying error): its
+    /// text names the URL only, never what was read.
+    #[error("document {index}: {url} is not audio or text this node can play")]
+    Fetched {
+        /// The document's position in the command.
+        index: usize,
+        /// The URL it was fetched from.
+        url: String,
+        /// The condition of what failed.
+        condition: &'static str,
+    },
     /// The rendered audio is longer than [`audio::MAX_SAMPLES`] in all (`resource-constraint`).
     #[error("the rendered output is longer than one hour")]
     TooLong,
@@ -119,9 +131,14 @@ impl RenderError {
                 ..
             } => "item-not-found",
             Self::Fetch {
-                source: fetch::Error::Transport { reason, .. },
+                source: fetch::Error::Refused(sources::Refused::NotFound(_)),
                 ..
-            } if reason.contains("No such file") => "item-not-found",
+            } => "item-not-found",
+            Self::Fetch {
+                source: fetch::Error::Refused(_),
+                ..
+            } => "not-allowed",
+            Self::Fetched { condition, .. } => condition,
             Self::Tts { source, .. } | Self::Voice(source) => source.condition(),
             Self::TooLong => "resource-constraint",
             _ => "bad-request",
@@ -274,7 +291,21 @@ async fn url_audio(
             return Ok(s);
         }
     }
-    let samples = Arc::new(bytes(index, &f.body, f.content_type.as_deref(), voice).await?);
+    let samples = bytes(index, &f.body, f.content_type.as_deref(), voice)
+        .await
+        .map_err(|e| match e {
+            // What the failure says may quote the document: only the URL is told.
+            e @ (RenderError::Audio { .. } | RenderError::Tts { .. }) => {
+                tracing::debug!(%url, error = %e, "fetched document refused");
+                RenderError::Fetched {
+                    index,
+                    url: url.chars().take(200).collect(),
+                    condition: e.condition(),
+                }
+            }
+            e => e,
+        })?;
+    let samples = Arc::new(samples);
     if audio {
         cache.keep_rendered(url, fp, samples.clone());
     }
@@ -329,6 +360,13 @@ mod tests {
         }
     }
 
+    /// A cache that may read the temporary directory.
+    fn cache() -> Cache {
+        Cache::new(
+            crate::sources::Sources::new(&[std::env::temp_dir()], &[], 1 << 20).expect("sources"),
+        )
+    }
+
     fn temp(name: &str, bytes: &[u8]) -> String {
         let p = std::env::temp_dir().join(format!("rayo-out-{}-{name}", std::process::id()));
         std::fs::write(&p, bytes).expect("write");
@@ -351,7 +389,7 @@ mod tests {
             doc(Some(&list), None, ""),
             doc(None, Some("text/uri-list"), &wav),
         ]);
-        let r = render(&spec, &Cache::new()).await.expect("renders");
+        let r = render(&spec, &cache()).await.expect("renders");
         assert_eq!(r.len(), 6);
         assert_eq!(r[1].samples.as_slice(), tone.as_slice());
         assert_eq!(r[1].source, wav);
@@ -366,7 +404,7 @@ mod tests {
         let tone: Vec<i16> = (0..4000).map(|i| ((i % 40) * 500 - 10000) as i16).collect();
         let wav = temp("shared.wav", &audio::encode_wav(&tone, 8000, 1));
         let spec = out(vec![doc(Some(&wav), None, "")]);
-        let c = Cache::new();
+        let c = cache();
         let a = render(&spec, &c).await.expect("renders");
         let b = render(&spec, &c).await.expect("renders");
         assert!(
@@ -385,7 +423,7 @@ mod tests {
 
     #[tokio::test]
     async fn refusals_name_their_condition() {
-        let c = Cache::new();
+        let c = cache();
         let cond = |r: Result<Vec<Rendered>, RenderError>| r.expect_err("refused").condition();
         let mut s = out(vec![doc(None, Some("text/plain"), "hi")]);
         s.renderer = Some("nuance".into());
@@ -402,12 +440,34 @@ mod tests {
         assert_eq!(cond(render(&s, &c).await), "feature-not-implemented");
         let s = out(vec![doc(None, Some("application/ssml+xml"), "<speak>")]);
         assert_eq!(cond(render(&s, &c).await), "bad-request");
-        let s = out(vec![doc(Some("file:///no/such.wav"), None, "")]);
+        let missing = std::env::temp_dir().join("rayo-no-such.wav");
+        let s = out(vec![doc(
+            Some(&format!("file://{}", missing.display())),
+            None,
+            "",
+        )]);
         assert_eq!(cond(render(&s, &c).await), "item-not-found");
+        // Outside the allowed directories: refused whether it exists or not.
+        for url in [
+            "file:///etc/passwd",
+            "file:///no/such.wav",
+            "file:///dev/zero",
+        ] {
+            let s = out(vec![doc(Some(url), None, "")]);
+            let refused = render(&s, &c).await.expect_err("not allowed");
+            assert_eq!(refused.condition(), "not-allowed", "{url}");
+            assert!(refused.to_string().contains(url), "{refused}");
+        }
         let s = out(vec![doc(Some("ftp://x/y.wav"), None, "")]);
         assert_eq!(cond(render(&s, &c).await), "bad-request");
         let s = out(vec![doc(Some(&temp("bad.wav", b"RIFF....WAVE")), None, "")]);
         assert_eq!(cond(render(&s, &c).await), "bad-request");
+        // A fetched document that does not render: the text quotes nothing of it.
+        let secret = temp("secret.ssml", b"<speak><TOPSECRET");
+        let s = out(vec![doc(Some(&secret), None, "")]);
+        let refused = render(&s, &c).await.expect_err("bad SSML");
+        assert_eq!(refused.condition(), "bad-request");
+        assert!(!refused.to_string().contains("TOPSECRET"), "{refused}");
         let s = out(vec![doc(None, Some("text/uri-list"), "# nothing\r\n")]);
         assert_eq!(cond(render(&s, &c).await), "bad-request");
         let s = out(vec![doc(Some("http://x/"), Some("text/plain"), "both")]);
