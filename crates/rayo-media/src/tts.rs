@@ -13,9 +13,11 @@
 //! comply (§6.5.1 "Some aspect of the component does not comply with this specification"),
 //! rather than an option the server does not implement.
 
-use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{audio, ssml};
 
@@ -154,58 +156,112 @@ pub fn prepare(
     Ok((body, voice))
 }
 
-/// Synthesises `text` to 8 kHz mono samples; blocks while espeak-ng runs.
-pub fn synthesize(text: &str, format: Format, voice: Option<&str>) -> Result<Vec<i16>, Error> {
-    let (body, voice) = prepare(text, format, voice, voices()?)?;
-    if body.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut cmd = Command::new(ESPEAK);
-    cmd.arg("--stdout");
-    if format == Format::Ssml {
-        cmd.arg("-m");
-    }
-    if let Some(v) = &voice {
-        cmd.args(["-v", v]);
-    }
-    let mut child = cmd
+/// How long one synthesis may take; then espeak-ng is killed and the text refused.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// The most WAV bytes read from espeak-ng: an hour at 22 050 Hz, 16-bit mono.
+pub const MAX_OUTPUT: usize = 3600 * 22_050 * 2 + 4096;
+/// How much of the synthesiser's standard error is kept for the error text (the rest is
+/// read and dropped, so a chatty child never blocks on a full pipe).
+const STDERR_KEPT: usize = 2048;
+
+/// Runs `program` with `args`, `input` on its standard input; its standard output, at most
+/// `max_out` bytes. Standard output and error are read while it runs; it is killed when it
+/// takes longer than `timeout`, writes more than `max_out`, or the future is dropped (a
+/// caller's own deadline).
+pub async fn run_filter(
+    program: &str,
+    args: &[&str],
+    input: Vec<u8>,
+    timeout: Duration,
+    max_out: usize,
+) -> Result<Vec<u8>, Error> {
+    let engine = |e: std::io::Error| Error::Engine(e.to_string());
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
-        .map_err(|e| Error::Engine(e.to_string()))?;
-    let (mut stdin, mut stdout) = match (child.stdin.take(), child.stdout.take()) {
-        (Some(i), Some(o)) => (i, o),
-        _ => return Err(Error::Engine("no pipes".into())),
+        .map_err(engine)?;
+    let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(Error::Engine("no pipes".into()));
     };
-    let mut wav = Vec::new();
-    let read = std::thread::scope(|s| {
-        s.spawn(move || {
-            let _ = stdin.write_all(body.as_bytes());
-        });
-        stdout.read_to_end(&mut wav)
+    let writer = tokio::spawn(async move {
+        // Dropped at the end: the child sees end of input.
+        let _ = stdin.write_all(&input).await;
     });
-    let status = child.wait().map_err(|e| Error::Engine(e.to_string()))?;
-    read.map_err(|e| Error::Engine(e.to_string()))?;
-    if !status.success() || wav.is_empty() {
-        let mut err = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = e.read_to_string(&mut err);
+    let errors = tokio::spawn(async move {
+        let (mut kept, mut buf) = (Vec::new(), [0u8; 4096]);
+        while let Ok(n @ 1..) = stderr.read(&mut buf).await {
+            let room = STDERR_KEPT.saturating_sub(kept.len());
+            kept.extend_from_slice(&buf[..n.min(room)]);
         }
+        kept
+    });
+    let work = async {
+        let mut out = Vec::new();
+        stdout
+            .take(max_out as u64 + 1)
+            .read_to_end(&mut out)
+            .await
+            .map_err(engine)?;
+        if out.len() > max_out {
+            return Err(Error::TooLong);
+        }
+        let status = child.wait().await.map_err(engine)?;
+        Ok((status, out))
+    };
+    let result = tokio::time::timeout(timeout, work).await;
+    writer.abort();
+    let (status, out) = match result {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => {
+            let _ = child.kill().await;
+            return Err(e);
+        }
+        Err(_) => {
+            let _ = child.kill().await;
+            return Err(Error::Engine(format!(
+                "{program} took longer than {} s",
+                timeout.as_secs()
+            )));
+        }
+    };
+    let err = errors.await.unwrap_or_default();
+    if !status.success() || out.is_empty() {
+        let err = String::from_utf8_lossy(&err);
         return Err(Error::Engine(format!("{status}: {}", err.trim())));
     }
-    Ok(audio::decode(&wav, Some("audio/wav"))?)
+    Ok(out)
 }
 
-/// [`synthesize`] on tokio's blocking pool.
+/// Synthesises `text` to 8 kHz mono samples with espeak-ng (killed after [`TIMEOUT`], its
+/// output bounded by [`MAX_OUTPUT`]).
 pub async fn synthesize_async(
     text: String,
     format: Format,
     voice: Option<String>,
 ) -> Result<Vec<i16>, Error> {
-    tokio::task::spawn_blocking(move || synthesize(&text, format, voice.as_deref()))
+    // Listed once per process (a blocking run of `espeak-ng --voices`).
+    let voices = tokio::task::spawn_blocking(voices)
         .await
-        .map_err(|e| Error::Engine(e.to_string()))?
+        .map_err(|e| Error::Engine(e.to_string()))??;
+    let (body, voice) = prepare(&text, format, voice.as_deref(), voices)?;
+    if body.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = vec!["--stdout"];
+    if format == Format::Ssml {
+        args.push("-m");
+    }
+    if let Some(v) = &voice {
+        args.extend(["-v", v.as_str()]);
+    }
+    let wav = run_filter(ESPEAK, &args, body.into_bytes(), TIMEOUT, MAX_OUTPUT).await?;
+    Ok(audio::decode(&wav, Some("audio/wav"))?)
 }
 
 #[cfg(test)]
@@ -268,6 +324,18 @@ mod tests {
         );
     }
 
+    fn synthesize(text: &str, format: Format, voice: Option<&str>) -> Result<Vec<i16>, Error> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(synthesize_async(
+                text.to_owned(),
+                format,
+                voice.map(str::to_owned),
+            ))
+    }
+
     #[test]
     fn a_sentence_becomes_speech_of_plausible_length() {
         let s = synthesize("Thanks for calling, goodbye!", Format::Text, Some("en-us"))
@@ -301,5 +369,55 @@ mod tests {
     fn an_unknown_voice_is_refused_before_running() {
         let e = synthesize("hi", Format::Text, Some("nosuchvoice")).expect_err("refused");
         assert_eq!(e, Error::UnknownVoice("nosuchvoice".into()));
+    }
+
+    /// Issue 12 §16: espeak-ng's standard error was read only after it exited (a chatty
+    /// child blocked for ever on a full pipe), and a render that timed out left the child
+    /// running. Both pipes are read while it runs; on a timeout, an output over the bound or
+    /// a dropped future, the child is killed.
+    #[tokio::test]
+    async fn a_chatty_slow_or_endless_filter_never_blocks_and_is_killed() {
+        // 1 MiB on stderr before any output: no deadlock.
+        let out = run_filter(
+            "sh",
+            &["-c", "head -c 1048576 /dev/zero >&2; cat"],
+            b"spoken".to_vec(),
+            Duration::from_secs(20),
+            1000,
+        )
+        .await
+        .expect("runs to the end");
+        assert_eq!(out, b"spoken");
+        // Endless output: stopped at the bound.
+        let e = run_filter(
+            "sh",
+            &["-c", "yes"],
+            Vec::new(),
+            Duration::from_secs(20),
+            4096,
+        )
+        .await
+        .expect_err("over the bound");
+        assert_eq!(e, Error::TooLong);
+        // Too slow: killed at the deadline.
+        let pid_file = std::env::temp_dir().join(format!("rayo-tts-{}.pid", std::process::id()));
+        let script = format!("echo $$ > {}; exec sleep 30", pid_file.display());
+        let started = std::time::Instant::now();
+        let e = run_filter(
+            "sh",
+            &["-c", &script],
+            Vec::new(),
+            Duration::from_millis(500),
+            10,
+        )
+        .await
+        .expect_err("timed out");
+        assert!(matches!(e, Error::Engine(_)), "{e:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let pid = std::fs::read_to_string(&pid_file).expect("pid written");
+        let _ = std::fs::remove_file(&pid_file);
+        // Reaped: no process of that id is left.
+        let alive = std::path::Path::new(&format!("/proc/{}", pid.trim())).exists();
+        assert!(!alive, "the timed-out child was killed");
     }
 }

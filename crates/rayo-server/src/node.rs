@@ -34,13 +34,39 @@ const PREPARE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Forwards every stanza for the service to the core task.
 struct Forward {
-    tx: mpsc::UnboundedSender<(Jid, Element)>,
+    tx: mpsc::Sender<(Jid, Element)>,
     calls: Arc<Mutex<HashSet<String>>>,
 }
 
+/// The most client stanzas waiting for the node's loop. When it is full (the loop is
+/// behind), an IQ request is answered `resource-constraint` (wait) at once and any other
+/// stanza is dropped.
+pub const STANZA_QUEUE: usize = 8192;
+
 impl Handler for Forward {
-    fn handle(&mut self, incoming: Incoming, _out: &mut Outbox) -> Handled {
-        let _ = self.tx.send((incoming.from, incoming.stanza));
+    fn handle(&mut self, incoming: Incoming, out: &mut Outbox) -> Handled {
+        let Incoming {
+            from, to, stanza, ..
+        } = incoming;
+        match self.tx.try_send((from, stanza)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full((from, stanza))) => {
+                let request =
+                    stanza.name() == "iq" && matches!(stanza.attr("type"), Some("get" | "set"));
+                tracing::debug!(%from, "node busy: a client stanza is refused");
+                if request {
+                    let (f, t) = (from.to_string(), to.to_string());
+                    out.send(rayo_xmpp::router::error_reply(
+                        &stanza,
+                        &f,
+                        &t,
+                        "wait",
+                        "resource-constraint",
+                    ));
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
         Handled::Yes
     }
 
@@ -239,7 +265,7 @@ impl Node {
         );
 
         // XMPP.
-        let (stx, srx) = mpsc::unbounded_channel();
+        let (stx, srx) = mpsc::channel(STANZA_QUEUE);
         let calls = Arc::new(Mutex::new(HashSet::new()));
         let mut c2s_addr = None;
         let mut fingerprint = None;
@@ -402,7 +428,7 @@ struct Published {
 
 async fn run(
     mut core: NodeCore,
-    mut stanzas: mpsc::UnboundedReceiver<(Jid, Element)>,
+    mut stanzas: mpsc::Receiver<(Jid, Element)>,
     mut sip: SipDriver,
     transports: Transports,
     mut control: mpsc::UnboundedReceiver<Control>,

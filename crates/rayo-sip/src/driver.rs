@@ -87,13 +87,69 @@ enum Internal {
     /// A TCP connection's reader or writer ended (peer closed, error, idle): `id` tells it
     /// from a newer connection to the same address.
     TcpClosed(SocketAddr, u64),
+    /// An outbound TCP connection was made, or could not be within [`TCP_CONNECT_TIMEOUT`].
+    TcpConnected(SocketAddr, Result<TcpStream, String>),
+}
+
+/// How long an outbound SIP TCP connection may take to be made; then what was queued for
+/// it is dropped (the transaction's own timer ends it).
+pub const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most messages queued for one peer while its connection is being made.
+pub const MAX_QUEUED_PER_CONNECTING_PEER: usize = 32;
+/// The most peers being connected to at once; a message for one more is dropped.
+pub const MAX_CONNECTING_PEERS: usize = 256;
+
+/// The most SIP messages queued for one TCP connection's writer; a peer that lets more
+/// pile up (it does not read) has its connection dropped.
+pub const TCP_WRITE_QUEUE: usize = 256;
+/// The most events of TCP readers, connects and media sessions waiting for the driver's
+/// loop; their senders wait (a TCP peer is pushed back by its connection's flow control).
+pub const INTERNAL_QUEUE: usize = 4096;
+
+/// Outbound TCP connections being made, off the driver's loop: what waits for each.
+#[derive(Default)]
+struct Connecting {
+    waiting: HashMap<SocketAddr, Vec<Vec<u8>>>,
+}
+
+impl Connecting {
+    /// Queues `bytes` for `peer`; `true` when a connection must be started for it. A
+    /// message over the bounds is dropped (and logged).
+    fn queue(&mut self, peer: SocketAddr, bytes: Vec<u8>) -> bool {
+        if let Some(q) = self.waiting.get_mut(&peer) {
+            if q.len() < MAX_QUEUED_PER_CONNECTING_PEER {
+                q.push(bytes);
+            } else {
+                tracing::debug!(%peer, "SIP TCP message dropped: its connection is not up yet");
+            }
+            return false;
+        }
+        if self.waiting.len() >= MAX_CONNECTING_PEERS {
+            tracing::warn!(%peer, "SIP TCP message dropped: too many connections being made");
+            return false;
+        }
+        self.waiting.insert(peer, vec![bytes]);
+        true
+    }
+}
+
+/// Makes an outbound connection in its own task and reports it.
+fn connect_tcp(peer: SocketAddr, internal: mpsc::Sender<Internal>) {
+    tokio::spawn(async move {
+        let r = match tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(peer)).await {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("timed out".to_owned()),
+        };
+        let _ = internal.send(Internal::TcpConnected(peer, r)).await;
+    });
 }
 
 /// A TCP connection the driver keeps for sending back.
 struct Conn {
     id: u64,
     inbound: bool,
-    writer: mpsc::UnboundedSender<Vec<u8>>,
+    writer: mpsc::Sender<Vec<u8>>,
 }
 
 impl Driver {
@@ -159,15 +215,15 @@ fn spawn_tcp(
     peer: SocketAddr,
     id: u64,
     inbound: bool,
-    internal: mpsc::UnboundedSender<Internal>,
+    internal: mpsc::Sender<Internal>,
 ) -> Conn {
     let (mut rd, mut wr) = stream.into_split();
-    let (wtx, mut wrx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let (wtx, mut wrx) = mpsc::channel::<Vec<u8>>(TCP_WRITE_QUEUE);
     let closed = internal.clone();
     tokio::spawn(async move {
         while let Some(b) = wrx.recv().await {
             if wr.write_all(&b).await.is_err() {
-                let _ = closed.send(Internal::TcpClosed(peer, id));
+                let _ = closed.send(Internal::TcpClosed(peer, id)).await;
                 break;
             }
         }
@@ -190,24 +246,25 @@ fn spawn_tcp(
                 match Message::parse(&buf, true) {
                     Ok((_, used)) => {
                         let msg: Vec<u8> = buf.drain(..used).collect();
-                        let _ = internal.send(Internal::Sip(
-                            Peer {
-                                addr: peer,
-                                transport: Transport::Tcp,
-                            },
-                            msg,
-                        ));
+                        // Awaited: a fast sender waits for the driver (TCP pushes back).
+                        let peer = Peer {
+                            addr: peer,
+                            transport: Transport::Tcp,
+                        };
+                        if internal.send(Internal::Sip(peer, msg)).await.is_err() {
+                            return;
+                        }
                     }
                     Err(Error::Incomplete) if buf.len() < MAX_MESSAGE => break,
                     // A stream that does not frame: drop the connection.
                     Err(_) => {
-                        let _ = internal.send(Internal::TcpClosed(peer, id));
+                        let _ = internal.send(Internal::TcpClosed(peer, id)).await;
                         return;
                     }
                 }
             }
         }
-        let _ = internal.send(Internal::TcpClosed(peer, id));
+        let _ = internal.send(Internal::TcpClosed(peer, id)).await;
     });
     Conn {
         id,
@@ -242,8 +299,9 @@ async fn run(
     events: mpsc::UnboundedSender<Event>,
     tcp_count: Arc<AtomicUsize>,
 ) {
-    let (itx, mut irx) = mpsc::unbounded_channel::<Internal>();
+    let (itx, mut irx) = mpsc::channel::<Internal>(INTERNAL_QUEUE);
     let mut conns: HashMap<SocketAddr, Conn> = HashMap::new();
+    let mut connecting = Connecting::default();
     let mut next_conn: u64 = 0;
     // After an accept error, no accept before this instant (the loop must not spin on
     // EMFILE, and UDP and timers go on meanwhile).
@@ -290,6 +348,27 @@ async fn run(
                         conns.remove(&peer);
                     }
                 }
+                Internal::TcpConnected(peer, r) => {
+                    let waiting = connecting.waiting.remove(&peer).unwrap_or_default();
+                    match r {
+                        Ok(s) => {
+                            next_conn += 1;
+                            let c = spawn_tcp(s, peer, next_conn, false, itx.clone());
+                            for b in waiting {
+                                let _ = c.writer.try_send(b);
+                            }
+                            if let Some(old) = conns.insert(peer, c) {
+                                drop(old.writer);
+                            }
+                        }
+                        Err(e) => tracing::info!(
+                            %peer,
+                            error = %e,
+                            dropped = waiting.len(),
+                            "SIP TCP connection failed"
+                        ),
+                    }
+                }
             },
             c = commands.recv() => match c {
                 Some(Command::Action(a)) => {
@@ -325,16 +404,17 @@ async fn run(
                         let _ = udp.send_to(&t.bytes, t.peer.addr).await;
                     }
                     Transport::Tcp => {
-                        if let std::collections::hash_map::Entry::Vacant(e) =
-                            conns.entry(t.peer.addr)
-                        {
-                            if let Ok(s) = TcpStream::connect(t.peer.addr).await {
-                                next_conn += 1;
-                                e.insert(spawn_tcp(s, t.peer.addr, next_conn, false, itx.clone()));
-                            }
-                        }
+                        // A connection is never awaited here: one unreachable peer must not
+                        // hold up everybody's signalling.
                         if let Some(c) = conns.get(&t.peer.addr) {
-                            let _ = c.writer.send(t.bytes);
+                            if c.writer.try_send(t.bytes).is_err() {
+                                // A peer that does not read what it is sent: dropped, like
+                                // a closed connection (a new one is made if needed).
+                                tracing::info!(peer = %t.peer.addr, "SIP TCP peer not reading: connection dropped");
+                                conns.remove(&t.peer.addr);
+                            }
+                        } else if connecting.queue(t.peer.addr, t.bytes) {
+                            connect_tcp(t.peer.addr, itx.clone());
                         }
                     }
                 },
@@ -366,13 +446,17 @@ async fn run(
                             let itx = itx.clone();
                             tokio::spawn(async move {
                                 while let Some(e) = s.events.recv().await {
-                                    let _ = itx.send(Internal::Media(call.clone(), e));
+                                    let _ = itx.send(Internal::Media(call.clone(), e)).await;
                                 }
                             });
                         }
                     }
                     Err(e) => {
+                        // No media: the call ends (BYE or 500, `Ended` with error) rather
+                        // than going on silent.
+                        tracing::warn!(%call, %local, error = %e, "RTP port could not be bound");
                         let _ = events.send(Event::ActionFailed(format!("RTP port {local}: {e}")));
+                        ua.media_failed(Instant::now(), &call);
                     }
                 },
                 Output::MediaUpdate { call, remote } => {

@@ -91,6 +91,9 @@ pub enum Error {
     /// The OS gave no randomness for a tag, branch or Call-ID: nothing was sent.
     #[error("{0}")]
     Random(#[from] rayo_proto::random::RandomError),
+    /// Every RTP port of the configured range is in use: the call was not made.
+    #[error("no RTP port free in the configured range")]
+    NoRtpPort,
     /// A socket error.
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),

@@ -2,7 +2,7 @@
 //! sans-IO. Datagrams, actions and `now` in; datagrams, signal events and media commands out,
 //! and the next timer (the transactions' table).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
@@ -185,6 +185,8 @@ pub struct UserAgent {
     client: HashMap<TxKey, (CallId, Purpose)>,
     out: VecDeque<Output>,
     next_port: u16,
+    /// The RTP ports of live calls (each call holds its port until it ends).
+    ports_in_use: HashSet<u16>,
     /// Datagrams that did not parse as SIP.
     pub malformed: u64,
 }
@@ -261,6 +263,7 @@ impl UserAgent {
         UserAgent {
             tx: Transactions::new(cfg.timers),
             next_port: cfg.rtp_first & !1,
+            ports_in_use: HashSet::new(),
             cfg,
             calls: HashMap::new(),
             dialogs: HashMap::new(),
@@ -298,21 +301,32 @@ impl UserAgent {
         format!("sip:rayo@{}", self.cfg.local)
     }
 
-    fn allocate_port(&mut self) -> SocketAddr {
+    /// The next free even RTP port of the range, held until the call ends; `None` when
+    /// every one is in use (never one a live call holds).
+    fn allocate_port(&mut self) -> Option<SocketAddr> {
         let first = self.cfg.rtp_first & !1;
-        let span = (self.cfg.rtp_last.saturating_sub(first) / 2 + 1).max(1);
+        let last = self.cfg.rtp_last.max(first);
+        let span = usize::from((last - first) / 2) + 1;
+        if self.ports_in_use.len() >= span {
+            return None;
+        }
         for _ in 0..span {
             let p = self.next_port;
-            self.next_port = if p >= self.cfg.rtp_last.saturating_sub(1) {
+            self.next_port = if p >= last.saturating_sub(1) {
                 first
             } else {
                 p + 2
             };
-            if !self.calls.values().any(|c| c.local_rtp.port() == p) {
-                return SocketAddr::new(self.cfg.rtp_ip, p);
+            if self.ports_in_use.insert(p) {
+                return Some(SocketAddr::new(self.cfg.rtp_ip, p));
             }
         }
-        SocketAddr::new(self.cfg.rtp_ip, first)
+        None
+    }
+
+    /// RTP ports held by live calls.
+    pub fn rtp_ports_in_use(&self) -> usize {
+        self.ports_in_use.len()
     }
 
     fn stream_config(&self, n: &Negotiated) -> StreamConfig {
@@ -333,6 +347,7 @@ impl UserAgent {
 
     fn end(&mut self, call: &CallId, reason: Option<EndReason>, headers: Vec<Header>) {
         if let Some(c) = self.calls.remove(call) {
+            self.ports_in_use.remove(&c.local_rtp.port());
             self.dialogs
                 .remove(&(c.dialog.call_id.clone(), c.dialog.local_tag.clone()));
             if let (true, Some(key)) = (c.inbound, &c.invite_tx) {
@@ -464,6 +479,28 @@ impl UserAgent {
             config,
             ssrc,
         });
+    }
+
+    /// The driver could not set up the call's media (its RTP port could not be bound): the
+    /// call ends rather than going on silent. An inbound call not answered yet gets 500; an
+    /// outbound one not answered is cancelled; an answered one gets a BYE. The engine hears
+    /// `Ended` with reason `error`.
+    pub fn media_failed(&mut self, now: Instant, call: &CallId) {
+        let Some(c) = self.calls.get(call) else {
+            return;
+        };
+        let _ = match (c.inbound, c.phase) {
+            (true, Phase::Early) => self.inbound_response(now, call, 500, &[], false, None),
+            _ => self.hangup(now, call, &[]),
+        };
+        self.end(
+            call,
+            Some(EndReason::Error {
+                platform_code: None,
+            }),
+            Vec::new(),
+        );
+        self.drain_tx(now);
     }
 
     /// Carries out an action of the engine.

@@ -151,3 +151,88 @@ async fn one_connection_over_the_total_cap_is_closed() {
     assert_next_is_closed(&d).await;
     assert_eq!(ask_options(&mut a, d.local, 1).await, "SIP/2.0 200 OK");
 }
+
+/// A TCP listener on `addr` whose accept queue is full (never accepted): connecting to it
+/// hangs, as to a host that drops SYNs. Returns what must stay alive.
+async fn blackhole(addr: SocketAddr) -> (tokio::net::TcpListener, Vec<TcpStream>) {
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.set_reuseaddr(true).expect("reuseaddr");
+    sock.bind(addr).expect("bind the blackhole");
+    let listener = sock.listen(1).expect("listen");
+    let mut fill = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(s)) =
+            tokio::time::timeout(Duration::from_millis(300), TcpStream::connect(addr)).await
+        {
+            fill.push(s);
+        }
+    }
+    (listener, fill)
+}
+
+/// Issue 12 §16: the driver awaited `TcpStream::connect` inside its loop, so one peer that
+/// cannot be reached stalled every call's signalling. A connection is now made in its own
+/// task: while it hangs, a UDP request is answered at once.
+#[tokio::test]
+async fn an_unreachable_tcp_peer_does_not_hold_up_other_signalling() {
+    use rayo_sip::driver::{Command, Event};
+    let mut d = node(|_| {}).await;
+    // A caller over TCP from a known port sends an INVITE, then goes away.
+    let port = free_udp_ports(1);
+    let caller: SocketAddr = format!("{LOOPBACK}:{port}").parse().expect("addr");
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.set_reuseaddr(true).expect("reuseaddr");
+    sock.bind(caller).expect("bind");
+    let mut s = sock.connect(d.local).await.expect("connect");
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n";
+    let invite = format!(
+        "INVITE sip:svc@{to} SIP/2.0\r\nVia: SIP/2.0/TCP {caller};branch=z9hG4bKbh1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:al@{caller}>;tag=bh\r\nTo: <sip:svc@{to}>\r\n\
+         Call-ID: blackhole@probe\r\nCSeq: 1 INVITE\r\nContact: <sip:al@{caller};transport=tcp>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len(),
+        to = d.local,
+    );
+    s.write_all(invite.as_bytes()).await.expect("write");
+    let call = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match d.events.recv().await.expect("events") {
+                Event::Incoming { call, .. } => return call,
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("the call is offered");
+    drop(s);
+    until_count(&d, 0).await;
+    // Its address now drops connections; the node must answer it over a new one.
+    let _hole = blackhole(caller).await;
+    d.commands
+        .send(Command::Action(rayo_call::SignalAction::Reject {
+            call,
+            cause: rayo_call::RejectCause::Busy,
+            headers: vec![],
+        }))
+        .expect("command");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Meanwhile a UDP peer is served at once.
+    let udp = tokio::net::UdpSocket::bind(format!("{LOOPBACK}:0"))
+        .await
+        .expect("udp");
+    let from = udp.local_addr().expect("addr");
+    let probe = options(d.local, from, 7).replace("SIP/2.0/TCP", "SIP/2.0/UDP");
+    let started = std::time::Instant::now();
+    udp.send_to(probe.as_bytes(), d.local).await.expect("send");
+    let mut buf = [0u8; 4096];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(1), udp.recv_from(&mut buf))
+        .await
+        .expect("answered while the TCP connect hangs")
+        .expect("recv");
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("SIP/2.0 200 OK"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+}

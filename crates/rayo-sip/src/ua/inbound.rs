@@ -143,7 +143,12 @@ impl UserAgent {
         let to = msg.uri_of("To").unwrap_or_default();
         let from = msg.uri_of("From").ok();
         let headers = headers_of(&msg);
-        let local_rtp = self.allocate_port();
+        let Some(local_rtp) = self.allocate_port() else {
+            // Every RTP port is held by a live call: no call, the caller may retry later.
+            tracing::warn!("inbound call refused: no RTP port free");
+            self.respond(now, &key, &msg, 503, Some(&tag));
+            return;
+        };
         self.remember_dialog(&dialog, &id);
         self.inbound_invites.insert(key.clone(), id.clone());
         self.calls.insert(

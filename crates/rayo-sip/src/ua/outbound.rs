@@ -78,10 +78,11 @@ impl UserAgent {
             peer,
         );
         let branch = self.branch()?;
-        let local_rtp = self.allocate_port();
         let mut invite =
             dialog.request(Method::INVITE, None, &self.via(), &branch, &self.contact())?;
         add_dial_headers(&mut invite, headers)?;
+        // Taken last: held from here by the call inserted below.
+        let local_rtp = self.allocate_port().ok_or(Error::NoRtpPort)?;
         invite.set_body("application/sdp", sdp::offer(local_rtp, 1, 1));
         self.remember_dialog(&dialog, &id);
         self.calls.insert(
@@ -102,7 +103,14 @@ impl UserAgent {
                 ack: None,
             },
         );
-        let key = self.tx.send_request(now, invite, peer)?;
+        let key = match self.tx.send_request(now, invite, peer) {
+            Ok(k) => k,
+            Err(e) => {
+                // Nothing was sent: the call and its port are given back.
+                self.end(&id, None, Vec::new());
+                return Err(e);
+            }
+        };
         if let Some(c) = self.calls.get_mut(&id) {
             c.invite_tx = Some(key.clone());
         }
