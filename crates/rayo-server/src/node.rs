@@ -509,3 +509,69 @@ async fn run(
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn iq(id: &str) -> Incoming {
+        let stanza: Element = format!(
+            "<iq xmlns='jabber:client' type='get' id='{id}' from='bot@localhost/a' to='c1@localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
+        )
+        .parse()
+        .expect("xml");
+        Incoming {
+            from: Jid::new("bot@localhost/a").expect("jid"),
+            to: Jid::new("c1@localhost").expect("jid"),
+            entity: Entity::Call(jid::NodePart::new("c1").expect("node").into_owned()),
+            stanza,
+        }
+    }
+
+    /// Issue 12 §17: a poisoned lock answered `true` for any call. The snapshot is replaced
+    /// whole, so a poisoned lock still holds the last one: a call that is not in it does
+    /// not exist, one that is does.
+    #[test]
+    fn a_poisoned_snapshot_still_answers_from_the_last_one() {
+        let calls = Arc::new(Mutex::new(HashSet::from(["c1".to_owned()])));
+        let c = calls.clone();
+        let _ = std::thread::spawn(move || {
+            let _g = c.lock().expect("lock");
+            panic!("poisoning the lock");
+        })
+        .join();
+        assert!(calls.is_poisoned());
+        let (tx, _rx) = mpsc::channel(1);
+        let f = Forward { tx, calls };
+        let call = |id: &str| Entity::Call(jid::NodePart::new(id).expect("node").into_owned());
+        assert!(f.exists(&call("c1")));
+        assert!(!f.exists(&call("c2")));
+    }
+
+    /// Issue 12 §16: the queue to the node's loop is bounded; a request that finds it full
+    /// is answered `resource-constraint` at once, not queued.
+    #[test]
+    fn a_full_stanza_queue_answers_requests_with_resource_constraint() {
+        let (tx, _rx) = mpsc::channel(1);
+        let mut f = Forward {
+            tx,
+            calls: Arc::new(Mutex::new(HashSet::new())),
+        };
+        let mut out = Outbox::default();
+        assert!(matches!(f.handle(iq("1"), &mut out), Handled::Yes));
+        assert!(out.is_empty(), "queued");
+        f.handle(iq("2"), &mut out);
+        let refused = out.take();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].attr("id"), Some("2"));
+        assert_eq!(refused[0].attr("type"), Some("error"));
+        let condition = refused[0]
+            .children()
+            .filter(|e| e.name() == "error")
+            .flat_map(|e| e.children())
+            .map(|c| c.name().to_owned())
+            .next();
+        assert_eq!(condition.as_deref(), Some("resource-constraint"));
+    }
+}

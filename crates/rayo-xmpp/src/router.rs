@@ -92,6 +92,16 @@ impl Outbox {
     pub fn send(&mut self, stanza: Element) {
         self.stanzas.push(stanza);
     }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.stanzas.is_empty()
+    }
+
+    /// Takes what is queued (a handler's tests look at its answers this way).
+    pub fn take(&mut self) -> Vec<Element> {
+        std::mem::take(&mut self.stanzas)
+    }
 }
 
 /// The application behind the service: the Rayo engine, or a test double.
