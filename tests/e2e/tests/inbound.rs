@@ -147,3 +147,29 @@ async fn the_caller_hangs_up_first_and_running_components_complete_with_hangup()
     sipp.passed().await;
     node.node.shutdown_within(Duration::ZERO).await;
 }
+
+/// Issue 12 §17: offers went out before the router's snapshot of live calls was updated, so
+/// a bot accepting the instant an offer arrived could get `item-not-found`. Thirty calls,
+/// three at a time, each accepted as soon as its offer is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_accepted_at_once_always_finds_its_call() {
+    let node = TestNode::start(|_| {}).await;
+    let (_client, mut offers) = node.bot("bot").await;
+    let sipp = Sipp::start(
+        "uac_node_hangs_up.xml",
+        Some(node.node.sip_addr()),
+        "race",
+        &["-m", "30", "-l", "3"],
+        None,
+    );
+    for i in 0..30 {
+        let call = rayo_e2e::next_offer(&mut offers).await.call;
+        call.accept([])
+            .await
+            .unwrap_or_else(|e| panic!("call {i}: accept refused: {e}"));
+        call.answer([]).await.expect("answered");
+        call.hangup([]).await.expect("hung up");
+    }
+    sipp.passed().await;
+    node.node.shutdown_within(Duration::ZERO).await;
+}
