@@ -121,7 +121,9 @@ pub fn parse(xml: &str) -> Result<Ssml, Error> {
     if xml.len() > MAX_DOCUMENT {
         return Err(Error::TooLarge("document"));
     }
-    let xml = xml.trim();
+    // A byte order mark is no part of the document (XML 1.0 §4.3.3): the body handed to the
+    // synthesiser starts at `<speak`.
+    let xml = xml.trim_start_matches('\u{feff}').trim();
     let mut reader = Reader::from_str(xml);
     reader.config_mut().check_end_names = true;
     let (mut depth, mut start, mut closed) = (0usize, None, false);
@@ -241,6 +243,13 @@ pub fn fuzz_bytes(data: &[u8]) {
 pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Found by the fuzzer: a document starting with a byte order mark.
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_body() {
+        let doc = parse("\u{feff}<speak>Thanks</speak>").expect("parses");
+        assert!(doc.body.starts_with("<speak"), "{:?}", doc.body);
+    }
 
     /// The SSML of XEP-0327 example 61 (prolog and all).
     pub(crate) const EXAMPLE: &str = r#"
