@@ -43,6 +43,7 @@ pub mod hub;
 pub mod inband;
 pub mod input;
 pub mod jitter;
+pub mod latch;
 pub mod nlsml;
 pub mod output;
 pub mod prompt;

@@ -217,6 +217,19 @@ pub struct Rtp {
     pub first_port: u16,
     /// The last port of the range.
     pub last_port: u16,
+    /// Seconds after a call's media starts during which its RTP may be latched onto a
+    /// source other than the address and port of the remote SDP (a peer behind NAT), after
+    /// a few consecutive packets and only while nothing came from the SDP address; 0: RTP
+    /// only from the SDP address. Once a source is locked, packets from any other are
+    /// dropped and counted.
+    pub latch_window: f64,
+}
+
+impl Rtp {
+    /// The latch window.
+    pub fn latch_window(&self) -> Duration {
+        Duration::try_from_secs_f64(self.latch_window).unwrap_or(Duration::ZERO)
+    }
 }
 
 impl Default for Rtp {
@@ -225,6 +238,7 @@ impl Default for Rtp {
             ip: None,
             first_port: 20000,
             last_port: 29998,
+            latch_window: 2.0,
         }
     }
 }
@@ -457,6 +471,9 @@ impl Config {
         if self.c2s.is_none() && self.component.is_none() {
             return bad("neither [c2s] nor [component]: no client could reach the node".into());
         }
+        if !(0.0..=60.0).contains(&self.rtp.latch_window) {
+            return bad("rtp.latch_window must be between 0 and 60 seconds".into());
+        }
         if self.sip.max_tcp_connections == 0 || self.sip.max_tcp_connections_per_source == 0 {
             return bad("sip.max_tcp_connections(_per_source) must be at least 1".into());
         }
@@ -577,6 +594,11 @@ mod tests {
         let cfg = Config::from_toml("[sip]\nmax_tcp_connections=7\n").expect("parses");
         assert_eq!(cfg.sip.max_tcp_connections, 7);
         assert_eq!(cfg.sip.max_tcp_connections_per_source, 32);
+        let e = Config::from_toml("[rtp]\nlatch_window=-1\n").expect_err("negative");
+        assert!(e.to_string().contains("rtp.latch_window"), "{e}");
+        let cfg = Config::from_toml("[rtp]\nlatch_window=0\n").expect("strict");
+        assert_eq!(cfg.rtp.latch_window(), Duration::ZERO);
+        assert_eq!(Rtp::default().latch_window(), Duration::from_secs(2));
         let e = Config::from_toml("[c2s]\nmax_stanza_depth=2\n").expect_err("too shallow");
         assert!(e.to_string().contains("c2s.max_stanza_depth"), "{e}");
         let e = Config::from_toml("[c2s]\nmax_negotiation_elements=2\n").expect_err("login");

@@ -186,6 +186,7 @@ impl Node {
         ua.rtp_ip = cfg.rtp.ip.unwrap_or(cfg.sip.listen.ip());
         ua.rtp_first = cfg.rtp.first_port;
         ua.rtp_last = cfg.rtp.last_port;
+        ua.rtp_latch_window = cfg.rtp.latch_window();
         ua.inband_dtmf = cfg.sip.inband_dtmf;
         ua.max_tcp_connections = cfg.sip.max_tcp_connections;
         ua.max_tcp_connections_per_source = cfg.sip.max_tcp_connections_per_source;

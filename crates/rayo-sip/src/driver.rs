@@ -108,6 +108,7 @@ impl Driver {
         let caps = Caps {
             total: cfg.max_tcp_connections.max(1),
             per_source: cfg.max_tcp_connections_per_source.max(1),
+            latch: cfg.rtp_latch_window,
         };
         tokio::spawn(run(
             UserAgent::new(cfg),
@@ -216,11 +217,12 @@ fn spawn_tcp(
     }
 }
 
-/// The caps on inbound TCP connections.
+/// The caps on inbound TCP connections, and the latch window of RTP sessions.
 #[derive(Clone, Copy)]
 struct Caps {
     total: usize,
     per_source: usize,
+    latch: Duration,
 }
 
 /// Whether one more inbound connection from `peer` stays under `caps`.
@@ -360,7 +362,7 @@ async fn run(
                     ssrc,
                 } => match UdpSocket::bind(local).await {
                     Ok(sock) => {
-                        if let Ok(mut s) = Session::spawn(sock, config, ssrc) {
+                        if let Ok(mut s) = Session::spawn(sock, config, ssrc, caps.latch) {
                             let _ = s.commands.send(MediaCommand::Remote(remote));
                             sessions.insert(call.clone(), s.commands.clone());
                             let itx = itx.clone();

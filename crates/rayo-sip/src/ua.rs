@@ -55,6 +55,10 @@ pub struct Config {
     pub random: Fill,
     /// Look for in-band DTMF in received audio.
     pub inband_dtmf: bool,
+    /// How long after a call's media starts its RTP session may latch onto a source other
+    /// than the address of the remote SDP (a peer behind NAT); zero: never
+    /// ([`rayo_media::latch`]). 2 s by default.
+    pub rtp_latch_window: std::time::Duration,
     /// Inbound SIP TCP connections the driver keeps open at once (at least 1); one accepted
     /// beyond this is closed at once, unread. 1024 by default.
     pub max_tcp_connections: usize,
@@ -78,6 +82,7 @@ impl Config {
             timers: Timers::default(),
             random: rayo_proto::random::fill,
             inband_dtmf: true,
+            rtp_latch_window: rayo_media::latch::DEFAULT_LATCH_WINDOW,
             max_tcp_connections: 1024,
             max_tcp_connections_per_source: 32,
         }
