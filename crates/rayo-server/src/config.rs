@@ -194,6 +194,14 @@ pub struct Sip {
     /// Inbound SIP TCP connections open at once from one source IP address; one beyond
     /// this is closed at once, unread.
     pub max_tcp_connections_per_source: usize,
+    /// SIP server transactions alive at once (a request's state lives until its response
+    /// has been absorbing retransmissions for 32 s over UDP, RFC 3261 Timer J/H/L); a new
+    /// request beyond is answered 503 with `Retry-After` (`[limits] source_retry_after`)
+    /// and leaves no state.
+    pub max_transactions: usize,
+    /// SIP server transactions alive at once from one source IP address; beyond, the same
+    /// 503.
+    pub max_transactions_per_source: usize,
 }
 
 impl Default for Sip {
@@ -203,6 +211,8 @@ impl Default for Sip {
             inband_dtmf: false,
             max_tcp_connections: 1024,
             max_tcp_connections_per_source: 32,
+            max_transactions: 20_000,
+            max_transactions_per_source: 2_000,
         }
     }
 }
@@ -332,7 +342,8 @@ pub struct Limits {
     /// more inbound calls from it get SIP 503 with `Retry-After` and are not offered
     /// (0: no limit).
     pub max_calls_per_source: usize,
-    /// Seconds in the `Retry-After` of the 503 for a source over `max_calls_per_source`.
+    /// Seconds in the `Retry-After` of the 503 for a source over `max_calls_per_source`,
+    /// and of the 503 for a request over `[sip] max_transactions(_per_source)`.
     pub source_retry_after: u32,
     /// Seconds an offered call waits for a client to accept, answer, redirect or reject it
     /// when its route sets no `offer_timeout` (per round of offers); then it moves on like
@@ -477,6 +488,9 @@ impl Config {
         if self.sip.max_tcp_connections == 0 || self.sip.max_tcp_connections_per_source == 0 {
             return bad("sip.max_tcp_connections(_per_source) must be at least 1".into());
         }
+        if self.sip.max_transactions == 0 || self.sip.max_transactions_per_source == 0 {
+            return bad("sip.max_transactions(_per_source) must be at least 1".into());
+        }
         if let Some(c) = &self.c2s {
             if c.cert.is_some() != c.key.is_some() {
                 return bad("c2s.cert and c2s.key go together".into());
@@ -594,6 +608,16 @@ mod tests {
         let cfg = Config::from_toml("[sip]\nmax_tcp_connections=7\n").expect("parses");
         assert_eq!(cfg.sip.max_tcp_connections, 7);
         assert_eq!(cfg.sip.max_tcp_connections_per_source, 32);
+        let e = Config::from_toml("[sip]\nmax_transactions=0\n").expect_err("none");
+        assert!(e.to_string().contains("sip.max_transactions"), "{e}");
+        let cfg = Config::from_toml("[sip]\nmax_transactions_per_source=9\n").expect("parses");
+        assert_eq!(
+            (
+                cfg.sip.max_transactions,
+                cfg.sip.max_transactions_per_source
+            ),
+            (20_000, 9)
+        );
         let e = Config::from_toml("[rtp]\nlatch_window=-1\n").expect_err("negative");
         assert!(e.to_string().contains("rtp.latch_window"), "{e}");
         let cfg = Config::from_toml("[rtp]\nlatch_window=0\n").expect("strict");

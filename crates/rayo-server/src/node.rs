@@ -190,6 +190,11 @@ impl Node {
         ua.inband_dtmf = cfg.sip.inband_dtmf;
         ua.max_tcp_connections = cfg.sip.max_tcp_connections;
         ua.max_tcp_connections_per_source = cfg.sip.max_tcp_connections_per_source;
+        ua.transaction_limits = rayo_sip::transaction::Limits {
+            max_transactions: cfg.sip.max_transactions,
+            max_transactions_per_source: cfg.sip.max_transactions_per_source,
+            retry_after: Duration::from_secs(u64::from(cfg.limits.source_retry_after.max(1))),
+        };
         ua.trunks = cfg
             .trunks
             .iter()
