@@ -117,6 +117,9 @@ async fn node_main(args: &[String]) {
         // Every call comes from sipp on 127.0.0.1: the per-source limit guards against one
         // hostile peer, not capacity.
         cfg.limits.max_calls_per_source = 0;
+        // Likewise the SIP transactions of 1 500 calls/s, each alive 32 s after its answer.
+        cfg.sip.max_transactions = 200_000;
+        cfg.sip.max_transactions_per_source = 200_000;
         cfg.routes[0].targets = vec!["bot@localhost".into()];
         if let Some(c) = &mut cfg.c2s {
             // One bot carries every call: 5 stanzas a call each way at 1 000 calls/s is
