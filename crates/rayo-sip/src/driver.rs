@@ -286,7 +286,14 @@ async fn run(
             },
             Some(i) = irx.recv() => match i {
                 Internal::Sip(peer, bytes) => ua.handle_datagram(Instant::now(), peer, &bytes),
-                Internal::Media(call, e) => { let _ = events.send(Event::Media(call, e)); }
+                Internal::Media(call, e) => {
+                    if let SessionEvent::Stopped { sources, .. } = &e {
+                        if sources.dropped() > 0 {
+                            tracing::debug!(%call, ?sources, "RTP from other sources was dropped");
+                        }
+                    }
+                    let _ = events.send(Event::Media(call, e));
+                }
                 Internal::TcpClosed(peer, id) => {
                     if conns.get(&peer).is_some_and(|c| c.id == id) {
                         conns.remove(&peer);
