@@ -166,14 +166,18 @@ struct Tx {
     peer: Peer,
     /// The request (client) or the last response (server), as sent.
     bytes: Vec<u8>,
-    /// Client: the request, to build the ACK of a non-2xx final response.
-    request: Option<Message>,
+    /// Client INVITE: the request, to build the ACK of a non-2xx final response (boxed: the
+    /// table holds many server transactions, which have none).
+    request: Option<Box<Message>>,
     /// Client: the ACK sent for a non-2xx final response.
     ack: Option<Vec<u8>>,
     interval: Duration,
     /// Server INVITE: Call-ID and CSeq number, to match the ACK of a 2xx.
     dialog_match: Option<(String, u32)>,
     acked: bool,
+    /// Server non-INVITE: where its [`Timer::Unanswered`] is in the table, taken out when
+    /// the final response is sent (timer J then stands for it).
+    guard: Option<(Instant, u64)>,
 }
 
 /// Every transaction of an endpoint.
@@ -267,9 +271,10 @@ impl Transactions {
         self.send(peer, r.to_bytes());
     }
 
-    fn set(&mut self, at: Instant, key: &TxKey, t: Timer) {
+    fn set(&mut self, at: Instant, key: &TxKey, t: Timer) -> (Instant, u64) {
         self.timer_seq += 1;
         self.timers.insert((at, self.timer_seq), (key.clone(), t));
+        (at, self.timer_seq)
     }
 
     fn send(&mut self, peer: Peer, bytes: Vec<u8>) {
@@ -312,11 +317,12 @@ impl Transactions {
                 state: State::Initial,
                 peer,
                 bytes,
-                request: invite.then_some(msg),
+                request: invite.then(|| Box::new(msg)),
                 ack: None,
                 interval: t1,
                 dialog_match: None,
                 acked: false,
+                guard: None,
             },
         );
         Ok(key)
@@ -356,6 +362,9 @@ impl Transactions {
                 Some(State::Completed)
             }
         };
+        if let Some(g) = next.and(tx.guard.take()) {
+            self.timers.remove(&g);
+        }
         self.send(peer, bytes);
         match (invite, next) {
             (true, Some(s)) => {
@@ -372,11 +381,13 @@ impl Transactions {
                     },
                 );
             }
-            (false, Some(_)) => self.set(
-                now + if udp { 64 * t.t1 } else { Duration::ZERO },
-                key,
-                Timer::J,
-            ),
+            (false, Some(_)) => {
+                self.set(
+                    now + if udp { 64 * t.t1 } else { Duration::ZERO },
+                    key,
+                    Timer::J,
+                );
+            }
             _ => {}
         }
         Ok(())
@@ -476,10 +487,8 @@ impl Transactions {
             return;
         }
         self.servers.add(peer.addr.ip());
-        if !invite {
-            // The TU answers at once; should it not, the state still goes.
-            self.set(now + 64 * t.t1, &key, Timer::Unanswered);
-        }
+        // The TU answers at once; should it not, the state still goes.
+        let guard = (!invite).then(|| self.set(now + 64 * t.t1, &key, Timer::Unanswered));
         if let (true, Some(dm)) = (invite, &dialog_match) {
             self.by_dialog
                 .entry(dm.clone())
@@ -508,6 +517,7 @@ impl Transactions {
                 // Only an INVITE's ACK is matched by dialog.
                 dialog_match: dialog_match.filter(|_| invite),
                 acked: false,
+                guard,
             },
         );
         self.events.push_back(TxEvent::Request { key, msg, peer });
