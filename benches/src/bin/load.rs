@@ -117,6 +117,9 @@ async fn node_main(args: &[String]) {
         // Every call comes from sipp on 127.0.0.1: the per-source limit guards against one
         // hostile peer, not capacity.
         cfg.limits.max_calls_per_source = 0;
+        // Likewise the SIP transactions of 1 500 calls/s, each alive 32 s after its answer.
+        cfg.sip.max_transactions = 200_000;
+        cfg.sip.max_transactions_per_source = 200_000;
         cfg.routes[0].targets = vec!["bot@localhost".into()];
         // The bot plays a file the driver process wrote in its own temporary directory.
         cfg.documents.file_dirs.push(std::env::temp_dir());

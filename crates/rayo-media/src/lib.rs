@@ -2,8 +2,9 @@
 //!
 //! Sans-IO where it keeps state: [`rtp`] parses and frames packets, [`jitter`] reorders them
 //! by `now`, [`dtmf`] handles RFC 4733 telephone events, [`inband`] finds DTMF tones in the
-//! audio, [`stream`] puts them together for one call. [`udp`] is the thin tokio driver:
-//! sockets from a port range, one packet every 20 ms by the clock.
+//! audio, [`stream`] puts them together for one call, [`latch`] takes its packets only from
+//! the negotiated peer. [`udp`] is the thin tokio driver: sockets from a port range, one
+//! packet every 20 ms by the clock.
 //!
 //! [`srgs`], [`nlsml`] and [`input`] are the input component: SRGS and builtin DTMF
 //! grammars, NLSML results, and its sans-IO timing state machine.
@@ -43,6 +44,7 @@ pub mod hub;
 pub mod inband;
 pub mod input;
 pub mod jitter;
+pub mod latch;
 pub mod nlsml;
 pub mod output;
 pub mod prompt;

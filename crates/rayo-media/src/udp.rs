@@ -1,11 +1,12 @@
 //! The tokio driver of RTP: per-call UDP sockets from a configured port range, and a task
-//! per call that paces one packet every 20 ms by the clock and feeds what arrives to the
-//! sans-IO [`Receiver`].
+//! per call that paces one packet every 20 ms by the clock and feeds what arrives from the
+//! call's peer ([`SourceLock`]) to the sans-IO [`Receiver`].
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -13,7 +14,8 @@ use tokio::sync::mpsc;
 use crate::components::{ComponentCommand, ComponentEvent, Components};
 use crate::hub::HubInput;
 use crate::jitter::JitterStats;
-use crate::rtp::{FRAME_DURATION, FRAME_SAMPLES};
+use crate::latch::{SourceLock, SourceStats};
+use crate::rtp::{RtpPacket, FRAME_DURATION, FRAME_SAMPLES};
 use crate::stream::{DtmfSource, ReceiveStats, Receiver, Sender, StreamConfig};
 use crate::Error;
 
@@ -89,7 +91,9 @@ impl Pacer {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Command {
-    /// Where to send (from the remote SDP); nothing is sent before.
+    /// The peer's address (from the remote SDP): what arrives is taken from it (or from the
+    /// source latched onto, [`SourceLock`]) and what is sent goes there; nothing is sent or
+    /// taken before.
     Remote(SocketAddr),
     /// Audio to send, 8 kHz linear; silence when the queue is empty.
     Play(Vec<i16>),
@@ -124,6 +128,8 @@ pub enum SessionEvent {
         received: ReceiveStats,
         /// Jitter buffer counters (losses are gaps in what arrived).
         jitter: JitterStats,
+        /// Packets dropped as not from the call's peer.
+        sources: SourceStats,
     },
 }
 
@@ -136,20 +142,45 @@ pub struct Session {
     pub commands: mpsc::UnboundedSender<Command>,
     /// Events.
     pub events: mpsc::UnboundedReceiver<SessionEvent>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl Session {
-    /// Spawns the RTP task of a call on `socket`.
-    pub fn spawn(socket: UdpSocket, cfg: StreamConfig, ssrc: u32) -> Result<Session, Error> {
+    /// Spawns the RTP task of a call on `socket`; it latches onto a source other than the
+    /// peer's SDP address only during `latch_window` ([`SourceLock`]).
+    pub fn spawn(
+        socket: UdpSocket,
+        cfg: StreamConfig,
+        ssrc: u32,
+        latch_window: Duration,
+    ) -> Result<Session, Error> {
         let local = socket.local_addr()?;
         let (ctx, crx) = mpsc::unbounded_channel();
         let (etx, erx) = mpsc::unbounded_channel();
-        tokio::spawn(run(socket, cfg, ssrc, crx, etx));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let lock = SourceLock::new(latch_window);
+        tokio::spawn(run(socket, cfg, ssrc, lock, dropped.clone(), crx, etx));
         Ok(Session {
             local,
             commands: ctx,
             events: erx,
+            dropped,
         })
+    }
+
+    /// Packets dropped so far as not from the call's peer (the total of the
+    /// [`SourceStats`] the session reports when it stops).
+    pub fn dropped_packets(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether `datagram` from `from` goes to the receiver: well-formed RTP only from the source
+/// `lock` takes; what does not parse goes on (the receiver counts it malformed).
+fn admit(lock: &mut SourceLock, now: Instant, from: SocketAddr, datagram: &[u8]) -> bool {
+    match RtpPacket::parse(datagram) {
+        Ok(p) => lock.accept(now, from, p.ssrc, p.sequence),
+        Err(_) => true,
     }
 }
 
@@ -157,12 +188,14 @@ async fn run(
     socket: UdpSocket,
     cfg: StreamConfig,
     ssrc: u32,
+    mut lock: SourceLock,
+    dropped: Arc<AtomicU64>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<SessionEvent>,
 ) {
     let mut rx = Receiver::new(cfg.clone());
     let mut tx = Sender::new(cfg, ssrc, (ssrc >> 16) as u16, ssrc.rotate_left(7));
-    let mut remote: Option<SocketAddr> = None;
+    let mut started = false;
     let mut pacer = Pacer::new(Instant::now());
     let mut audio: VecDeque<i16> = VecDeque::new();
     let mut frame = Vec::with_capacity(FRAME_SAMPLES);
@@ -188,16 +221,22 @@ async fn run(
         }
         tokio::select! {
             r = socket.recv_from(&mut buf) => {
-                if let Ok((n, _)) = r {
-                    rx.handle_datagram(Instant::now(), &buf[..n]);
+                if let Ok((n, from)) = r {
+                    let now = Instant::now();
+                    if admit(&mut lock, now, from, &buf[..n]) {
+                        rx.handle_datagram(now, &buf[..n]);
+                    } else {
+                        dropped.store(lock.stats().dropped(), Ordering::Relaxed);
+                    }
                 }
             }
             c = commands.recv() => match c {
                 Some(Command::Remote(a)) => {
-                    if remote.is_none() {
+                    if !started {
                         pacer = Pacer::new(Instant::now());
+                        started = true;
                     }
-                    remote = Some(a);
+                    lock.set_remote(Instant::now(), a);
                 }
                 Some(Command::Play(s)) => audio.extend(s),
                 Some(Command::Dtmf(d)) => { let _ = tx.send_dtmf(d); }
@@ -255,7 +294,7 @@ async fn run(
             if !components.is_empty() {
                 components.tick(now, &received, &mut frame);
             }
-            if let Some(to) = remote {
+            if let Some(to) = lock.send_to() {
                 packet.clear();
                 tx.tick(&frame, &mut packet);
                 if socket.send_to(&packet, to).await.is_ok() {
@@ -279,6 +318,7 @@ async fn run(
         sent,
         received: rx.stats(),
         jitter: rx.jitter_stats(),
+        sources: lock.stats(),
     });
 }
 
@@ -286,7 +326,8 @@ async fn run(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use std::time::Duration;
+
+    const W: Duration = crate::latch::DEFAULT_LATCH_WINDOW;
 
     #[test]
     fn pacer_never_bursts() {
@@ -305,12 +346,23 @@ mod tests {
     #[tokio::test]
     async fn two_sessions_exchange_packets_and_dtmf() {
         let range = PortRange::new("127.0.0.1".parse().expect("ip"), 41000, 41100);
-        let a =
-            Session::spawn(range.bind().await.expect("port"), StreamConfig::pcmu(), 1).expect("a");
-        let mut b =
-            Session::spawn(range.bind().await.expect("port"), StreamConfig::pcmu(), 2).expect("b");
+        let a = Session::spawn(
+            range.bind().await.expect("port"),
+            StreamConfig::pcmu(),
+            1,
+            W,
+        )
+        .expect("a");
+        let mut b = Session::spawn(
+            range.bind().await.expect("port"),
+            StreamConfig::pcmu(),
+            2,
+            W,
+        )
+        .expect("b");
         assert_ne!(a.local, b.local);
         a.commands.send(Command::Remote(b.local)).expect("running");
+        b.commands.send(Command::Remote(a.local)).expect("running");
         a.commands.send(Command::Dtmf('4')).expect("running");
         let got = tokio::time::timeout(Duration::from_secs(2), b.events.recv())
             .await

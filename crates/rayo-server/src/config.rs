@@ -201,6 +201,14 @@ pub struct Sip {
     /// Inbound SIP TCP connections open at once from one source IP address; one beyond
     /// this is closed at once, unread.
     pub max_tcp_connections_per_source: usize,
+    /// SIP server transactions alive at once (a request's state lives until its response
+    /// has been absorbing retransmissions for 32 s over UDP, RFC 3261 Timer J/H/L); a new
+    /// request beyond is answered 503 with `Retry-After` (`[limits] source_retry_after`)
+    /// and leaves no state.
+    pub max_transactions: usize,
+    /// SIP server transactions alive at once from one source IP address; beyond, the same
+    /// 503.
+    pub max_transactions_per_source: usize,
 }
 
 impl Default for Sip {
@@ -210,6 +218,8 @@ impl Default for Sip {
             inband_dtmf: false,
             max_tcp_connections: 1024,
             max_tcp_connections_per_source: 32,
+            max_transactions: 20_000,
+            max_transactions_per_source: 2_000,
         }
     }
 }
@@ -224,6 +234,19 @@ pub struct Rtp {
     pub first_port: u16,
     /// The last port of the range.
     pub last_port: u16,
+    /// Seconds after a call's media starts during which its RTP may be latched onto a
+    /// source other than the address and port of the remote SDP (a peer behind NAT), after
+    /// a few consecutive packets and only while nothing came from the SDP address; 0: RTP
+    /// only from the SDP address. Once a source is locked, packets from any other are
+    /// dropped and counted.
+    pub latch_window: f64,
+}
+
+impl Rtp {
+    /// The latch window.
+    pub fn latch_window(&self) -> Duration {
+        Duration::try_from_secs_f64(self.latch_window).unwrap_or(Duration::ZERO)
+    }
 }
 
 impl Default for Rtp {
@@ -232,6 +255,7 @@ impl Default for Rtp {
             ip: None,
             first_port: 20000,
             last_port: 29998,
+            latch_window: 2.0,
         }
     }
 }
@@ -354,7 +378,8 @@ pub struct Limits {
     /// more inbound calls from it get SIP 503 with `Retry-After` and are not offered
     /// (0: no limit).
     pub max_calls_per_source: usize,
-    /// Seconds in the `Retry-After` of the 503 for a source over `max_calls_per_source`.
+    /// Seconds in the `Retry-After` of the 503 for a source over `max_calls_per_source`,
+    /// and of the 503 for a request over `[sip] max_transactions(_per_source)`.
     pub source_retry_after: u32,
     /// Seconds an offered call waits for a client to accept, answer, redirect or reject it
     /// when its route sets no `offer_timeout` (per round of offers); then it moves on like
@@ -494,8 +519,14 @@ impl Config {
         if self.c2s.is_none() && self.component.is_none() {
             return bad("neither [c2s] nor [component]: no client could reach the node".into());
         }
+        if !(0.0..=60.0).contains(&self.rtp.latch_window) {
+            return bad("rtp.latch_window must be between 0 and 60 seconds".into());
+        }
         if self.sip.max_tcp_connections == 0 || self.sip.max_tcp_connections_per_source == 0 {
             return bad("sip.max_tcp_connections(_per_source) must be at least 1".into());
+        }
+        if self.sip.max_transactions == 0 || self.sip.max_transactions_per_source == 0 {
+            return bad("sip.max_transactions(_per_source) must be at least 1".into());
         }
         if let Some(c) = &self.c2s {
             if c.cert.is_some() != c.key.is_some() {
@@ -614,6 +645,21 @@ mod tests {
         let cfg = Config::from_toml("[sip]\nmax_tcp_connections=7\n").expect("parses");
         assert_eq!(cfg.sip.max_tcp_connections, 7);
         assert_eq!(cfg.sip.max_tcp_connections_per_source, 32);
+        let e = Config::from_toml("[sip]\nmax_transactions=0\n").expect_err("none");
+        assert!(e.to_string().contains("sip.max_transactions"), "{e}");
+        let cfg = Config::from_toml("[sip]\nmax_transactions_per_source=9\n").expect("parses");
+        assert_eq!(
+            (
+                cfg.sip.max_transactions,
+                cfg.sip.max_transactions_per_source
+            ),
+            (20_000, 9)
+        );
+        let e = Config::from_toml("[rtp]\nlatch_window=-1\n").expect_err("negative");
+        assert!(e.to_string().contains("rtp.latch_window"), "{e}");
+        let cfg = Config::from_toml("[rtp]\nlatch_window=0\n").expect("strict");
+        assert_eq!(cfg.rtp.latch_window(), Duration::ZERO);
+        assert_eq!(Rtp::default().latch_window(), Duration::from_secs(2));
         let e = Config::from_toml("[c2s]\nmax_stanza_depth=2\n").expect_err("too shallow");
         assert!(e.to_string().contains("c2s.max_stanza_depth"), "{e}");
         let e = Config::from_toml("[c2s]\nmax_negotiation_elements=2\n").expect_err("login");

@@ -213,9 +213,15 @@ impl Node {
         ua.rtp_ip = cfg.rtp.ip.unwrap_or(cfg.sip.listen.ip());
         ua.rtp_first = cfg.rtp.first_port;
         ua.rtp_last = cfg.rtp.last_port;
+        ua.rtp_latch_window = cfg.rtp.latch_window();
         ua.inband_dtmf = cfg.sip.inband_dtmf;
         ua.max_tcp_connections = cfg.sip.max_tcp_connections;
         ua.max_tcp_connections_per_source = cfg.sip.max_tcp_connections_per_source;
+        ua.transaction_limits = rayo_sip::transaction::Limits {
+            max_transactions: cfg.sip.max_transactions,
+            max_transactions_per_source: cfg.sip.max_transactions_per_source,
+            retry_after: Duration::from_secs(u64::from(cfg.limits.source_retry_after.max(1))),
+        };
         ua.trunks = cfg
             .trunks
             .iter()

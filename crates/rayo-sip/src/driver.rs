@@ -164,6 +164,7 @@ impl Driver {
         let caps = Caps {
             total: cfg.max_tcp_connections.max(1),
             per_source: cfg.max_tcp_connections_per_source.max(1),
+            latch: cfg.rtp_latch_window,
         };
         tokio::spawn(run(
             UserAgent::new(cfg),
@@ -273,11 +274,12 @@ fn spawn_tcp(
     }
 }
 
-/// The caps on inbound TCP connections.
+/// The caps on inbound TCP connections, and the latch window of RTP sessions.
 #[derive(Clone, Copy)]
 struct Caps {
     total: usize,
     per_source: usize,
+    latch: Duration,
 }
 
 /// Whether one more inbound connection from `peer` stays under `caps`.
@@ -342,7 +344,14 @@ async fn run(
             },
             Some(i) = irx.recv() => match i {
                 Internal::Sip(peer, bytes) => ua.handle_datagram(Instant::now(), peer, &bytes),
-                Internal::Media(call, e) => { let _ = events.send(Event::Media(call, e)); }
+                Internal::Media(call, e) => {
+                    if let SessionEvent::Stopped { sources, .. } = &e {
+                        if sources.dropped() > 0 {
+                            tracing::debug!(%call, ?sources, "RTP from other sources was dropped");
+                        }
+                    }
+                    let _ = events.send(Event::Media(call, e));
+                }
                 Internal::TcpClosed(peer, id) => {
                     if conns.get(&peer).is_some_and(|c| c.id == id) {
                         conns.remove(&peer);
@@ -440,7 +449,7 @@ async fn run(
                     ssrc,
                 } => match UdpSocket::bind(local).await {
                     Ok(sock) => {
-                        if let Ok(mut s) = Session::spawn(sock, config, ssrc) {
+                        if let Ok(mut s) = Session::spawn(sock, config, ssrc, caps.latch) {
                             let _ = s.commands.send(MediaCommand::Remote(remote));
                             sessions.insert(call.clone(), s.commands.clone());
                             let itx = itx.clone();

@@ -1,6 +1,10 @@
 //! RFC 3261 §17 client and server transactions (with the RFC 6026 Accepted state), sans-IO:
 //! messages and `now` in, datagrams to send, events for the transaction user and the next
 //! timer out. Every transaction's timers (A, B, D, E, F, G, H, I, J, K, L, M) are in one table.
+//!
+//! Server transactions are bounded ([`Limits`], in all and per source IP address): a new
+//! request beyond gets a stateless 503 with `Retry-After`. Every server transaction ends by
+//! a timer, answered or not, and the tables shrink when they empty.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -10,6 +14,15 @@ use ezk_sip_types::Method;
 
 use crate::message::Message;
 use crate::Error;
+
+mod limits;
+
+pub(crate) use limits::shrink;
+pub use limits::Limits;
+use limits::{overload_response, ServerCounts};
+
+/// How often, at most, overload is logged.
+const OVERLOAD_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// A transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -131,6 +144,9 @@ enum Timer {
     K,
     L,
     M,
+    /// A server non-INVITE transaction that got no final response within 64·T1: its
+    /// client has given up (its timer F), the state goes.
+    Unanswered,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,14 +166,18 @@ struct Tx {
     peer: Peer,
     /// The request (client) or the last response (server), as sent.
     bytes: Vec<u8>,
-    /// Client: the request, to build the ACK of a non-2xx final response.
-    request: Option<Message>,
+    /// Client INVITE: the request, to build the ACK of a non-2xx final response (boxed: the
+    /// table holds many server transactions, which have none).
+    request: Option<Box<Message>>,
     /// Client: the ACK sent for a non-2xx final response.
     ack: Option<Vec<u8>>,
     interval: Duration,
     /// Server INVITE: Call-ID and CSeq number, to match the ACK of a 2xx.
     dialog_match: Option<(String, u32)>,
     acked: bool,
+    /// Server non-INVITE: where its [`Timer::Unanswered`] is in the table, taken out when
+    /// the final response is sent (timer J then stands for it).
+    guard: Option<(Instant, u64)>,
 }
 
 /// Every transaction of an endpoint.
@@ -174,6 +194,11 @@ pub struct Transactions {
     by_dialog: HashMap<(String, u32), Vec<TxKey>>,
     /// Messages dropped because they could not be matched or were malformed.
     pub dropped: u64,
+    limits: Limits,
+    servers: ServerCounts,
+    /// Requests answered 503 because a limit was reached.
+    pub overloaded: u64,
+    next_overload_log: Option<Instant>,
 }
 
 /// A response to `req` with its Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6), and
@@ -205,24 +230,51 @@ impl Transactions {
         }
     }
 
+    /// The layer with these bounds on server transactions.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Transactions { limits, ..self }
+    }
+
     /// Forgets a transaction (and its place in the dialog index).
     fn remove(&mut self, key: &TxKey) {
         let Some(tx) = self.txs.remove(key) else {
             return;
         };
+        if key.server {
+            self.servers.remove(tx.peer.addr.ip());
+        }
         if let Some(dm) = tx.dialog_match {
             if let Some(keys) = self.by_dialog.get_mut(&dm) {
                 keys.retain(|k| k != key);
                 if keys.is_empty() {
                     self.by_dialog.remove(&dm);
+                    shrink(&mut self.by_dialog);
                 }
             }
         }
+        shrink(&mut self.txs);
     }
 
-    fn set(&mut self, at: Instant, key: &TxKey, t: Timer) {
+    /// Answers `msg` 503 without creating state: the node is over a limit.
+    fn refuse(&mut self, now: Instant, msg: &Message, peer: Peer) {
+        self.overloaded += 1;
+        if self.next_overload_log.is_none_or(|t| now >= t) {
+            self.next_overload_log = Some(now + OVERLOAD_LOG_INTERVAL);
+            tracing::warn!(
+                source = %peer.addr,
+                live = self.servers.total(),
+                refused = self.overloaded,
+                "SIP transaction limit reached: new requests answered 503"
+            );
+        }
+        let r = overload_response(msg, self.limits.retry_after);
+        self.send(peer, r.to_bytes());
+    }
+
+    fn set(&mut self, at: Instant, key: &TxKey, t: Timer) -> (Instant, u64) {
         self.timer_seq += 1;
         self.timers.insert((at, self.timer_seq), (key.clone(), t));
+        (at, self.timer_seq)
     }
 
     fn send(&mut self, peer: Peer, bytes: Vec<u8>) {
@@ -265,11 +317,12 @@ impl Transactions {
                 state: State::Initial,
                 peer,
                 bytes,
-                request: invite.then_some(msg),
+                request: invite.then(|| Box::new(msg)),
                 ack: None,
                 interval: t1,
                 dialog_match: None,
                 acked: false,
+                guard: None,
             },
         );
         Ok(key)
@@ -309,6 +362,9 @@ impl Transactions {
                 Some(State::Completed)
             }
         };
+        if let Some(g) = next.and(tx.guard.take()) {
+            self.timers.remove(&g);
+        }
         self.send(peer, bytes);
         match (invite, next) {
             (true, Some(s)) => {
@@ -325,11 +381,13 @@ impl Transactions {
                     },
                 );
             }
-            (false, Some(_)) => self.set(
-                now + if udp { 64 * t.t1 } else { Duration::ZERO },
-                key,
-                Timer::J,
-            ),
+            (false, Some(_)) => {
+                self.set(
+                    now + if udp { 64 * t.t1 } else { Duration::ZERO },
+                    key,
+                    Timer::J,
+                );
+            }
             _ => {}
         }
         Ok(())
@@ -424,6 +482,13 @@ impl Transactions {
                 return;
             }
         };
+        if !self.servers.admits(&self.limits, peer.addr.ip()) {
+            self.refuse(now, &msg, peer);
+            return;
+        }
+        self.servers.add(peer.addr.ip());
+        // The TU answers at once; should it not, the state still goes.
+        let guard = (!invite).then(|| self.set(now + 64 * t.t1, &key, Timer::Unanswered));
         if let (true, Some(dm)) = (invite, &dialog_match) {
             self.by_dialog
                 .entry(dm.clone())
@@ -449,8 +514,10 @@ impl Transactions {
                 request: None,
                 ack: None,
                 interval: t.t1,
-                dialog_match,
+                // Only an INVITE's ACK is matched by dialog.
+                dialog_match: dialog_match.filter(|_| invite),
                 acked: false,
+                guard,
             },
         );
         self.events.push_back(TxEvent::Request { key, msg, peer });
@@ -579,6 +646,7 @@ impl Transactions {
                         self.events.push_back(TxEvent::Timeout { key });
                     }
                 }
+                (Timer::Unanswered, State::Initial | State::Proceeding) => self.remove(&key),
                 (Timer::D, State::Completed)
                 | (Timer::K, State::Completed)
                 | (Timer::J, State::Completed)
@@ -609,6 +677,17 @@ impl Transactions {
     /// Whether no transaction is live.
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()
+    }
+
+    /// Live server transactions (what [`Limits`] bounds).
+    pub fn server_len(&self) -> usize {
+        self.servers.total()
+    }
+
+    /// How many transactions the table has room for without growing (it shrinks when it
+    /// empties).
+    pub fn capacity(&self) -> usize {
+        self.txs.capacity()
     }
 }
 

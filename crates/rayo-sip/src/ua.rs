@@ -17,7 +17,7 @@ use crate::dialog::Dialog;
 use crate::message::{addr_uri, Message};
 use crate::sdp::{self, Negotiated};
 use crate::transaction::{
-    response_to, Peer, Timers, Transactions, Transmit, Transport, TxEvent, TxKey,
+    response_to, shrink, Limits, Peer, Timers, Transactions, Transmit, Transport, TxEvent, TxKey,
 };
 use crate::Error;
 
@@ -55,12 +55,19 @@ pub struct Config {
     pub random: Fill,
     /// Look for in-band DTMF in received audio.
     pub inband_dtmf: bool,
+    /// How long after a call's media starts its RTP session may latch onto a source other
+    /// than the address of the remote SDP (a peer behind NAT); zero: never
+    /// ([`rayo_media::latch`]). 2 s by default.
+    pub rtp_latch_window: std::time::Duration,
     /// Inbound SIP TCP connections the driver keeps open at once (at least 1); one accepted
     /// beyond this is closed at once, unread. 1024 by default.
     pub max_tcp_connections: usize,
     /// Inbound SIP TCP connections from one source IP address the driver keeps open at once
     /// (at least 1); one accepted beyond this is closed at once, unread. 32 by default.
     pub max_tcp_connections_per_source: usize,
+    /// Server transactions alive at once, in all and per source IP address; a new request
+    /// beyond either is answered 503 with `Retry-After` and leaves no state.
+    pub transaction_limits: Limits,
 }
 
 impl Config {
@@ -78,8 +85,10 @@ impl Config {
             timers: Timers::default(),
             random: rayo_proto::random::fill,
             inband_dtmf: true,
+            rtp_latch_window: rayo_media::latch::DEFAULT_LATCH_WINDOW,
             max_tcp_connections: 1024,
             max_tcp_connections_per_source: 32,
+            transaction_limits: Limits::default(),
         }
     }
 }
@@ -261,7 +270,7 @@ impl UserAgent {
     /// A user agent with `cfg`.
     pub fn new(cfg: Config) -> Self {
         UserAgent {
-            tx: Transactions::new(cfg.timers),
+            tx: Transactions::new(cfg.timers).with_limits(cfg.transaction_limits),
             next_port: cfg.rtp_first & !1,
             ports_in_use: HashSet::new(),
             cfg,
@@ -356,6 +365,9 @@ impl UserAgent {
             if c.media_started {
                 self.out.push_back(Output::MediaStop { call: call.clone() });
             }
+            shrink(&mut self.calls);
+            shrink(&mut self.dialogs);
+            shrink(&mut self.inbound_invites);
         }
         if let Some(reason) = reason {
             self.signal(call, SignalEvent::Ended { reason, headers });
@@ -416,6 +428,26 @@ impl UserAgent {
     /// Calls in progress.
     pub fn calls(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Live server transactions (what [`Config::transaction_limits`] bounds).
+    pub fn server_transactions(&self) -> usize {
+        self.tx.server_len()
+    }
+
+    /// Live transactions, client and server.
+    pub fn transactions(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Room in the transaction table (it shrinks when the table empties).
+    pub fn transaction_capacity(&self) -> usize {
+        self.tx.capacity()
+    }
+
+    /// Requests answered 503 because a transaction limit was reached.
+    pub fn overloaded(&self) -> u64 {
+        self.tx.overloaded
     }
 
     /// Fires the timers due at `now`.

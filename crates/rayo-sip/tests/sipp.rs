@@ -297,6 +297,7 @@ async fn ten_seconds_of_rtp_reach_sipp_without_gaps() {
                 sent,
                 received,
                 jitter,
+                ..
             },
         ) = next(&mut d).await
         {

@@ -237,3 +237,40 @@ fn two_hundred_retransmitted_until_ack() {
     assert!(sends.is_empty());
     assert!(events.is_empty());
 }
+
+#[test]
+fn an_unanswered_non_invite_goes_after_64_t1_and_an_invite_stays() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    tx.handle_message(t0, request("OPTIONS", "z9hG4bKo"), peer(Transport::Udp));
+    tx.handle_message(t0, request("INVITE", "z9hG4bKi"), peer(Transport::Udp));
+    assert_eq!(tx.server_len(), 2);
+    tx.handle_timeout(t0 + 32 * S - MS);
+    assert_eq!(tx.server_len(), 2);
+    tx.handle_timeout(t0 + 32 * S);
+    // The OPTIONS nobody answered is gone; the INVITE waits for its call to be decided.
+    assert_eq!(tx.server_len(), 1);
+    assert!(tx
+        .poll_event()
+        .is_some_and(|e| matches!(e, TxEvent::Request { .. })));
+}
+
+#[test]
+fn beyond_the_limits_a_request_gets_a_stateless_503() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default()).with_limits(Limits {
+        max_transactions: 10,
+        max_transactions_per_source: 2,
+        retry_after: Duration::from_millis(300),
+    });
+    for b in ["z9hG4bK1", "z9hG4bK2", "z9hG4bK3"] {
+        tx.handle_message(t0, request("OPTIONS", b), peer(Transport::Udp));
+    }
+    assert_eq!((tx.server_len(), tx.overloaded), (2, 1));
+    let sent: Vec<_> = std::iter::from_fn(|| tx.poll_transmit()).collect();
+    let [t] = &sent[..] else { panic!("{sent:?}") };
+    let (r, _) = Message::parse(&t.bytes, false).expect("SIP");
+    assert_eq!(r.status(), Some(503));
+    // Retry-After is whole seconds, at least one.
+    assert_eq!(r.header("Retry-After"), Some("1"));
+}
