@@ -1,0 +1,130 @@
+//! The gateway's configuration: its domains, the trusted nodes, timers and limits, and the
+//! applications (tenants) that own called URIs and may dial.
+
+use std::time::Duration;
+
+use jid::Jid;
+
+use crate::domains::Domains;
+
+/// The default of [`Config::ping_interval`].
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(10);
+/// The default of [`Config::ping_timeout`].
+pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default of [`Config::iq_timeout`].
+pub const DEFAULT_IQ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default of [`Config::dial_timeout`].
+pub const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`Config::max_dial_tries`].
+pub const DEFAULT_MAX_DIAL_TRIES: usize = 3;
+/// The default of [`Config::max_pending_iqs`].
+pub const DEFAULT_MAX_PENDING_IQS: usize = 10_000;
+/// The default of [`Config::max_outputs`].
+pub const DEFAULT_MAX_OUTPUTS: usize = 200_000;
+
+/// How an inbound call is offered to an application's available clients (XEP-0354's
+/// algorithms, applied to offers: this project's own policy, the XEP speaks of messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Distribution {
+    /// `urn:xmpp:cmr:all`: to every available client at once; the first accept wins.
+    #[default]
+    All,
+    /// `urn:xmpp:cmr:roundrobin`: to one client, the next one each call.
+    RoundRobin,
+}
+
+/// An application (tenant): who its clients are, which called URIs it owns, whether it dials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// Its name (unique; scopes its calls).
+    pub name: String,
+    /// Its clients: a bare JID stands for every available resource of it.
+    pub clients: Vec<Jid>,
+    /// The called URIs it owns: exact, `*` for any, or a prefix ending in `*` (`tel:+1800*`).
+    pub uris: Vec<String>,
+    /// How its offers are spread over its clients.
+    pub distribution: Distribution,
+    /// Whether its clients may dial.
+    pub may_dial: bool,
+}
+
+impl Application {
+    /// Whether the application owns this called URI.
+    pub fn owns(&self, uri: &str) -> bool {
+        self.uris.iter().any(|p| match p.strip_suffix('*') {
+            Some(prefix) => uri.starts_with(prefix),
+            None => p == uri,
+        })
+    }
+
+    /// Whether `client` is one of its clients (by full JID, or by bare JID for any resource).
+    pub fn has_client(&self, client: &Jid) -> bool {
+        self.clients
+            .iter()
+            .any(|c| c == client || (c.resource().is_none() && c.to_bare() == client.to_bare()))
+    }
+}
+
+/// The gateway's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The external (clients) and internal (nodes) domains.
+    pub domains: Domains,
+    /// The allow-list of node domains: stanzas from any other domain on the internal side are
+    /// refused.
+    pub nodes: Vec<String>,
+    /// How often each node that is not failed is pinged (XEP-0199).
+    pub ping_interval: Duration,
+    /// How long a ping may go unanswered before its node is failed.
+    pub ping_timeout: Duration,
+    /// How long a command forwarded to a node may go unanswered; then the client gets
+    /// `remote-server-timeout`.
+    pub iq_timeout: Duration,
+    /// How long one node may take to answer a dial before it is tried on another.
+    pub dial_timeout: Duration,
+    /// The most nodes a dial is tried on.
+    pub max_dial_tries: usize,
+    /// The most IQs forwarded to nodes and not answered yet; one more is refused with
+    /// `resource-constraint` (wait).
+    pub max_pending_iqs: usize,
+    /// The most outputs queued and not polled yet; beyond, outputs are dropped and logged
+    /// (drivers poll after every input, so this only bounds a runaway).
+    pub max_outputs: usize,
+    /// The applications, tried in order for an inbound call's called URI.
+    pub applications: Vec<Application>,
+}
+
+impl Config {
+    /// A configuration for these domains with no nodes, no applications, default timers and
+    /// limits.
+    pub fn new(domains: Domains) -> Self {
+        Config {
+            domains,
+            nodes: Vec::new(),
+            ping_interval: DEFAULT_PING_INTERVAL,
+            ping_timeout: DEFAULT_PING_TIMEOUT,
+            iq_timeout: DEFAULT_IQ_TIMEOUT,
+            dial_timeout: DEFAULT_DIAL_TIMEOUT,
+            max_dial_tries: DEFAULT_MAX_DIAL_TRIES,
+            max_pending_iqs: DEFAULT_MAX_PENDING_IQS,
+            max_outputs: DEFAULT_MAX_OUTPUTS,
+            applications: Vec::new(),
+        }
+    }
+
+    /// Whether `domain` is an allow-listed node domain.
+    pub fn is_node_domain(&self, domain: &str) -> bool {
+        self.nodes.iter().any(|n| n.eq_ignore_ascii_case(domain))
+    }
+
+    /// The application that owns a called URI.
+    pub fn application_for_uri(&self, uri: &str) -> Option<&Application> {
+        self.applications.iter().find(|a| a.owns(uri))
+    }
+
+    /// The application a client belongs to.
+    pub fn application_of(&self, client: &Jid) -> Option<&Application> {
+        self.applications.iter().find(|a| a.has_client(client))
+    }
+}
