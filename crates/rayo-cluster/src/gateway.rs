@@ -152,15 +152,17 @@ impl<S: Store> Gateway<S> {
     }
 
     /// Sends a stanza on `link`, checking on the external side that it names no node.
-    pub(crate) fn send(&mut self, link: LinkId, side: Side, stanza: Element) {
+    /// `false` if it was not sent.
+    pub(crate) fn send(&mut self, link: LinkId, side: Side, stanza: Element) -> bool {
         if side == Side::External {
             let found = rewrite::node_jids_in(&stanza, &|d| self.cfg.is_node_domain(d));
             if !found.is_empty() {
                 tracing::error!(?found, "a stanza for a client named a node: not sent");
-                return;
+                return false;
             }
         }
         self.push(Output::Send { link, stanza });
+        true
     }
 
     /// Sends a stanza to a client, on the link it was last seen on (or the external side's
@@ -172,7 +174,9 @@ impl<S: Store> Gateway<S> {
             .copied()
             .or_else(|| self.links.shared(Side::External));
         match link {
-            Some(l) => self.send(l, Side::External, stanza),
+            Some(l) => {
+                self.send(l, Side::External, stanza);
+            }
             None => tracing::debug!(%client, "no link to the client: dropped"),
         }
     }
@@ -181,9 +185,14 @@ impl<S: Store> Gateway<S> {
     pub(crate) fn refuse(&mut self, link: LinkId, side: Side, stanza: &Element, why: Refusal) {
         let (type_, condition) = why.error();
         let text = why.to_string();
-        match envelope::error_reply(stanza, None, envelope::error(type_, condition, Some(&text))) {
+        let reply =
+            envelope::error_reply(stanza, None, envelope::error(type_, condition, Some(&text)));
+        let sent = match reply {
             Some(reply) if stanza.attr("from").is_some() => self.send(link, side, reply),
-            _ => self.push(Output::Dropped { link, reason: why }),
+            _ => false,
+        };
+        if !sent {
+            self.push(Output::Dropped { link, reason: why });
         }
     }
 
