@@ -1,0 +1,123 @@
+//! Inbound calls: an offer goes to the application owning the called URI, spread over its
+//! available clients (XEP-0354 `all` or `roundrobin`); the first command wins the call.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use rayo_cluster::Distribution;
+
+fn juliets(h: &mut Harness, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let j = format!("juliet@capulet.lit/r{i}");
+            h.client_available(&j);
+            j
+        })
+        .collect()
+}
+
+#[test]
+fn all_offers_to_every_resource_and_the_first_accept_wins() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let js = juliets(&mut h, 2);
+    let out = offer(&mut h, 0, "c1", "tel:+18005550000");
+    let offered: Vec<_> = sent_on(&out, CLIENTS)
+        .iter()
+        .map(|s| s.attr("to").unwrap().to_owned())
+        .collect();
+    assert_eq!(offered, js);
+    let out = command(
+        &mut h,
+        &js[1],
+        "c1@shakespeare.lit",
+        "a",
+        "<accept xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(
+        sent_on(&out, node_link(0)).len(),
+        1,
+        "the winner's accept goes to the node"
+    );
+    let out = command(
+        &mut h,
+        &js[0],
+        "c1@shakespeare.lit",
+        "b",
+        "<accept xmlns='urn:xmpp:rayo:1'/>",
+    );
+    let e = one_on(&out, CLIENTS);
+    assert_eq!(condition(&e), "conflict");
+    assert_eq!(e.attr("from"), Some("c1@shakespeare.lit"));
+    assert!(
+        sent_on(&out, node_link(0)).is_empty(),
+        "the loser's never reaches the node"
+    );
+    // Events now go to the winner only.
+    let out = h.node(0, &format!("<presence xmlns='jabber:client' from='c1@{}' to='{INT}'><answered xmlns='urn:xmpp:rayo:1'/></presence>", NODES[0]));
+    assert_eq!(one_on(&out, CLIENTS).attr("to"), Some(js[1].as_str()));
+}
+
+#[test]
+fn roundrobin_spreads_offers_evenly_over_resources() {
+    let mut h = Harness::with_nodes(config(Distribution::RoundRobin));
+    let js = juliets(&mut h, 3);
+    let mut counts = [0; 3];
+    for c in 0..30 {
+        let out = offer(&mut h, c % 3, &format!("c{c}"), "tel:+18005550000");
+        let o = one_on(&out, CLIENTS);
+        let at = js
+            .iter()
+            .position(|j| Some(j.as_str()) == o.attr("to"))
+            .unwrap();
+        counts[at] += 1;
+    }
+    assert_eq!(counts, [10, 10, 10]);
+}
+
+#[test]
+fn a_busy_client_is_not_offered_and_another_application_cannot_command() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let js = juliets(&mut h, 2);
+    h.client(&format!(
+        "<presence xmlns='jabber:client' from='{}' to='{EXT}'><show>dnd</show></presence>",
+        js[0]
+    ));
+    h.client_available("romeo@montague.lit/orchard");
+    let out = offer(&mut h, 0, "c1", "tel:+18005550000");
+    assert_eq!(one_on(&out, CLIENTS).attr("to"), Some(js[1].as_str()));
+    // Romeo (another application) was never offered the call: conflict, as a node answers.
+    let out = command(
+        &mut h,
+        "romeo@montague.lit/orchard",
+        "c1@shakespeare.lit",
+        "x",
+        "<accept xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "conflict");
+    assert!(sent_on(&out, node_link(0)).is_empty());
+    // After going unavailable, Juliet's second resource gets no more offers.
+    h.client(&format!(
+        "<presence xmlns='jabber:client' from='{}' to='{EXT}' type='unavailable'/>",
+        js[1]
+    ));
+    let out = offer(&mut h, 0, "c2", "tel:+18005550000");
+    assert!(sent_on(&out, CLIENTS).is_empty());
+}
+
+#[test]
+fn an_unowned_number_is_declined_and_an_application_with_nobody_rejects_with_error() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    h.client_available("juliet@capulet.lit/r0");
+    for (called, reason) in [("tel:+4420", "decline"), ("tel:+19005550000", "error")] {
+        let out = offer(&mut h, 1, "c9", called);
+        assert!(sent_on(&out, CLIENTS).is_empty(), "{called}");
+        let reject = one_on(&out, node_link(1));
+        assert_eq!(reject.attr("to"), Some(format!("c9@{}", NODES[1]).as_str()));
+        assert_eq!(reject.attr("from"), Some(INT));
+        let r = reject.get_child("reject", "urn:xmpp:rayo:1").unwrap();
+        assert!(r.has_child(reason, "urn:xmpp:rayo:1"), "{called}: {reason}");
+        // The node's result to the gateway's own reject goes nowhere.
+        assert!(answer(&mut h, 1, &reject, "").is_empty());
+    }
+}

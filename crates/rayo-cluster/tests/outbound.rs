@@ -1,0 +1,139 @@
+//! Outbound calls: dials by round robin over the nodes in rotation, retried on another node
+//! when one fails, pinned to the node of a nested join's call.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use minidom::Element;
+use rayo_cluster::{Distribution, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_DIAL_TRIES};
+
+const JULIET: &str = "juliet@capulet.lit/balcony";
+const DIAL: &str = "<dial xmlns='urn:xmpp:rayo:1' to='tel:+13055195825'/>";
+
+/// The node a dial went to, with the request.
+fn dialled_to(out: &[rayo_cluster::Output]) -> Option<(usize, Element)> {
+    (0..3).find_map(|i| {
+        sent_on(out, node_link(i))
+            .into_iter()
+            .find(|s| s.has_child("dial", "urn:xmpp:rayo:1"))
+            .map(|s| (i, s))
+    })
+}
+
+#[test]
+fn thirty_dials_land_ten_per_node_and_none_on_a_dnd_node() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let mut counts = [0; 3];
+    for d in 0..30 {
+        let out = command(&mut h, JULIET, EXT, &format!("d{d}"), DIAL);
+        counts[dialled_to(&out).unwrap().0] += 1;
+    }
+    assert_eq!(counts, [10, 10, 10]);
+    h.node_show(1, "dnd");
+    let mut counts = [0; 3];
+    for d in 0..30 {
+        let out = command(&mut h, JULIET, EXT, &format!("e{d}"), DIAL);
+        counts[dialled_to(&out).unwrap().0] += 1;
+    }
+    assert_eq!(counts, [15, 0, 15]);
+}
+
+#[test]
+fn a_bounced_dial_is_retried_on_another_node() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let out = command(&mut h, JULIET, EXT, "d1", DIAL);
+    let (first, req) = dialled_to(&out).unwrap();
+    let out = answer_error(&mut h, first, &req, "service-unavailable");
+    assert!(
+        sent_on(&out, CLIENTS).is_empty(),
+        "the client sees nothing of the retry"
+    );
+    let (second, _) = dialled_to(&out).unwrap();
+    assert_ne!(first, second);
+    // The second node does not answer in time: a third is tried.
+    let out = h.advance(DEFAULT_DIAL_TIMEOUT);
+    let (third, req3) = dialled_to(&out).unwrap();
+    assert!(third != first && third != second);
+    let out = answer(
+        &mut h,
+        third,
+        &req3,
+        &format!(
+            "<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:z@{}'/>",
+            NODES[third]
+        ),
+    );
+    let r = one_on(&out, CLIENTS);
+    assert_eq!(r.attr("id"), Some("d1"));
+    assert_eq!(
+        r.get_child("ref", "urn:xmpp:rayo:1").unwrap().attr("uri"),
+        Some("xmpp:z@shakespeare.lit")
+    );
+}
+
+#[test]
+fn a_dial_gives_up_after_the_most_tries_and_other_errors_are_not_retried() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let out = command(&mut h, JULIET, EXT, "d1", DIAL);
+    let (mut i, mut req) = dialled_to(&out).unwrap();
+    for _ in 1..DEFAULT_MAX_DIAL_TRIES {
+        let out = answer_error(&mut h, i, &req, "internal-server-error");
+        (i, req) = dialled_to(&out).unwrap();
+    }
+    let out = answer_error(&mut h, i, &req, "internal-server-error");
+    let e = one_on(&out, CLIENTS);
+    assert_eq!(e.attr("id"), Some("d1"));
+    assert_eq!(e.attr("from"), Some(EXT));
+    assert_eq!(condition(&e), "internal-server-error");
+    // A refusal of the dial itself (bad-request) is the client's to see at once.
+    let out = command(&mut h, JULIET, EXT, "d2", DIAL);
+    let (i, req) = dialled_to(&out).unwrap();
+    let out = answer_error(&mut h, i, &req, "bad-request");
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "bad-request");
+}
+
+#[test]
+fn dials_need_a_node_and_an_application_that_may_dial() {
+    let mut h = Harness::new(config(Distribution::All));
+    let out = command(&mut h, JULIET, EXT, "d1", DIAL);
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "service-unavailable");
+    h.node_show(0, "chat");
+    let out = command(&mut h, "romeo@montague.lit/orchard", EXT, "d2", DIAL);
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "forbidden");
+    let out = command(&mut h, "nobody@else.lit/x", EXT, "d3", DIAL);
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "forbidden");
+}
+
+#[test]
+fn a_dial_with_a_nested_join_goes_to_the_node_of_its_call() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let out = command(&mut h, JULIET, EXT, "d1", DIAL);
+    let (i, req) = dialled_to(&out).unwrap();
+    answer(
+        &mut h,
+        i,
+        &req,
+        &format!("<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:a@{}'/>", NODES[i]),
+    );
+    for n in 0..4 {
+        let out = command(
+            &mut h,
+            JULIET,
+            EXT,
+            &format!("j{n}"),
+            "<dial xmlns='urn:xmpp:rayo:1' to='tel:+1'><join call-uri='xmpp:a@shakespeare.lit'/></dial>",
+        );
+        let (j, req) = dialled_to(&out).unwrap();
+        assert_eq!(j, i, "pinned to the joined call's node");
+        let join = req
+            .get_child("dial", "urn:xmpp:rayo:1")
+            .unwrap()
+            .get_child("join", "urn:xmpp:rayo:1")
+            .unwrap();
+        assert_eq!(
+            join.attr("call-uri"),
+            Some(format!("xmpp:a@{}", NODES[i]).as_str())
+        );
+    }
+}
