@@ -19,6 +19,8 @@ pub const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_DIAL_TRIES: usize = 3;
 /// The default of [`Config::max_pending_iqs`].
 pub const DEFAULT_MAX_PENDING_IQS: usize = 10_000;
+/// The default of [`Config::max_client_links`].
+pub const DEFAULT_MAX_CLIENT_LINKS: usize = 65_536;
 /// The default of [`Config::max_outputs`].
 pub const DEFAULT_MAX_OUTPUTS: usize = 200_000;
 
@@ -88,6 +90,10 @@ pub struct Config {
     /// The most IQs forwarded to nodes and not answered yet; one more is refused with
     /// `resource-constraint` (wait).
     pub max_pending_iqs: usize,
+    /// The most clients whose link the gateway remembers (to send them offers and answers);
+    /// a request from one more client gets `resource-constraint` (wait), other stanzas are
+    /// dropped. Forgotten when the client goes unavailable or its link goes down.
+    pub max_client_links: usize,
     /// The most outputs queued and not polled yet; beyond, outputs are dropped and logged
     /// (drivers poll after every input, so this only bounds a runaway).
     pub max_outputs: usize,
@@ -108,6 +114,7 @@ impl Config {
             dial_timeout: DEFAULT_DIAL_TIMEOUT,
             max_dial_tries: DEFAULT_MAX_DIAL_TRIES,
             max_pending_iqs: DEFAULT_MAX_PENDING_IQS,
+            max_client_links: DEFAULT_MAX_CLIENT_LINKS,
             max_outputs: DEFAULT_MAX_OUTPUTS,
             applications: Vec::new(),
         }

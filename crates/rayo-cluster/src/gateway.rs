@@ -219,7 +219,7 @@ impl<S: Store> Gateway<S> {
             Origin::Node(domain) => self.node_stanza(now, link, &domain, adm, stanza),
             Origin::Client => {
                 if !self.client_links.contains_key(&adm.from)
-                    && self.client_links.len() >= self.cfg.max_pending_iqs.max(1024) * 4
+                    && self.client_links.len() >= self.cfg.max_client_links
                 {
                     return self.refuse(link, side, &stanza, Refusal::Limit("client links"));
                 }
