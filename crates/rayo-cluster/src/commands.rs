@@ -99,16 +99,9 @@ impl<S: Store> Gateway<S> {
             Some(_) => return Err(Refusal::NotController),
             None => {}
         }
-        let offered = call
-            .offered
-            .iter()
-            .any(|o| o == client || (o.resource().is_none() && o.to_bare() == client.to_bare()));
-        if !offered {
-            return Err(Refusal::NotController);
-        }
         match self.store.claim_call(id, client)? {
             Claim::Won => Ok(call.node),
-            Claim::Lost(_) => Err(Refusal::NotController),
+            Claim::Lost(_) | Claim::NotOffered => Err(Refusal::NotController),
             Claim::NoCall => Err(Refusal::UnknownEntity),
         }
     }

@@ -9,6 +9,8 @@ use crate::domains::Domains;
 
 /// The default of [`Config::ping_interval`].
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(10);
+/// The default of [`Config::offer_timeout`].
+pub const DEFAULT_OFFER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default of [`Config::ping_timeout`].
 pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(5);
 /// The default of [`Config::iq_timeout`].
@@ -80,6 +82,11 @@ pub struct Config {
     pub ping_interval: Duration,
     /// How long a ping may go unanswered before its node is failed.
     pub ping_timeout: Duration,
+    /// How long an inbound call's offer waits for one of its clients to claim it (`None`:
+    /// for ever). Then the clients offered get `<end><timeout/></end>` and the call is offered
+    /// to the application's next available clients (all of them for `All`, the next one for
+    /// `RoundRobin`), or rejected at its node with `error` when none is left.
+    pub offer_timeout: Option<Duration>,
     /// How long a command forwarded to a node may go unanswered; then the client gets
     /// `remote-server-timeout`.
     pub iq_timeout: Duration,
@@ -110,6 +117,7 @@ impl Config {
             nodes: Vec::new(),
             ping_interval: DEFAULT_PING_INTERVAL,
             ping_timeout: DEFAULT_PING_TIMEOUT,
+            offer_timeout: Some(DEFAULT_OFFER_TIMEOUT),
             iq_timeout: DEFAULT_IQ_TIMEOUT,
             dial_timeout: DEFAULT_DIAL_TIMEOUT,
             max_dial_tries: DEFAULT_MAX_DIAL_TRIES,

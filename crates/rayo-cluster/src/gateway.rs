@@ -73,6 +73,9 @@ pub(crate) enum Timer {
     Ping(String),
     /// A pending IQ's deadline, by its inner id.
     Iq(String),
+    /// An inbound call's offer round expires: the call id, and how many clients had been
+    /// passed over when the round began (a later round makes this timer stale).
+    Offer(String, usize),
 }
 
 /// A Rayo gateway: two domains, the links, the node registry, and the shared [`Store`].
@@ -443,6 +446,7 @@ impl<S: Store> Gateway<S> {
             self.timers.remove(&(at, timer.clone()));
             match timer {
                 Timer::Ping(node) => self.ping_due(now, &node),
+                Timer::Offer(call, round) => self.offer_expired(now, &call, round),
                 Timer::Iq(id) => {
                     if let Some(p) = self.pending.take(&id) {
                         let node = p.node.clone();

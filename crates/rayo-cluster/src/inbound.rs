@@ -3,18 +3,19 @@
 //! the offer, from the call under the external domain, to each client the application's
 //! [`Distribution`] picks. The first command from one of them claims the call (see
 //! [`crate::store::Store::claim_call`]). A called URI no application owns is declined at the
-//! node; an application with no available client gets the call rejected with `error`.
+//! node; an application with no available client gets the call rejected with `error`. An
+//! offer not claimed within [`crate::Config::offer_timeout`] ends with `timeout` for the
+//! clients offered it and moves on to the next ones (see there).
 
 use std::time::Instant;
 
 use jid::Jid;
 use minidom::Element;
 
-use crate::config::Distribution;
+use crate::config::{Application, Distribution};
 use crate::envelope;
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, Timer};
 use crate::pending::{PendingIq, Purpose};
-use crate::rewrite;
 use crate::store::{CallRecord, ClientShow, Store};
 
 impl<S: Store> Gateway<S> {
@@ -23,8 +24,19 @@ impl<S: Store> Gateway<S> {
         let Some(id) = call.node().map(|n| n.as_str().to_owned()) else {
             return;
         };
-        if matches!(self.store.call(&id), Ok(Some(_))) {
-            return tracing::debug!(id, "offer of a known call: dropped");
+        match self.store.call(&id) {
+            Ok(Some(known)) if known.node == node => {
+                return tracing::debug!(id, "offer of a known call: dropped");
+            }
+            Ok(Some(_)) => {
+                tracing::warn!(
+                    id,
+                    node,
+                    "offer with the id of another node's call: rejected"
+                );
+                return self.reject(now, node, call, "error");
+            }
+            _ => {}
         }
         let called = st
             .get_child("offer", rayo_proto::ns::RAYO)
@@ -35,39 +47,103 @@ impl<S: Store> Gateway<S> {
             tracing::info!(called, "no application owns the called URI: declined");
             return self.reject(now, node, call, "decline");
         };
-        let candidates = self.available_clients(&app.clients);
-        let chosen = match app.distribution {
-            Distribution::All => candidates,
-            Distribution::RoundRobin if !candidates.is_empty() => {
-                let pool = format!("offer:{}", app.name);
-                let turn = self.store.next_round_robin(&pool).unwrap_or(0);
-                let at = usize::try_from(turn % candidates.len() as u64).unwrap_or(0);
-                vec![candidates[at].clone()]
-            }
-            Distribution::RoundRobin => candidates,
-        };
+        let chosen = self.choose(&app, &[]);
         if chosen.is_empty() {
             tracing::info!(app = app.name, "no available client: rejected");
             return self.reject(now, node, call, "error");
         }
+        let mut offer = st;
+        self.outward(&mut offer);
         let record = CallRecord {
             id: id.clone(),
             node: node.to_owned(),
             controller: None,
             offered: chosen.clone(),
+            passed: Vec::new(),
+            offer: Some(offer.clone()),
             application: Some(app.name.clone()),
         };
         if let Err(e) = self.store.insert_call(record) {
             tracing::warn!(%e, id, "offered call not recorded: rejected");
             return self.reject(now, node, call, "error");
         }
-        let from = rewrite::with_domain(call, self.cfg.domains.external());
-        let mut st = st;
-        self.outward(&mut st);
-        for to in chosen {
-            let mut s = st.clone();
-            envelope::address(&mut s, &from, &to);
-            self.send_to_client(&to, s);
+        self.send_offer(now, &id, 0, &offer, &chosen);
+    }
+
+    /// The clients of `app` to offer a call to next, none of `exclude`: all of them, or
+    /// the next one by round robin.
+    fn choose(&mut self, app: &Application, exclude: &[Jid]) -> Vec<Jid> {
+        let mut candidates = self.available_clients(&app.clients);
+        candidates.retain(|c| !exclude.contains(c));
+        match app.distribution {
+            Distribution::RoundRobin if !candidates.is_empty() => {
+                let pool = format!("offer:{}", app.name);
+                let turn = self.store.next_round_robin(&pool).unwrap_or(0);
+                let at = usize::try_from(turn % candidates.len() as u64).unwrap_or(0);
+                vec![candidates[at].clone()]
+            }
+            _ => candidates,
+        }
+    }
+
+    /// Sends the offer of call `id` to `to`, and starts the round's timer.
+    fn send_offer(&mut self, now: Instant, id: &str, round: usize, offer: &Element, to: &[Jid]) {
+        let Ok(from) = Jid::new(&format!("{id}@{}", self.cfg.domains.external())) else {
+            return;
+        };
+        for client in to {
+            let mut s = offer.clone();
+            envelope::address(&mut s, &from, client);
+            self.send_to_client(client, s);
+        }
+        if let Some(t) = self.cfg.offer_timeout {
+            self.timers
+                .insert((now + t, Timer::Offer(id.to_owned(), round)));
+        }
+    }
+
+    /// An offer round expired: the call moves on to the next clients, or is rejected.
+    pub(crate) fn offer_expired(&mut self, now: Instant, id: &str, round: usize) {
+        let call = match self.store.call(id) {
+            Ok(Some(c)) if c.controller.is_none() && c.passed.len() == round => c,
+            _ => return,
+        };
+        let Ok(from) = Jid::new(&format!("{id}@{}", self.cfg.domains.external())) else {
+            return;
+        };
+        for client in &call.offered {
+            let end = Element::builder("end", rayo_proto::ns::RAYO)
+                .append(Element::builder("timeout", rayo_proto::ns::RAYO).build())
+                .build();
+            self.send_unavailable(&from, client, Some(end));
+        }
+        let app = call
+            .application
+            .as_deref()
+            .and_then(|a| self.cfg.applications.iter().find(|x| x.name == a))
+            .cloned();
+        let mut exclude = call.passed.clone();
+        exclude.extend(call.offered.iter().cloned());
+        let next = match (&app, &call.offer) {
+            (Some(app), Some(_)) => self.choose(app, &exclude),
+            _ => Vec::new(),
+        };
+        match self.store.move_offer(id, next.clone()) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => tracing::warn!(%e, id, "offer not moved"),
+        }
+        let node_call = Jid::new(&format!("{id}@{}", call.node));
+        match (next.is_empty(), call.offer, node_call) {
+            (false, Some(offer), _) => {
+                let round = exclude.len();
+                self.send_offer(now, id, round, &offer, &next);
+            }
+            (_, _, Ok(node_call)) => {
+                tracing::info!(id, "offer timed out with nobody left: rejected");
+                self.reject(now, &call.node, &node_call, "error");
+            }
+            _ => {}
         }
     }
 

@@ -50,7 +50,7 @@ pub mod store;
 pub use config::{
     Application, Config, Distribution, DEFAULT_DIAL_TIMEOUT, DEFAULT_IQ_TIMEOUT,
     DEFAULT_MAX_CLIENT_LINKS, DEFAULT_MAX_DIAL_TRIES, DEFAULT_MAX_OUTPUTS, DEFAULT_MAX_PENDING_IQS,
-    DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT,
+    DEFAULT_OFFER_TIMEOUT, DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT,
 };
 pub use domains::{DomainError, Domains};
 pub use gateway::{Gateway, Input, Output};

@@ -159,6 +159,8 @@ impl<S: Store> Gateway<S> {
             node: node.to_owned(),
             controller: Some(client.clone()),
             offered: Vec::new(),
+            passed: Vec::new(),
+            offer: None,
             application: self.cfg.application_of(client).map(|a| a.name.clone()),
         };
         match self.store.insert_call(record) {

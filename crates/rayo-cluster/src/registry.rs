@@ -174,12 +174,7 @@ impl<S: Store> Gateway<S> {
                 let end = Element::builder("end", rayo_proto::ns::RAYO)
                     .append(Element::builder("error", rayo_proto::ns::RAYO).build())
                     .build();
-                let mut p = Element::builder("presence", rayo_proto::ns::JABBER_CLIENT)
-                    .append(end)
-                    .build();
-                envelope::set_attr(&mut p, "type", "unavailable");
-                envelope::address(&mut p, &from, &to);
-                self.send_to_client(&to, p);
+                self.send_unavailable(&from, &to, Some(end));
             }
             if let Err(e) = self.store.remove_call(&call.id) {
                 tracing::warn!(%e, call = call.id, "call of a failed node not removed");
@@ -191,15 +186,23 @@ impl<S: Store> Gateway<S> {
                 continue;
             };
             for to in &mixer.clients {
-                let mut p = Element::builder("presence", rayo_proto::ns::JABBER_CLIENT).build();
-                envelope::set_attr(&mut p, "type", "unavailable");
-                envelope::address(&mut p, &from, to);
-                self.send_to_client(to, p);
+                self.send_unavailable(&from, to, None);
             }
             if let Err(e) = self.store.remove_mixer(&mixer.name) {
                 tracing::warn!(%e, mixer = mixer.name, "mixer of a failed node not removed");
             }
         }
+    }
+
+    /// Sends an unavailable presence from an entity to a client, with a payload (an `<end/>`).
+    pub(crate) fn send_unavailable(&mut self, from: &Jid, to: &Jid, payload: Option<Element>) {
+        let mut p = Element::builder("presence", rayo_proto::ns::JABBER_CLIENT).build();
+        if let Some(x) = payload {
+            p.append_child(x);
+        }
+        envelope::set_attr(&mut p, "type", "unavailable");
+        envelope::address(&mut p, from, to);
+        self.send_to_client(to, p);
     }
 
     /// The nodes in rotation, in domain order.

@@ -70,10 +70,25 @@ pub struct CallRecord {
     pub node: String,
     /// The controlling party (DCP), once set: set exactly once ([`Store::claim_call`]).
     pub controller: Option<Jid>,
-    /// The clients an inbound call was offered to (PCPs).
+    /// The clients an inbound call is offered to now (PCPs); a bare JID stands for each of
+    /// its resources.
     pub offered: Vec<Jid>,
+    /// The clients it was offered to before, whose offers timed out.
+    pub passed: Vec<Jid>,
+    /// The offer presence as clients get it (rewritten, unaddressed), kept until the call is
+    /// claimed to offer it again when an offer times out.
+    pub offer: Option<minidom::Element>,
     /// The application (tenant) the call belongs to, when known.
     pub application: Option<String>,
+}
+
+impl CallRecord {
+    /// Whether the call is offered to `client` now.
+    pub fn is_offered_to(&self, client: &Jid) -> bool {
+        self.offered
+            .iter()
+            .any(|o| o == client || (o.resource().is_none() && o.to_bare() == client.to_bare()))
+    }
 }
 
 /// What [`Store::claim_call`] found.
@@ -83,6 +98,8 @@ pub enum Claim {
     Won,
     /// Another client controls it.
     Lost(Jid),
+    /// Nobody controls it, and it is not offered to the claimant (never was, or no more).
+    NotOffered,
     /// No such call.
     NoCall,
 }
@@ -123,8 +140,11 @@ pub trait Store {
     fn call(&self, id: &str) -> Result<Option<CallRecord>, StoreError>;
     /// Creates a call; `false` if its id is already taken (the record is left alone).
     fn insert_call(&mut self, call: CallRecord) -> Result<bool, StoreError>;
-    /// Sets the call's controller if it has none.
+    /// Sets the call's controller to `client` if it has none and is offered to it now.
     fn claim_call(&mut self, id: &str, client: &Jid) -> Result<Claim, StoreError>;
+    /// Moves an unclaimed call's offer to `offered` (the current PCPs join `passed`); `false`
+    /// if the call is gone or claimed meanwhile (nothing changes then).
+    fn move_offer(&mut self, id: &str, offered: Vec<Jid>) -> Result<bool, StoreError>;
     /// Removes a call with its component owners.
     fn remove_call(&mut self, id: &str) -> Result<Option<CallRecord>, StoreError>;
     /// The calls a node holds, in id order.
@@ -302,10 +322,23 @@ impl Store for MemoryStore {
         match &call.controller {
             Some(c) if c == client => Ok(Claim::Won),
             Some(c) => Ok(Claim::Lost(c.clone())),
-            None => {
+            None if call.is_offered_to(client) => {
                 call.controller = Some(client.clone());
+                call.offer = None;
                 Ok(Claim::Won)
             }
+            None => Ok(Claim::NotOffered),
+        }
+    }
+
+    fn move_offer(&mut self, id: &str, offered: Vec<Jid>) -> Result<bool, StoreError> {
+        match self.calls.get_mut(id) {
+            Some(call) if call.controller.is_none() => {
+                let before = std::mem::replace(&mut call.offered, offered);
+                call.passed.extend(before);
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 
@@ -390,7 +423,9 @@ mod tests {
             id: id.into(),
             node: node.into(),
             controller: None,
-            offered: vec![],
+            offered: vec![jid("juliet@capulet.lit")],
+            passed: vec![],
+            offer: None,
             application: None,
         }
     }
@@ -403,8 +438,14 @@ mod tests {
         let (j, r) = (jid("juliet@capulet.lit/b"), jid("romeo@montague.lit/o"));
         assert_eq!(s.claim_call("a", &j), Ok(Claim::Won));
         assert_eq!(s.claim_call("a", &j), Ok(Claim::Won), "idempotent");
-        assert_eq!(s.claim_call("a", &r), Ok(Claim::Lost(j)));
+        assert_eq!(s.claim_call("a", &r), Ok(Claim::Lost(j.clone())));
         assert_eq!(s.claim_call("b", &r), Ok(Claim::NoCall));
+        // An offer moved away cannot be claimed by its former PCP any more.
+        assert_eq!(s.insert_call(call("c", "n1")), Ok(true));
+        assert_eq!(s.move_offer("c", vec![r.clone()]), Ok(true));
+        assert_eq!(s.claim_call("c", &j), Ok(Claim::NotOffered));
+        assert_eq!(s.claim_call("c", &r), Ok(Claim::Won));
+        assert_eq!(s.move_offer("c", vec![]), Ok(false), "claimed: stays");
     }
 
     #[test]

@@ -4,8 +4,10 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
-use rayo_cluster::Distribution;
+use rayo_cluster::{Distribution, Output, Store, DEFAULT_OFFER_TIMEOUT};
 
 fn juliets(h: &mut Harness, n: usize) -> Vec<String> {
     (0..n)
@@ -120,4 +122,77 @@ fn an_unowned_number_is_declined_and_an_application_with_nobody_rejects_with_err
         // The node's result to the gateway's own reject goes nowhere.
         assert!(answer(&mut h, 1, &reject, "").is_empty());
     }
+}
+
+#[test]
+fn an_unclaimed_offer_moves_on_to_the_next_resource_after_its_timeout() {
+    let mut h = Harness::with_nodes(config(Distribution::RoundRobin));
+    let js = juliets(&mut h, 2);
+    let out = offer(&mut h, 0, "c1", "tel:+18005550000");
+    let first = one_on(&out, CLIENTS).attr("to").unwrap().to_owned();
+    let second = js.iter().find(|j| **j != first).unwrap().clone();
+    assert!(h
+        .advance(DEFAULT_OFFER_TIMEOUT - Duration::from_millis(1))
+        .iter()
+        .all(|o| !matches!(o, Output::Send { link, .. } if *link == CLIENTS)));
+    let out = h.advance(Duration::from_millis(1));
+    let to_clients = sent_on(&out, CLIENTS);
+    assert_eq!(to_clients.len(), 2, "{to_clients:#?}");
+    let end = &to_clients[0];
+    assert_eq!(end.attr("to"), Some(first.as_str()));
+    assert_eq!(end.attr("type"), Some("unavailable"));
+    assert!(end
+        .get_child("end", "urn:xmpp:rayo:1")
+        .unwrap()
+        .has_child("timeout", "urn:xmpp:rayo:1"));
+    let again = &to_clients[1];
+    assert_eq!(again.attr("to"), Some(second.as_str()));
+    assert_eq!(again.attr("from"), Some("c1@shakespeare.lit"));
+    assert!(again.has_child("offer", "urn:xmpp:rayo:1"));
+    // The first one is too late; the second one gets the call.
+    let out = command(
+        &mut h,
+        &first,
+        "c1@shakespeare.lit",
+        "a",
+        "<accept xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "conflict");
+    let out = command(
+        &mut h,
+        &second,
+        "c1@shakespeare.lit",
+        "b",
+        "<accept xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(sent_on(&out, node_link(0)).len(), 1);
+    // Claimed: no more timeouts.
+    let out = h.advance(DEFAULT_OFFER_TIMEOUT);
+    assert!(
+        sent_on(&out, CLIENTS).iter().all(|s| s.name() == "iq"),
+        "only the accept's timeout"
+    );
+}
+
+#[test]
+fn an_offer_nobody_claims_is_rejected_at_the_node() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let js = juliets(&mut h, 1);
+    offer(&mut h, 2, "c1", "tel:+18005550000");
+    let out = h.advance(DEFAULT_OFFER_TIMEOUT);
+    let end = one_on(&out, CLIENTS);
+    assert_eq!(end.attr("to"), Some(js[0].as_str()));
+    let reject = sent_on(&out, node_link(2))
+        .into_iter()
+        .find(|s| s.has_child("reject", "urn:xmpp:rayo:1"))
+        .unwrap();
+    assert_eq!(reject.attr("to"), Some(format!("c1@{}", NODES[2]).as_str()));
+    assert!(reject
+        .get_child("reject", "urn:xmpp:rayo:1")
+        .unwrap()
+        .has_child("error", "urn:xmpp:rayo:1"));
+    // The node's end event then reaches nobody, and ends the call at the gateway.
+    let out = h.node(2, &format!("<presence xmlns='jabber:client' from='c1@{}' to='{INT}' type='unavailable'><end xmlns='urn:xmpp:rayo:1'><error/></end></presence>", NODES[2]));
+    assert!(sent_on(&out, CLIENTS).is_empty());
+    assert_eq!(h.gw.store().call("c1").unwrap(), None);
 }

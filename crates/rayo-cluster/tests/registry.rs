@@ -65,6 +65,7 @@ fn unavailable_or_a_lost_link_fails_a_node() {
 #[test]
 fn nodes_are_pinged_and_one_that_does_not_answer_is_failed() {
     let mut h = Harness::new(config(Distribution::All));
+    h.auto_pong = false;
     h.node_show(0, "chat");
     h.node_show(1, "chat");
     assert!(h
@@ -94,6 +95,7 @@ fn nodes_are_pinged_and_one_that_does_not_answer_is_failed() {
 #[test]
 fn an_answer_from_another_node_or_to_nothing_is_dropped() {
     let mut h = Harness::new(config(Distribution::All));
+    h.auto_pong = false;
     h.node_show(0, "chat");
     h.node_show(1, "chat");
     let out = h.advance(DEFAULT_PING_INTERVAL);

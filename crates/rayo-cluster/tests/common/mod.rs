@@ -34,6 +34,8 @@ pub fn el(s: &str) -> Element {
 pub struct Harness {
     pub gw: Gateway,
     pub now: Instant,
+    /// Whether the nodes answer the gateway's pings (by themselves, in [`Harness::advance`]).
+    pub auto_pong: bool,
 }
 
 pub fn config(distribution: Distribution) -> Config {
@@ -62,6 +64,7 @@ impl Harness {
         let mut h = Harness {
             gw: Gateway::new(cfg),
             now: Instant::now(),
+            auto_pong: true,
         };
         h.input(Input::LinkUp {
             link: CLIENTS,
@@ -151,7 +154,17 @@ impl Harness {
         self.now += d;
         let mut out = Vec::new();
         while self.gw.poll_timeout().is_some_and(|t| t <= self.now) {
-            out.extend(self.input(Input::Timeout));
+            let fired = self.input(Input::Timeout);
+            if self.auto_pong {
+                for i in 0..NODES.len() {
+                    for ping in sent_on(&fired, node_link(i)) {
+                        if ping.has_child("ping", "urn:xmpp:ping") {
+                            answer(self, i, &ping, "");
+                        }
+                    }
+                }
+            }
+            out.extend(fired);
         }
         out
     }
