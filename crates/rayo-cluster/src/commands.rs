@@ -80,6 +80,9 @@ impl<S: Store> Gateway<S> {
         if payload.is_some_and(|p| p.is("dial", rayo_proto::ns::RAYO)) {
             return self.dial(now, link, adm, st);
         }
+        if payload.is_some_and(crate::cmr::is_cmr) {
+            return self.cmr_request(link, &adm.from, &st);
+        }
         if payload.is_some_and(|p| p.ns() == rayo_proto::ns::RAYO) {
             let err = envelope::error(
                 ErrorType::Cancel,

@@ -38,6 +38,24 @@ pub enum Distribution {
     RoundRobin,
 }
 
+impl Distribution {
+    /// Every algorithm, as [`Distribution::uri`] names them.
+    pub const ALL: [Distribution; 2] = [Distribution::All, Distribution::RoundRobin];
+
+    /// The XEP-0354 algorithm URI.
+    pub fn uri(self) -> &'static str {
+        match self {
+            Distribution::All => "urn:xmpp:cmr:all",
+            Distribution::RoundRobin => "urn:xmpp:cmr:roundrobin",
+        }
+    }
+
+    /// The algorithm a XEP-0354 URI names, if it is one the gateway implements.
+    pub fn from_uri(uri: &str) -> Option<Self> {
+        Distribution::ALL.into_iter().find(|d| d.uri() == uri)
+    }
+}
+
 /// An application (tenant): who its clients are, which called URIs it owns, whether it dials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Application {

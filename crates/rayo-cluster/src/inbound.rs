@@ -70,20 +70,31 @@ impl<S: Store> Gateway<S> {
         self.send_offer(now, &id, 0, &offer, &chosen);
     }
 
-    /// The clients of `app` to offer a call to next, none of `exclude`: all of them, or
-    /// the next one by round robin.
+    /// The clients of `app` to offer a call to next, none of `exclude`: each full JID of its
+    /// clients if available, and for each bare JID its available resources narrowed by that
+    /// JID's routing algorithm (XEP-0354, see [`crate::cmr`]), by default the application's.
     fn choose(&mut self, app: &Application, exclude: &[Jid]) -> Vec<Jid> {
-        let mut candidates = self.available_clients(&app.clients);
-        candidates.retain(|c| !exclude.contains(c));
-        match app.distribution {
-            Distribution::RoundRobin if !candidates.is_empty() => {
-                let pool = format!("offer:{}", app.name);
-                let turn = self.store.next_round_robin(&pool).unwrap_or(0);
-                let at = usize::try_from(turn % candidates.len() as u64).unwrap_or(0);
-                vec![candidates[at].clone()]
+        let mut out: Vec<Jid> = Vec::new();
+        for entry in &app.clients {
+            let mut resources = self.available_clients(std::slice::from_ref(entry));
+            resources.retain(|c| !exclude.contains(c) && !out.contains(c));
+            if entry.resource().is_some() || resources.is_empty() {
+                out.extend(resources);
+                continue;
             }
-            _ => candidates,
+            let bare = entry.to_bare();
+            let algorithm = self.store.routing(&bare).ok().flatten();
+            match algorithm.unwrap_or(app.distribution) {
+                Distribution::RoundRobin => {
+                    let pool = format!("cmr:{bare}");
+                    let turn = self.store.next_round_robin(&pool).unwrap_or(0);
+                    let at = usize::try_from(turn % resources.len() as u64).unwrap_or(0);
+                    out.push(resources[at].clone());
+                }
+                Distribution::All => out.extend(resources),
+            }
         }
+        out
     }
 
     /// Sends the offer of call `id` to `to`, and starts the round's timer.

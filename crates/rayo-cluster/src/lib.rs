@@ -33,6 +33,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod cmr;
 mod commands;
 mod config;
 pub mod domains;

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jid::{BareJid, Jid};
 
+use crate::config::Distribution;
+
 /// Why the store did not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -136,6 +138,11 @@ pub trait Store {
     /// The available resources of a bare JID, in JID order.
     fn clients_of(&self, bare: &BareJid) -> Result<Vec<ClientRecord>, StoreError>;
 
+    /// The routing algorithm a bare JID chose (XEP-0354), if it chose one.
+    fn routing(&self, bare: &BareJid) -> Result<Option<Distribution>, StoreError>;
+    /// Records the routing algorithm a bare JID chose, for all its resources.
+    fn set_routing(&mut self, bare: &BareJid, algorithm: Distribution) -> Result<(), StoreError>;
+
     /// A call, by id.
     fn call(&self, id: &str) -> Result<Option<CallRecord>, StoreError>;
     /// Creates a call; `false` if its id is already taken (the record is left alone).
@@ -207,6 +214,7 @@ pub struct MemoryStore {
     cursors: HashMap<String, u64>,
     clients: BTreeMap<BareJid, BTreeMap<Jid, ClientShow>>,
     client_count: usize,
+    routing: HashMap<BareJid, Distribution>,
     calls: BTreeMap<String, CallRecord>,
     mixers: BTreeMap<String, MixerRecord>,
     components: BTreeMap<(String, String), Jid>,
@@ -298,6 +306,18 @@ impl Store for MemoryStore {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    fn routing(&self, bare: &BareJid) -> Result<Option<Distribution>, StoreError> {
+        Ok(self.routing.get(bare).copied())
+    }
+
+    fn set_routing(&mut self, bare: &BareJid, algorithm: Distribution) -> Result<(), StoreError> {
+        if !self.routing.contains_key(bare) && self.routing.len() >= self.limits.clients {
+            return Err(StoreError::Full("routing choices"));
+        }
+        self.routing.insert(bare.clone(), algorithm);
+        Ok(())
     }
 
     fn call(&self, id: &str) -> Result<Option<CallRecord>, StoreError> {

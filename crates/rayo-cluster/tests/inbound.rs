@@ -196,3 +196,69 @@ fn an_offer_nobody_claims_is_rejected_at_the_node() {
     assert!(sent_on(&out, CLIENTS).is_empty());
     assert_eq!(h.gw.store().call("c1").unwrap(), None);
 }
+
+fn cmr(h: &mut Harness, from: &str, kind: &str, payload: &str) -> minidom::Element {
+    let out = h.client(&format!(
+        "<iq xmlns='jabber:client' from='{from}' to='{EXT}' type='{kind}' id='cmr1'>{payload}</iq>"
+    ));
+    one_on(&out, CLIENTS)
+}
+
+#[test]
+fn cmr_get_and_set_round_trip_and_govern_how_offers_spread() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let js = juliets(&mut h, 3);
+    // XEP-0354 §5.2: one active algorithm, the available ones.
+    let r = cmr(&mut h, &js[0], "get", "<query xmlns='urn:xmpp:cmr:0'/>");
+    assert_eq!(r.attr("type"), Some("result"));
+    assert_eq!(r.attr("id"), Some("cmr1"));
+    let q = r.get_child("query", "urn:xmpp:cmr:0").unwrap();
+    let active: Vec<_> = q.children().filter(|c| c.name() == "active").collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].attr("algorithm"), Some("urn:xmpp:cmr:all"));
+    let available: Vec<_> = q
+        .children()
+        .filter(|c| c.name() == "available")
+        .filter_map(|c| c.attr("algorithm"))
+        .collect();
+    assert_eq!(available, ["urn:xmpp:cmr:all", "urn:xmpp:cmr:roundrobin"]);
+    // `all` offers to all three.
+    assert_eq!(
+        sent_on(&offer(&mut h, 0, "c0", "tel:+18005550000"), CLIENTS).len(),
+        3
+    );
+    // An algorithm the gateway does not implement: not-allowed (§5.3, example 7).
+    let r = cmr(
+        &mut h,
+        &js[1],
+        "set",
+        "<cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:weighted'/>",
+    );
+    assert_eq!(condition(&r), "not-allowed");
+    // Round robin, set from one resource, holds for the bare JID: 30 offers land 10/10/10.
+    let r = cmr(
+        &mut h,
+        &js[1],
+        "set",
+        "<cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:roundrobin'/>",
+    );
+    assert_eq!(r.attr("type"), Some("result"));
+    let r = cmr(&mut h, &js[2], "get", "<query xmlns='urn:xmpp:cmr:0'/>");
+    let q = r.get_child("query", "urn:xmpp:cmr:0").unwrap();
+    assert_eq!(
+        q.get_child("active", "urn:xmpp:cmr:0")
+            .unwrap()
+            .attr("algorithm"),
+        Some("urn:xmpp:cmr:roundrobin")
+    );
+    let mut counts = [0; 3];
+    for c in 1..=30 {
+        let out = offer(&mut h, c % 3, &format!("c{c}"), "tel:+18005550000");
+        let o = one_on(&out, CLIENTS);
+        counts[js
+            .iter()
+            .position(|j| Some(j.as_str()) == o.attr("to"))
+            .unwrap()] += 1;
+    }
+    assert_eq!(counts, [10, 10, 10]);
+}
