@@ -19,6 +19,10 @@ pub const DEFAULT_IQ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default of [`Config::max_dial_tries`].
 pub const DEFAULT_MAX_DIAL_TRIES: usize = 3;
+/// The default of [`Config::node_failures_out`].
+pub const DEFAULT_NODE_FAILURES_OUT: u32 = 3;
+/// The default of [`Config::node_pings_back`].
+pub const DEFAULT_NODE_PINGS_BACK: u32 = 2;
 /// The default of [`Config::max_pending_iqs`].
 pub const DEFAULT_MAX_PENDING_IQS: usize = 10_000;
 /// The default of [`Config::max_client_links`].
@@ -112,6 +116,12 @@ pub struct Config {
     pub dial_timeout: Duration,
     /// The most nodes a dial is tried on.
     pub max_dial_tries: usize,
+    /// After this many dials in a row failed at a node (an error that is retried, or no
+    /// answer), it leaves rotation though it says `chat`.
+    pub node_failures_out: u32,
+    /// A node out of rotation for failed dials comes back after answering this many pings in
+    /// a row: nothing stays banned for ever.
+    pub node_pings_back: u32,
     /// The most IQs forwarded to nodes and not answered yet; one more is refused with
     /// `resource-constraint` (wait).
     pub max_pending_iqs: usize,
@@ -139,6 +149,8 @@ impl Config {
             iq_timeout: DEFAULT_IQ_TIMEOUT,
             dial_timeout: DEFAULT_DIAL_TIMEOUT,
             max_dial_tries: DEFAULT_MAX_DIAL_TRIES,
+            node_failures_out: DEFAULT_NODE_FAILURES_OUT,
+            node_pings_back: DEFAULT_NODE_PINGS_BACK,
             max_pending_iqs: DEFAULT_MAX_PENDING_IQS,
             max_client_links: DEFAULT_MAX_CLIENT_LINKS,
             max_outputs: DEFAULT_MAX_OUTPUTS,

@@ -320,7 +320,7 @@ impl<S: Store> Gateway<S> {
         answer: Option<Element>,
     ) {
         match p.purpose.clone() {
-            Purpose::Ping => self.ping_answered(now, domain, answer.is_some()),
+            Purpose::Ping => self.ping_answered(now, domain, answer.as_ref()),
             Purpose::Own => {}
             Purpose::Command { entity } => self.command_answered(p, entity, answer),
             Purpose::Dial { request, tried } => self.dial_answered(now, p, request, tried, answer),

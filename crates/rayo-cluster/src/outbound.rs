@@ -124,6 +124,7 @@ impl<S: Store> Gateway<S> {
             }
             Some(_) => false,
         };
+        self.dial_outcome(&node, !retry);
         if retry && tried.len() < self.cfg.max_dial_tries {
             tracing::info!(node, tries = tried.len(), "dial retried on another node");
             match self.try_dial(now, p.clone(), request, tried) {

@@ -3,7 +3,9 @@
 //! rotation, any other show (`dnd`) keeps it out of rotation for dials and new offers while
 //! its calls go on; unavailable, its link lost, or a XEP-0199 ping unanswered for
 //! [`crate::Config::ping_timeout`] fails it, and every call it held ends for its controlling
-//! client with `<end><error/></end>`.
+//! client with `<end><error/></end>`. A node that fails
+//! [`crate::Config::node_failures_out`] dials in a row leaves rotation until it answers
+//! [`crate::Config::node_pings_back`] pings in a row.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -53,9 +55,9 @@ fn is_node_presence(p: &Element) -> bool {
 }
 
 impl<S: Store> Gateway<S> {
-    /// Whether a node is in rotation (present with `chat`).
+    /// Whether a node is in rotation (present with `chat`, not suspended for failed dials).
     pub fn in_rotation(&self, node: &str) -> bool {
-        self.node_status(node) == Some(NodeStatus::Available)
+        matches!(self.store.node(node), Ok(Some(r)) if r.in_rotation())
     }
 
     /// A node's status, if the store knows it.
@@ -81,9 +83,10 @@ impl<S: Store> Gateway<S> {
             Some("chat") => NodeStatus::Available,
             _ => NodeStatus::Busy,
         };
-        let record = NodeRecord {
-            domain: node.to_owned(),
-            status,
+        let record = match self.store.node(node) {
+            // A suspension outlives what the node says; a failure does not.
+            Ok(Some(r)) if r.status != NodeStatus::Failed => NodeRecord { status, ..r },
+            _ => NodeRecord::new(node, status),
         };
         if let Err(e) = self.store.put_node(record) {
             tracing::warn!(%e, node, "node not registered");
@@ -126,9 +129,62 @@ impl<S: Store> Gateway<S> {
     }
 
     /// A ping was answered (any answer, even an error, shows the node alive) or timed out.
-    pub(crate) fn ping_answered(&mut self, now: Instant, node: &str, answered: bool) {
-        if !answered {
-            self.node_failed(now, node, "ping unanswered");
+    /// A suspended node's results count towards its return.
+    pub(crate) fn ping_answered(&mut self, now: Instant, node: &str, answer: Option<&Element>) {
+        let Some(answer) = answer else {
+            return self.node_failed(now, node, "ping unanswered");
+        };
+        let good = answer.attr("type") == Some("result");
+        let back = self.cfg.node_pings_back;
+        self.update_node(node, |r| {
+            if !r.suspended {
+                return;
+            }
+            r.good_pings = if good { r.good_pings + 1 } else { 0 };
+            if r.good_pings >= back {
+                tracing::info!(
+                    node = r.domain,
+                    "node answers pings again: back in rotation"
+                );
+                r.suspended = false;
+                r.failures = 0;
+                r.good_pings = 0;
+            }
+        });
+    }
+
+    /// A dial at a node failed (`false`) or succeeded (`true`).
+    pub(crate) fn dial_outcome(&mut self, node: &str, ok: bool) {
+        let out = self.cfg.node_failures_out;
+        self.update_node(node, |r| {
+            if ok {
+                r.failures = 0;
+                return;
+            }
+            r.failures += 1;
+            if r.failures >= out && !r.suspended {
+                tracing::warn!(
+                    node = r.domain,
+                    failures = r.failures,
+                    "node out of rotation"
+                );
+                r.suspended = true;
+                r.good_pings = 0;
+            }
+        });
+    }
+
+    fn update_node(&mut self, node: &str, f: impl FnOnce(&mut NodeRecord)) {
+        let result = match self.store.node(node) {
+            Ok(Some(mut r)) => {
+                f(&mut r);
+                self.store.put_node(r)
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::warn!(%e, node, "node not updated");
         }
     }
 
@@ -141,10 +197,7 @@ impl<S: Store> Gateway<S> {
                 self.timers.remove(&(at, Timer::Ping(node.to_owned())));
             }
         }
-        let record = NodeRecord {
-            domain: node.to_owned(),
-            status: NodeStatus::Failed,
-        };
+        let record = NodeRecord::new(node, NodeStatus::Failed);
         if let Err(e) = self.store.put_node(record) {
             tracing::warn!(%e, node, "node not marked failed");
         }
@@ -211,9 +264,7 @@ impl<S: Store> Gateway<S> {
             .nodes()
             .unwrap_or_default()
             .into_iter()
-            .filter(|n| {
-                n.status == NodeStatus::Available && self.registry.link(&n.domain).is_some()
-            })
+            .filter(|n| n.in_rotation() && self.registry.link(&n.domain).is_some())
             .map(|n| n.domain)
             .collect()
     }

@@ -41,8 +41,33 @@ pub enum NodeStatus {
 pub struct NodeRecord {
     /// The node's domain (`node1.shakespeare.lit`).
     pub domain: String,
-    /// Where it stands.
+    /// Where it stands, as it said (or failed).
     pub status: NodeStatus,
+    /// Out of rotation for failing dials ([`crate::Config::node_failures_out`]) until it
+    /// answers enough pings ([`crate::Config::node_pings_back`]), whatever it says.
+    pub suspended: bool,
+    /// Dials it failed in a row.
+    pub failures: u32,
+    /// Pings it answered in a row while suspended.
+    pub good_pings: u32,
+}
+
+impl NodeRecord {
+    /// A node that just said where it stands.
+    pub fn new(domain: &str, status: NodeStatus) -> Self {
+        NodeRecord {
+            domain: domain.to_owned(),
+            status,
+            suspended: false,
+            failures: 0,
+            good_pings: 0,
+        }
+    }
+
+    /// Whether it takes dials and new offers.
+    pub fn in_rotation(&self) -> bool {
+        self.status == NodeStatus::Available && !self.suspended
+    }
 }
 
 /// A client's availability, from its directed presence to the external domain.

@@ -6,7 +6,10 @@ mod common;
 
 use common::*;
 use minidom::Element;
-use rayo_cluster::{Distribution, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_DIAL_TRIES};
+use rayo_cluster::{
+    Distribution, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_DIAL_TRIES, DEFAULT_NODE_FAILURES_OUT,
+    DEFAULT_NODE_PINGS_BACK, DEFAULT_PING_INTERVAL,
+};
 
 const JULIET: &str = "juliet@capulet.lit/balcony";
 const DIAL: &str = "<dial xmlns='urn:xmpp:rayo:1' to='tel:+13055195825'/>";
@@ -136,4 +139,70 @@ fn a_dial_with_a_nested_join_goes_to_the_node_of_its_call() {
             Some(format!("xmpp:a@{}", NODES[i]).as_str())
         );
     }
+}
+
+#[test]
+fn a_node_that_keeps_failing_leaves_rotation_and_comes_back_after_good_pings() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    // node1 bounces every dial it gets; the others take them.
+    let mut bounced = 0;
+    let mut d = 0;
+    while bounced < DEFAULT_NODE_FAILURES_OUT {
+        d += 1;
+        let out = command(&mut h, JULIET, EXT, &format!("d{d}"), DIAL);
+        let (i, req) = dialled_to(&out).unwrap();
+        if i == 0 {
+            bounced += 1;
+            let out = answer_error(&mut h, 0, &req, "service-unavailable");
+            let (j, req) = dialled_to(&out).unwrap();
+            answer(
+                &mut h,
+                j,
+                &req,
+                &format!(
+                    "<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:x{d}@{}'/>",
+                    NODES[j]
+                ),
+            );
+        } else {
+            answer(
+                &mut h,
+                i,
+                &req,
+                &format!(
+                    "<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:x{d}@{}'/>",
+                    NODES[i]
+                ),
+            );
+        }
+    }
+    assert!(
+        !h.gw.in_rotation(NODES[0]),
+        "out after {DEFAULT_NODE_FAILURES_OUT} failures"
+    );
+    for n in 0..12 {
+        let out = command(&mut h, JULIET, EXT, &format!("e{n}"), DIAL);
+        assert_ne!(
+            dialled_to(&out).unwrap().0,
+            0,
+            "no dial for a suspended node"
+        );
+    }
+    // It still says chat: that does not bring it back; answered pings do.
+    h.node_show(0, "chat");
+    assert!(!h.gw.in_rotation(NODES[0]));
+    for _ in 0..DEFAULT_NODE_PINGS_BACK {
+        h.advance(DEFAULT_PING_INTERVAL);
+    }
+    assert!(
+        h.gw.in_rotation(NODES[0]),
+        "back after {DEFAULT_NODE_PINGS_BACK} good pings"
+    );
+    let hits = (0..3)
+        .filter(|n| {
+            let out = command(&mut h, JULIET, EXT, &format!("f{n}"), DIAL);
+            dialled_to(&out).unwrap().0 == 0
+        })
+        .count();
+    assert_eq!(hits, 1, "one in three dials again");
 }
