@@ -136,21 +136,28 @@ impl<S: Store> Gateway<S> {
             .node()
             .map(|n| n.as_str().to_owned())
             .unwrap_or_default();
-        let node = match self.store.call(&id)? {
-            Some(_) => self.authorize_call(&id, &adm.from)?,
+        let (internal_id, node) = match self.store.call(&id)? {
+            Some(_) => (id.clone(), self.authorize_call(&id, &adm.from)?),
             None => {
-                let mixer = self.store.mixer(&id)?.ok_or(Refusal::UnknownEntity)?;
+                let app = self.app_of(&adm.from).ok_or(Refusal::UnknownEntity)?;
+                let scoped = crate::tenancy::scoped(&app, &id);
+                let mixer = self.store.mixer(&scoped)?.ok_or(Refusal::UnknownEntity)?;
                 if !mixer.clients.contains(&adm.from) {
                     return Err(Refusal::UnknownEntity);
                 }
-                mixer.node
+                (scoped, mixer.node)
             }
         };
         let node_jid = Jid::new(&node).map_err(|_| Refusal::NoRoute(node.clone()))?;
+        self.tenant_payload(&mut st, &adm.from)?;
         self.inward(&mut st, &node_jid)?;
         self.note_mixer_join(&st, &node, &adm.from)?;
-        let to = rewrite::with_domain(&adm.to, &node_jid);
-        envelope::set_attr(&mut st, "to", to.as_str());
+        let mut to = format!("{internal_id}@{node}");
+        if let Some(r) = adm.to.resource() {
+            to.push('/');
+            to.push_str(r.as_str());
+        }
+        envelope::set_attr(&mut st, "to", &to);
         if envelope::kind(&st) == Some(Kind::Message) {
             let link = self.registry.link(&node).ok_or(Refusal::NoRoute(node))?;
             envelope::set_attr(&mut st, "from", self.cfg.domains.internal().as_str());
@@ -161,7 +168,9 @@ impl<S: Store> Gateway<S> {
             adm.from.clone(),
             st.attr("id").unwrap_or_default(),
             adm.to.clone(),
-            Purpose::Command { entity: Some(id) },
+            Purpose::Command {
+                entity: Some(internal_id),
+            },
             now,
         );
         let timeout = self.cfg.iq_timeout;

@@ -45,6 +45,7 @@ impl<S: Store> Gateway<S> {
             Err(reason) => return self.push(Output::Dropped { link, reason }),
         };
         let from = rewrite::with_domain(&adm.from, self.cfg.domains.external());
+        let from = crate::tenancy::unscope_jid(&from, &self.cfg.applications);
         let mut st = st;
         self.outward(&mut st);
         for to in &targets {

@@ -334,14 +334,14 @@ impl<S: Store> Gateway<S> {
         };
         let reply = match answer {
             Some(mut a) => {
-                self.outward(&mut a);
-                if let (Some(call), Some(uri)) = (
-                    entity.as_deref(),
-                    a.get_child("ref", rayo_proto::ns::RAYO)
-                        .and_then(|r| r.attr("uri")),
-                ) {
-                    self.record_component(call, uri, &client);
+                let uri = a
+                    .get_child("ref", rayo_proto::ns::RAYO)
+                    .and_then(|r| r.attr("uri"))
+                    .map(str::to_owned);
+                if let (Some(call), Some(uri)) = (entity.as_deref(), uri) {
+                    self.record_component(call, &uri, &client);
                 }
+                self.outward(&mut a);
                 a
             }
             None => self.timeout_error(&p),
@@ -389,6 +389,7 @@ impl<S: Store> Gateway<S> {
         let ext = self.cfg.domains.external().clone();
         let cfg = &self.cfg;
         rewrite::payload_to_external(st, &|d| cfg.is_node_domain(d), &ext);
+        crate::tenancy::unscope_payload(st, &cfg.applications, &ext);
     }
 
     /// Sends an IQ of this type with this payload to `to` on `node`, and waits for its answer.

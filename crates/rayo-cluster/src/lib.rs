@@ -47,6 +47,7 @@ mod pending;
 pub mod registry;
 pub mod rewrite;
 pub mod store;
+pub mod tenancy;
 
 pub use config::{
     Application, Config, Distribution, DEFAULT_DIAL_TIMEOUT, DEFAULT_IQ_TIMEOUT,

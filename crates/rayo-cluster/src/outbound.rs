@@ -34,9 +34,12 @@ impl<S: Store> Gateway<S> {
         if !may {
             return self.refuse(link, Side::External, &st, Refusal::DialNotAllowed);
         }
-        let Some(request) = envelope::payload(&st).cloned() else {
+        let Some(mut request) = envelope::payload(&st).cloned() else {
             return;
         };
+        if let Err(why) = self.tenant_payload(&mut request, &adm.from) {
+            return self.refuse(link, Side::External, &st, why);
+        }
         let purpose = Purpose::Dial {
             request: request.clone(),
             tried: Vec::new(),

@@ -234,8 +234,8 @@ impl<S: Store> Gateway<S> {
             }
         }
         for mixer in self.store.mixers_on(node).unwrap_or_default() {
-            let Ok(from) = Jid::new(&format!("{}@{}", mixer.name, self.cfg.domains.external()))
-            else {
+            let name = crate::tenancy::unscoped(&mixer.name, &self.cfg.applications);
+            let Ok(from) = Jid::new(&format!("{name}@{}", self.cfg.domains.external())) else {
                 continue;
             };
             for to in &mixer.clients {
