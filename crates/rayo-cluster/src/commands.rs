@@ -25,7 +25,7 @@ impl<S: Store> Gateway<S> {
     pub(crate) fn client_stanza(&mut self, now: Instant, link: LinkId, adm: Admitted, st: Element) {
         let to_entity = adm.to.node().is_some();
         match (envelope::kind(&st), to_entity) {
-            (Some(Kind::Presence), false) => self.client_presence(link, &adm.from, &st),
+            (Some(Kind::Presence), false) => self.client_presence(now, link, &adm.from, &st),
             (Some(Kind::Iq), _) if !envelope::is_request(&st) => self.push(Output::Dropped {
                 link,
                 reason: Refusal::Unsolicited,
@@ -43,14 +43,14 @@ impl<S: Store> Gateway<S> {
     }
 
     /// A client's directed presence to the external domain: its availability for offers.
-    fn client_presence(&mut self, link: LinkId, from: &Jid, p: &Element) {
+    fn client_presence(&mut self, now: Instant, link: LinkId, from: &Jid, p: &Element) {
         let show = p
             .get_child("show", minidom::NSChoice::Any)
             .map(|s| s.text());
         let result = match p.attr("type") {
             Some("unavailable") => {
-                self.client_links.remove(from);
-                self.store.remove_client(from)
+                self.client_lost(now, from);
+                Ok(())
             }
             None => self.store.put_client(ClientRecord {
                 jid: from.clone(),

@@ -73,6 +73,8 @@ pub struct Application {
     pub distribution: Distribution,
     /// Whether its clients may dial.
     pub may_dial: bool,
+    /// What happens to a client's calls when it goes away.
+    pub on_client_lost: crate::orphans::ClientLoss,
 }
 
 impl Application {

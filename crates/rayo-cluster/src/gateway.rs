@@ -76,6 +76,8 @@ pub(crate) enum Timer {
     /// An inbound call's offer round expires: the call id, and how many clients had been
     /// passed over when the round began (a later round makes this timer stale).
     Offer(String, usize),
+    /// A lost client's grace period for a call ends: the call id, the client.
+    Orphan(String, String),
 }
 
 /// A Rayo gateway: two domains, the links, the node registry, and the shared [`Store`].
@@ -448,6 +450,7 @@ impl<S: Store> Gateway<S> {
             match timer {
                 Timer::Ping(node) => self.ping_due(now, &node),
                 Timer::Offer(call, round) => self.offer_expired(now, &call, round),
+                Timer::Orphan(call, client) => self.orphan_expired(now, &call, &client),
                 Timer::Iq(id) => {
                     if let Some(p) = self.pending.take(&id) {
                         let node = p.node.clone();
@@ -476,10 +479,7 @@ impl<S: Store> Gateway<S> {
                     .map(|(j, _)| j.clone())
                     .collect();
                 for client in gone {
-                    self.client_links.remove(&client);
-                    if let Err(e) = self.store.remove_client(&client) {
-                        tracing::warn!(%e, %client, "client not removed");
-                    }
+                    self.client_lost(now, &client);
                 }
             }
         }

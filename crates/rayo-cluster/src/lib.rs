@@ -42,6 +42,7 @@ mod events;
 mod gateway;
 mod inbound;
 pub mod link;
+mod orphans;
 mod outbound;
 mod pending;
 pub mod registry;
@@ -58,4 +59,5 @@ pub use config::{
 pub use domains::{DomainError, Domains};
 pub use gateway::{Gateway, Input, Output};
 pub use link::{LinkId, Peer, Refusal, Side};
+pub use orphans::{ClientLoss, DEFAULT_ORPHAN_GRACE};
 pub use store::{MemoryStore, Store, StoreError};

@@ -181,6 +181,8 @@ pub trait Store {
     fn remove_call(&mut self, id: &str) -> Result<Option<CallRecord>, StoreError>;
     /// The calls a node holds, in id order.
     fn calls_on(&self, node: &str) -> Result<Vec<CallRecord>, StoreError>;
+    /// The calls a client controls, in id order.
+    fn calls_controlled_by(&self, client: &Jid) -> Result<Vec<CallRecord>, StoreError>;
 
     /// A mixer, by name.
     fn mixer(&self, name: &str) -> Result<Option<MixerRecord>, StoreError>;
@@ -397,6 +399,15 @@ impl Store for MemoryStore {
             .calls
             .values()
             .filter(|c| c.node == node)
+            .cloned()
+            .collect())
+    }
+
+    fn calls_controlled_by(&self, client: &Jid) -> Result<Vec<CallRecord>, StoreError> {
+        Ok(self
+            .calls
+            .values()
+            .filter(|c| c.controller.as_ref() == Some(client))
             .cloned()
             .collect())
     }

@@ -158,6 +158,7 @@ mod tests {
             uris: vec![],
             distribution: crate::Distribution::All,
             may_dial: true,
+            on_client_lost: Default::default(),
         }];
         assert_eq!(scoped("verona", "conf"), "verona~conf");
         assert_eq!(unscoped("verona~conf", &apps), "conf");

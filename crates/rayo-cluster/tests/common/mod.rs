@@ -47,6 +47,7 @@ pub fn config(distribution: Distribution) -> Config {
         uris: vec!["tel:+1800*".into()],
         distribution,
         may_dial: true,
+        on_client_lost: Default::default(),
     });
     cfg.applications.push(Application {
         name: "mantua".into(),
@@ -54,6 +55,7 @@ pub fn config(distribution: Distribution) -> Config {
         uris: vec!["tel:+1900*".into()],
         distribution: Distribution::All,
         may_dial: false,
+        on_client_lost: rayo_cluster::ClientLoss::Hangup,
     });
     cfg
 }
