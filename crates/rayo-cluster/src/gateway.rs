@@ -78,6 +78,8 @@ pub(crate) enum Timer {
     Offer(String, usize),
     /// A lost client's grace period for a call ends: the call id, the client.
     Orphan(String, String),
+    /// A drain's maximum time ends: of a node, or of the gateway.
+    Drain(Option<String>),
 }
 
 /// A Rayo gateway: two domains, the links, the node registry, and the shared [`Store`].
@@ -92,6 +94,7 @@ pub struct Gateway<S: Store = MemoryStore> {
     pub(crate) timers: BTreeSet<(Instant, Timer)>,
     out: VecDeque<Output>,
     withheld: u64,
+    pub(crate) draining: bool,
 }
 
 impl Gateway<MemoryStore> {
@@ -117,6 +120,7 @@ impl<S: Store> Gateway<S> {
             timers: BTreeSet::new(),
             out: VecDeque::new(),
             withheld: 0,
+            draining: false,
         }
     }
 
@@ -451,6 +455,7 @@ impl<S: Store> Gateway<S> {
                 Timer::Ping(node) => self.ping_due(now, &node),
                 Timer::Offer(call, round) => self.offer_expired(now, &call, round),
                 Timer::Orphan(call, client) => self.orphan_expired(now, &call, &client),
+                Timer::Drain(node) => self.drain_expired(now, node.as_deref()),
                 Timer::Iq(id) => {
                     if let Some(p) = self.pending.take(&id) {
                         let node = p.node.clone();

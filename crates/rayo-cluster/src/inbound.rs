@@ -38,6 +38,14 @@ impl<S: Store> Gateway<S> {
             }
             _ => {}
         }
+        if self.refuses_offers(node) {
+            tracing::info!(
+                id,
+                node,
+                "offer while the node or the gateway takes none: rejected"
+            );
+            return self.reject(now, node, call, "busy");
+        }
         let called = st
             .get_child("offer", rayo_proto::ns::RAYO)
             .and_then(|o| o.attr("to"))

@@ -37,6 +37,7 @@ pub mod cmr;
 mod commands;
 mod config;
 pub mod domains;
+mod drain;
 pub mod envelope;
 mod events;
 mod gateway;

@@ -80,7 +80,7 @@ impl<S: Store> Gateway<S> {
     }
 
     /// Hangs a call up at its node, for the gateway's own reasons.
-    fn hang_up(&mut self, now: Instant, id: &str, node: &str) {
+    pub(crate) fn hang_up(&mut self, now: Instant, id: &str, node: &str) {
         let hangup = Element::builder("hangup", rayo_proto::ns::RAYO).build();
         let p = PendingIq::own(Purpose::Own, now);
         let to = format!("{id}@{node}");

@@ -34,6 +34,9 @@ impl<S: Store> Gateway<S> {
         if !may {
             return self.refuse(link, Side::External, &st, Refusal::DialNotAllowed);
         }
+        if self.draining {
+            return self.refuse(link, Side::External, &st, Refusal::NoNode);
+        }
         let Some(mut request) = envelope::payload(&st).cloned() else {
             return;
         };

@@ -50,6 +50,8 @@ pub struct NodeRecord {
     pub failures: u32,
     /// Pings it answered in a row while suspended.
     pub good_pings: u32,
+    /// Being drained: no new dials or offers, whatever it says.
+    pub draining: bool,
 }
 
 impl NodeRecord {
@@ -61,12 +63,13 @@ impl NodeRecord {
             suspended: false,
             failures: 0,
             good_pings: 0,
+            draining: false,
         }
     }
 
     /// Whether it takes dials and new offers.
     pub fn in_rotation(&self) -> bool {
-        self.status == NodeStatus::Available && !self.suspended
+        self.status == NodeStatus::Available && !self.suspended && !self.draining
     }
 }
 
