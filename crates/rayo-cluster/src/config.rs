@@ -75,6 +75,11 @@ pub struct Application {
     pub may_dial: bool,
     /// What happens to a client's calls when it goes away.
     pub on_client_lost: crate::orphans::ClientLoss,
+    /// The most calls it has at once, inbound and outbound (dials in flight count): one more
+    /// dial is refused `resource-constraint` (wait), one more offer rejected `busy`.
+    pub max_calls: Option<usize>,
+    /// The most dials its clients send in one second; beyond, `resource-constraint` (wait).
+    pub max_dials_per_second: Option<u32>,
 }
 
 impl Application {

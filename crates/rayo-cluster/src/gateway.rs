@@ -95,6 +95,8 @@ pub struct Gateway<S: Store = MemoryStore> {
     out: VecDeque<Output>,
     withheld: u64,
     pub(crate) draining: bool,
+    /// Per application: the start of its current one-second dial window, dials in it.
+    pub(crate) dial_rates: HashMap<String, (Instant, u32)>,
 }
 
 impl Gateway<MemoryStore> {
@@ -121,6 +123,7 @@ impl<S: Store> Gateway<S> {
             out: VecDeque::new(),
             withheld: 0,
             draining: false,
+            dial_rates: HashMap::new(),
         }
     }
 

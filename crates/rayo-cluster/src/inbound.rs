@@ -55,6 +55,10 @@ impl<S: Store> Gateway<S> {
             tracing::info!(called, "no application owns the called URI: declined");
             return self.reject(now, node, call, "decline");
         };
+        if app.max_calls.is_some_and(|max| self.app_load(&app) >= max) {
+            tracing::info!(app = app.name, "application at its call limit: rejected");
+            return self.reject(now, node, call, "busy");
+        }
         let chosen = self.choose(&app, &[]);
         if chosen.is_empty() {
             tracing::info!(app = app.name, "no available client: rejected");

@@ -11,11 +11,14 @@ use std::time::Instant;
 use jid::Jid;
 use minidom::Element;
 
+use crate::config::Application;
 use crate::envelope;
 use crate::gateway::Gateway;
 use crate::link::{Admitted, LinkId, Refusal, Side};
 use crate::pending::{PendingIq, Purpose};
 use crate::store::{CallRecord, Store};
+
+const SECOND: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The errors after which a dial is tried on another node.
 const RETRIED: [&str; 3] = [
@@ -27,12 +30,12 @@ const RETRIED: [&str; 3] = [
 impl<S: Store> Gateway<S> {
     /// A `<dial/>` from a client.
     pub(crate) fn dial(&mut self, now: Instant, link: LinkId, adm: &Admitted, st: Element) {
-        let may = self
-            .cfg
-            .application_of(&adm.from)
-            .is_some_and(|a| a.may_dial);
-        if !may {
-            return self.refuse(link, Side::External, &st, Refusal::DialNotAllowed);
+        let app = match self.cfg.application_of(&adm.from) {
+            Some(a) if a.may_dial => a.clone(),
+            _ => return self.refuse(link, Side::External, &st, Refusal::DialNotAllowed),
+        };
+        if let Err(why) = self.dial_allowed(now, &app) {
+            return self.refuse(link, Side::External, &st, why);
         }
         if self.draining {
             return self.refuse(link, Side::External, &st, Refusal::NoNode);
@@ -52,6 +55,36 @@ impl<S: Store> Gateway<S> {
         if let Err(why) = self.try_dial(now, p, request, Vec::new()) {
             self.refuse(link, Side::External, &st, why);
         }
+    }
+
+    /// An application's calls, with its dials in flight (a store failure counts as full).
+    pub(crate) fn app_load(&self, app: &Application) -> usize {
+        let in_flight = self.pending.dials_of(&|c| app.has_client(c));
+        self.store
+            .count_calls(&app.name)
+            .map_or(usize::MAX, |n| n + in_flight)
+    }
+
+    /// Whether the application is within its limits for one more dial (and counts it).
+    fn dial_allowed(&mut self, now: Instant, app: &Application) -> Result<(), Refusal> {
+        if app.max_calls.is_some_and(|max| self.app_load(app) >= max) {
+            return Err(Refusal::Limit("the application's concurrent calls"));
+        }
+        if let Some(max) = app.max_dials_per_second {
+            if self.dial_rates.len() >= self.cfg.applications.len() {
+                self.dial_rates
+                    .retain(|_, (start, _)| now.duration_since(*start) < SECOND);
+            }
+            let (start, count) = self.dial_rates.entry(app.name.clone()).or_insert((now, 0));
+            if now.duration_since(*start) >= SECOND {
+                (*start, *count) = (now, 0);
+            }
+            if *count >= max {
+                return Err(Refusal::Limit("the application's dials per second"));
+            }
+            *count += 1;
+        }
+        Ok(())
     }
 
     /// The node a dial's nested join pins it to, if any.

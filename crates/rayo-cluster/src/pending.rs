@@ -107,6 +107,15 @@ impl Pending {
         self.by_id.get(id)
     }
 
+    /// How many dials are in flight for clients `of` says yes to.
+    pub fn dials_of(&self, of: &dyn Fn(&Jid) -> bool) -> usize {
+        self.by_id
+            .values()
+            .filter(|p| matches!(p.purpose, Purpose::Dial { .. }))
+            .filter(|p| p.client.as_ref().is_some_and(of))
+            .count()
+    }
+
     /// The ids of every IQ pending at `node`.
     pub fn at_node(&self, node: &str) -> Vec<String> {
         let mut ids: Vec<String> = self

@@ -184,6 +184,8 @@ pub trait Store {
     fn remove_call(&mut self, id: &str) -> Result<Option<CallRecord>, StoreError>;
     /// The calls a node holds, in id order.
     fn calls_on(&self, node: &str) -> Result<Vec<CallRecord>, StoreError>;
+    /// How many calls an application has.
+    fn count_calls(&self, application: &str) -> Result<usize, StoreError>;
     /// The calls a client controls, in id order.
     fn calls_controlled_by(&self, client: &Jid) -> Result<Vec<CallRecord>, StoreError>;
 
@@ -246,6 +248,7 @@ pub struct MemoryStore {
     client_count: usize,
     routing: HashMap<BareJid, Distribution>,
     calls: BTreeMap<String, CallRecord>,
+    per_application: HashMap<String, usize>,
     mixers: BTreeMap<String, MixerRecord>,
     components: BTreeMap<(String, String), Jid>,
 }
@@ -361,6 +364,9 @@ impl Store for MemoryStore {
         if self.calls.len() >= self.limits.calls {
             return Err(StoreError::Full("calls"));
         }
+        if let Some(app) = &call.application {
+            *self.per_application.entry(app.clone()).or_default() += 1;
+        }
         self.calls.insert(call.id.clone(), call);
         Ok(true)
     }
@@ -394,7 +400,20 @@ impl Store for MemoryStore {
 
     fn remove_call(&mut self, id: &str) -> Result<Option<CallRecord>, StoreError> {
         self.drop_components(id);
-        Ok(self.calls.remove(id))
+        let call = self.calls.remove(id);
+        if let Some(app) = call.as_ref().and_then(|c| c.application.as_ref()) {
+            if let Some(n) = self.per_application.get_mut(app) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.per_application.remove(app);
+                }
+            }
+        }
+        Ok(call)
+    }
+
+    fn count_calls(&self, application: &str) -> Result<usize, StoreError> {
+        Ok(self.per_application.get(application).copied().unwrap_or(0))
     }
 
     fn calls_on(&self, node: &str) -> Result<Vec<CallRecord>, StoreError> {

@@ -159,6 +159,8 @@ mod tests {
             distribution: crate::Distribution::All,
             may_dial: true,
             on_client_lost: Default::default(),
+            max_calls: None,
+            max_dials_per_second: None,
         }];
         assert_eq!(scoped("verona", "conf"), "verona~conf");
         assert_eq!(unscoped("verona~conf", &apps), "conf");

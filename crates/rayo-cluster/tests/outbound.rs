@@ -206,3 +206,42 @@ fn a_node_that_keeps_failing_leaves_rotation_and_comes_back_after_good_pings() {
         .count();
     assert_eq!(hits, 1, "one in three dials again");
 }
+
+#[test]
+fn an_application_is_held_to_its_call_and_dial_rate_limits() {
+    let mut cfg = config(Distribution::All);
+    cfg.applications[0].max_calls = Some(2);
+    let mut h = Harness::with_nodes(cfg);
+    h.client_available(JULIET);
+    // Two dials in flight, then one call up: the third is refused.
+    let out = command(&mut h, JULIET, EXT, "d1", DIAL);
+    let (i, req) = dialled_to(&out).unwrap();
+    answer(
+        &mut h,
+        i,
+        &req,
+        &format!("<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:a@{}'/>", NODES[i]),
+    );
+    let out = command(&mut h, JULIET, EXT, "d2", DIAL);
+    assert!(dialled_to(&out).is_some());
+    let out = command(&mut h, JULIET, EXT, "d3", DIAL);
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "resource-constraint");
+    // An offer beyond the limit is rejected busy.
+    let out = offer(&mut h, 0, "in1", "tel:+18005550000");
+    assert!(sent_on(&out, CLIENTS).is_empty());
+    // When the call ends there is room again.
+    h.node(i, &format!("<presence xmlns='jabber:client' from='a@{}' to='{INT}' type='unavailable'><end xmlns='urn:xmpp:rayo:1'><hangup/></end></presence>", NODES[i]));
+    let out = command(&mut h, JULIET, EXT, "d4", DIAL);
+    assert!(dialled_to(&out).is_some());
+
+    let mut cfg = config(Distribution::All);
+    cfg.applications[0].max_dials_per_second = Some(3);
+    let mut h = Harness::with_nodes(cfg);
+    for d in 0..3 {
+        assert!(dialled_to(&command(&mut h, JULIET, EXT, &format!("r{d}"), DIAL)).is_some());
+    }
+    let out = command(&mut h, JULIET, EXT, "r3", DIAL);
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "resource-constraint");
+    h.advance(std::time::Duration::from_secs(1));
+    assert!(dialled_to(&command(&mut h, JULIET, EXT, "r4", DIAL)).is_some());
+}

@@ -48,6 +48,8 @@ pub fn config(distribution: Distribution) -> Config {
         distribution,
         may_dial: true,
         on_client_lost: Default::default(),
+        max_calls: None,
+        max_dials_per_second: None,
     });
     cfg.applications.push(Application {
         name: "mantua".into(),
@@ -56,6 +58,8 @@ pub fn config(distribution: Distribution) -> Config {
         distribution: Distribution::All,
         may_dial: false,
         on_client_lost: rayo_cluster::ClientLoss::Hangup,
+        max_calls: None,
+        max_dials_per_second: None,
     });
     cfg
 }
