@@ -95,6 +95,8 @@ pub struct Gateway<S: Store = MemoryStore> {
     out: VecDeque<Output>,
     withheld: u64,
     pub(crate) draining: bool,
+    /// The end of the grace period of each call whose client is lost.
+    pub(crate) orphans: HashMap<String, Instant>,
     /// Per application: the start of its current one-second dial window, dials in it.
     pub(crate) dial_rates: HashMap<String, (Instant, u32)>,
 }
@@ -123,6 +125,7 @@ impl<S: Store> Gateway<S> {
             out: VecDeque::new(),
             withheld: 0,
             draining: false,
+            orphans: HashMap::new(),
             dial_rates: HashMap::new(),
         }
     }

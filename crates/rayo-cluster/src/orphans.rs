@@ -54,7 +54,11 @@ impl<S: Store> Gateway<S> {
             match policy {
                 ClientLoss::Hangup => self.hang_up(now, &call.id, &call.node),
                 ClientLoss::Keep(grace) => {
-                    let timer = Timer::Orphan(call.id, client.to_string());
+                    // One grace period per call: a client flapping does not pile up timers.
+                    let timer = Timer::Orphan(call.id.clone(), client.to_string());
+                    if let Some(before) = self.orphans.insert(call.id, now + grace) {
+                        self.timers.remove(&(before, timer.clone()));
+                    }
                     self.timers.insert((now + grace, timer));
                 }
             }
@@ -63,6 +67,7 @@ impl<S: Store> Gateway<S> {
 
     /// A lost client's grace period for a call is over: hung up unless it came back.
     pub(crate) fn orphan_expired(&mut self, now: Instant, id: &str, client: &str) {
+        self.orphans.remove(id);
         let Ok(Some(call)) = self.store.call(id) else {
             return;
         };
