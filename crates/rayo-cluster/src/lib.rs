@@ -47,6 +47,7 @@ mod orphans;
 mod outbound;
 mod pending;
 pub mod registry;
+mod requests;
 pub mod rewrite;
 pub mod store;
 pub mod tenancy;
