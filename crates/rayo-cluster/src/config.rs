@@ -60,6 +60,19 @@ impl Distribution {
     }
 }
 
+/// How dials are spread over the nodes in rotation (XEP-0349 §4.2: round robin at least).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Balance {
+    /// Each node in turn.
+    #[default]
+    RoundRobin,
+    /// Each node in turn, as many turns per cycle as its weight ([`Config::node_weights`]).
+    Weighted,
+    /// The node with the fewest calls (dials in flight count); ties in turn.
+    LeastActive,
+}
+
 /// An application (tenant): who its clients are, which called URIs it owns, whether it dials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Application {
@@ -109,6 +122,10 @@ pub struct Config {
     pub nodes: Vec<String>,
     /// How often each node that is not failed is pinged (XEP-0199).
     pub ping_interval: Duration,
+    /// How dials are spread over the nodes in rotation.
+    pub balance: Balance,
+    /// Node weights for [`Balance::Weighted`] (a node not listed weighs 1; 0 takes no dials).
+    pub node_weights: Vec<(String, u32)>,
     /// How long a ping may go unanswered before its node is failed.
     pub ping_timeout: Duration,
     /// How long an inbound call's offer waits for one of its clients to claim it (`None`:
@@ -152,6 +169,8 @@ impl Config {
             nodes: Vec::new(),
             ping_interval: DEFAULT_PING_INTERVAL,
             ping_timeout: DEFAULT_PING_TIMEOUT,
+            balance: Balance::RoundRobin,
+            node_weights: Vec::new(),
             offer_timeout: Some(DEFAULT_OFFER_TIMEOUT),
             iq_timeout: DEFAULT_IQ_TIMEOUT,
             dial_timeout: DEFAULT_DIAL_TIMEOUT,
@@ -168,6 +187,14 @@ impl Config {
     /// Whether `domain` is an allow-listed node domain.
     pub fn is_node_domain(&self, domain: &str) -> bool {
         self.nodes.iter().any(|n| n.eq_ignore_ascii_case(domain))
+    }
+
+    /// A node's weight for [`Balance::Weighted`].
+    pub fn weight_of(&self, node: &str) -> u32 {
+        self.node_weights
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(node))
+            .map_or(1, |(_, w)| *w)
     }
 
     /// The application that owns a called URI.

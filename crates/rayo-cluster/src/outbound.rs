@@ -1,5 +1,6 @@
 //! Outbound calls (XEP-0349 §4.1, §4.2, §4.3): a client's `<dial/>` to the external domain
-//! goes to a node in rotation, by round robin (the spec's MUST), or to the node holding the
+//! goes to a node in rotation, by round robin (the spec's MUST; weighted and least-active
+//! too, [`crate::Balance`]), or to the node holding the
 //! call or mixer its nested `<join/>` names. A node answering `service-unavailable`,
 //! `internal-server-error` or `remote-server-timeout`, not answering within
 //! [`crate::Config::dial_timeout`], or lost meanwhile, gets the dial retried on another node,
@@ -11,7 +12,7 @@ use std::time::Instant;
 use jid::Jid;
 use minidom::Element;
 
-use crate::config::Application;
+use crate::config::{Application, Balance};
 use crate::envelope;
 use crate::gateway::Gateway;
 use crate::link::{Admitted, LinkId, Refusal, Side};
@@ -106,6 +107,45 @@ impl<S: Store> Gateway<S> {
             })
     }
 
+    /// The node a dial goes to among `nodes`, by the configured [`Balance`].
+    fn pick_node(&mut self, mut nodes: Vec<String>) -> Result<String, Refusal> {
+        match self.cfg.balance {
+            Balance::RoundRobin => {}
+            Balance::Weighted => {
+                // Node i owns `weight(i)` consecutive turns of each cycle.
+                let weights: Vec<u64> = nodes
+                    .iter()
+                    .map(|n| u64::from(self.cfg.weight_of(n)))
+                    .collect();
+                let total: u64 = weights.iter().sum();
+                if total == 0 {
+                    return Err(Refusal::NoNode);
+                }
+                let mut turn = self.store.next_round_robin("dial")? % total;
+                for (n, w) in nodes.iter().zip(weights) {
+                    if turn < w {
+                        return Ok(n.clone());
+                    }
+                    turn -= w;
+                }
+            }
+            Balance::LeastActive => {
+                let load = |gw: &Self, n: &str| {
+                    let calls = gw.store.calls_on(n).map_or(usize::MAX, |c| c.len());
+                    calls.saturating_add(gw.pending.dials_at(n))
+                };
+                let least = nodes.iter().map(|n| load(self, n)).min();
+                nodes.retain(|n| Some(load(self, n)) == least);
+            }
+        }
+        if nodes.is_empty() {
+            return Err(Refusal::NoNode);
+        }
+        let turn = self.store.next_round_robin("dial")?;
+        let at = usize::try_from(turn % nodes.len() as u64).unwrap_or(0);
+        Ok(nodes[at].clone())
+    }
+
     /// Sends the dial to the next node: pinned, or the next in rotation not tried yet.
     fn try_dial(
         &mut self,
@@ -123,12 +163,7 @@ impl<S: Store> Gateway<S> {
                     .into_iter()
                     .filter(|n| !tried.contains(n))
                     .collect();
-                if nodes.is_empty() {
-                    return Err(Refusal::NoNode);
-                }
-                let turn = self.store.next_round_robin("dial")?;
-                let at = usize::try_from(turn % nodes.len() as u64).unwrap_or(0);
-                nodes[at].clone()
+                self.pick_node(nodes)?
             }
         };
         let node_jid = Jid::new(&node).map_err(|_| Refusal::NoRoute(node.clone()))?;

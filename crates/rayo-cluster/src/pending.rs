@@ -116,6 +116,14 @@ impl Pending {
             .count()
     }
 
+    /// How many dials are in flight at `node`.
+    pub fn dials_at(&self, node: &str) -> usize {
+        self.by_id
+            .values()
+            .filter(|p| p.node == node && matches!(p.purpose, Purpose::Dial { .. }))
+            .count()
+    }
+
     /// The ids of every IQ pending at `node`.
     pub fn at_node(&self, node: &str) -> Vec<String> {
         let mut ids: Vec<String> = self

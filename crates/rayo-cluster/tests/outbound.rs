@@ -245,3 +245,43 @@ fn an_application_is_held_to_its_call_and_dial_rate_limits() {
     h.advance(std::time::Duration::from_secs(1));
     assert!(dialled_to(&command(&mut h, JULIET, EXT, "r4", DIAL)).is_some());
 }
+
+#[test]
+fn dials_in_proportion_to_weights() {
+    let mut cfg = config(Distribution::All);
+    cfg.balance = rayo_cluster::Balance::Weighted;
+    cfg.node_weights = vec![
+        (NODES[0].into(), 1),
+        (NODES[1].into(), 2),
+        (NODES[2].into(), 3),
+    ];
+    let mut h = Harness::with_nodes(cfg);
+    let mut counts = [0; 3];
+    for d in 0..60 {
+        counts[dialled_to(&command(&mut h, JULIET, EXT, &format!("w{d}"), DIAL))
+            .unwrap()
+            .0] += 1;
+    }
+    assert_eq!(counts, [10, 20, 30]);
+}
+
+#[test]
+fn least_active_dials_go_to_the_emptiest_node() {
+    let mut cfg = config(Distribution::All);
+    cfg.balance = rayo_cluster::Balance::LeastActive;
+    let mut h = Harness::with_nodes(cfg);
+    h.client_available(JULIET);
+    // Two calls on node1.
+    offer(&mut h, 0, "i1", "tel:+18005550000");
+    offer(&mut h, 0, "i2", "tel:+18005550000");
+    // Dials in flight count: four dials fill node2 and node3 up to node1's two.
+    let mut counts = [0; 3];
+    for d in 0..4 {
+        counts[dialled_to(&command(&mut h, JULIET, EXT, &format!("l{d}"), DIAL))
+            .unwrap()
+            .0] += 1;
+    }
+    assert_eq!(counts, [0, 2, 2]);
+    let out = command(&mut h, JULIET, EXT, "l4", DIAL);
+    assert!(dialled_to(&out).is_some(), "then all equal: any of them");
+}
