@@ -58,6 +58,10 @@ impl<S: Store> Gateway<S> {
                     None | Some("chat") => ClientShow::Available,
                     Some(_) => ClientShow::Busy,
                 },
+                priority: p
+                    .get_child("priority", minidom::NSChoice::Any)
+                    .and_then(|e| e.text().trim().parse().ok())
+                    .unwrap_or(0),
             }),
             Some(_) => {
                 return self.push(Output::Dropped {

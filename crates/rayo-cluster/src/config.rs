@@ -40,17 +40,30 @@ pub enum Distribution {
     All,
     /// `urn:xmpp:cmr:roundrobin`: to one client, the next one each call.
     RoundRobin,
+    /// `urn:xmpp:cmr:mostactive`: to the client that sent something most recently (to this
+    /// gateway), ties to the highest presence priority.
+    MostActive,
+    /// `urn:xmpp:cmr:weighted`: to one client, each as often as its presence priority (at
+    /// least 1) in proportion.
+    Weighted,
 }
 
 impl Distribution {
     /// Every algorithm, as [`Distribution::uri`] names them.
-    pub const ALL: [Distribution; 2] = [Distribution::All, Distribution::RoundRobin];
+    pub const ALL: [Distribution; 4] = [
+        Distribution::All,
+        Distribution::MostActive,
+        Distribution::RoundRobin,
+        Distribution::Weighted,
+    ];
 
     /// The XEP-0354 algorithm URI.
     pub fn uri(self) -> &'static str {
         match self {
             Distribution::All => "urn:xmpp:cmr:all",
             Distribution::RoundRobin => "urn:xmpp:cmr:roundrobin",
+            Distribution::MostActive => "urn:xmpp:cmr:mostactive",
+            Distribution::Weighted => "urn:xmpp:cmr:weighted",
         }
     }
 

@@ -88,8 +88,8 @@ pub struct Gateway<S: Store = MemoryStore> {
     pub(crate) store: S,
     pub(crate) links: Links,
     pub(crate) registry: Registry,
-    /// The link each client was last seen on.
-    pub(crate) client_links: HashMap<Jid, LinkId>,
+    /// The link each client was last seen on, and when.
+    pub(crate) client_links: HashMap<Jid, (LinkId, Instant)>,
     pub(crate) pending: Pending,
     pub(crate) timers: BTreeSet<(Instant, Timer)>,
     out: VecDeque<Output>,
@@ -196,7 +196,7 @@ impl<S: Store> Gateway<S> {
         let link = self
             .client_links
             .get(client)
-            .copied()
+            .map(|(l, _)| *l)
             .or_else(|| self.links.shared(Side::External));
         match link {
             Some(l) => self.send(l, Side::External, stanza),
@@ -249,7 +249,7 @@ impl<S: Store> Gateway<S> {
                 {
                     return self.refuse(link, side, &stanza, Refusal::Limit("client links"));
                 }
-                self.client_links.insert(adm.from.clone(), link);
+                self.client_links.insert(adm.from.clone(), (link, now));
                 self.client_stanza(now, link, adm, stanza);
             }
         }
@@ -352,7 +352,7 @@ impl<S: Store> Gateway<S> {
                 let gone: Vec<Jid> = self
                     .client_links
                     .iter()
-                    .filter(|(_, l)| **l == link)
+                    .filter(|(_, (l, _))| *l == link)
                     .map(|(j, _)| j.clone())
                     .collect();
                 for client in gone {

@@ -97,16 +97,57 @@ impl<S: Store> Gateway<S> {
             let bare = entry.to_bare();
             let algorithm = self.store.routing(&bare).ok().flatten();
             match algorithm.unwrap_or(app.distribution) {
-                Distribution::RoundRobin => {
+                Distribution::All => out.extend(resources),
+                d => {
                     let pool = format!("cmr:{bare}");
                     let turn = self.store.next_round_robin(&pool).unwrap_or(0);
-                    let at = usize::try_from(turn % resources.len() as u64).unwrap_or(0);
-                    out.push(resources[at].clone());
+                    out.extend(self.one_of(d, &bare, resources, turn));
                 }
-                Distribution::All => out.extend(resources),
             }
         }
         out
+    }
+
+    /// The one resource (of several, available) a balancing algorithm picks at this turn.
+    fn one_of(
+        &self,
+        d: Distribution,
+        bare: &jid::BareJid,
+        resources: Vec<Jid>,
+        turn: u64,
+    ) -> Option<Jid> {
+        let records = self.store.clients_of(bare).unwrap_or_default();
+        let priority = |j: &Jid| {
+            records
+                .iter()
+                .find(|r| r.jid == *j)
+                .map_or(0, |r| r.priority)
+        };
+        let fallback = resources.first().cloned();
+        match d {
+            Distribution::MostActive => {
+                let seen = |j: &Jid| self.client_links.get(j).map(|(_, t)| *t);
+                resources.into_iter().max_by_key(|j| (seen(j), priority(j)))
+            }
+            Distribution::Weighted => {
+                let weights: Vec<u64> = resources
+                    .iter()
+                    .map(|j| u64::from(priority(j).max(1).unsigned_abs()))
+                    .collect();
+                let mut at = turn % weights.iter().sum::<u64>().max(1);
+                for (j, w) in resources.iter().zip(weights) {
+                    if at < w {
+                        return Some(j.clone());
+                    }
+                    at -= w;
+                }
+                fallback
+            }
+            _ => {
+                let at = usize::try_from(turn % resources.len() as u64).unwrap_or(0);
+                resources.get(at).cloned().or(fallback)
+            }
+        }
     }
 
     /// Sends the offer of call `id` to `to`, and starts the round's timer.

@@ -40,6 +40,8 @@ pub mod domains;
 mod drain;
 pub mod envelope;
 mod events;
+#[doc(hidden)]
+pub mod fuzz;
 mod gateway;
 mod inbound;
 pub mod link;

@@ -92,6 +92,8 @@ pub struct ClientRecord {
     pub jid: Jid,
     /// Its availability.
     pub show: ClientShow,
+    /// Its presence priority (RFC 6121 §4.7.2.3), 0 when absent.
+    pub priority: i8,
 }
 
 /// A call the gateway knows, by the node part of its JID.

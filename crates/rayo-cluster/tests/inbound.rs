@@ -221,7 +221,15 @@ fn cmr_get_and_set_round_trip_and_govern_how_offers_spread() {
         .filter(|c| c.name() == "available")
         .filter_map(|c| c.attr("algorithm"))
         .collect();
-    assert_eq!(available, ["urn:xmpp:cmr:all", "urn:xmpp:cmr:roundrobin"]);
+    assert_eq!(
+        available,
+        [
+            "urn:xmpp:cmr:all",
+            "urn:xmpp:cmr:mostactive",
+            "urn:xmpp:cmr:roundrobin",
+            "urn:xmpp:cmr:weighted"
+        ]
+    );
     // `all` offers to all three.
     assert_eq!(
         sent_on(&offer(&mut h, 0, "c0", "tel:+18005550000"), CLIENTS).len(),
@@ -232,7 +240,7 @@ fn cmr_get_and_set_round_trip_and_govern_how_offers_spread() {
         &mut h,
         &js[1],
         "set",
-        "<cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:weighted'/>",
+        "<cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:forkalways'/>",
     );
     assert_eq!(condition(&r), "not-allowed");
     // Round robin, set from one resource, holds for the bare JID: 30 offers land 10/10/10.
@@ -261,4 +269,55 @@ fn cmr_get_and_set_round_trip_and_govern_how_offers_spread() {
             .unwrap()] += 1;
     }
     assert_eq!(counts, [10, 10, 10]);
+}
+
+#[test]
+fn weighted_follows_presence_priority_and_mostactive_the_latest_sender() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let js: Vec<String> = (1..=3)
+        .map(|p| {
+            let j = format!("juliet@capulet.lit/p{p}");
+            h.client(&format!(
+                "<presence xmlns='jabber:client' from='{j}' to='{EXT}'><priority>{p}</priority></presence>"
+            ));
+            j
+        })
+        .collect();
+    cmr(
+        &mut h,
+        &js[0],
+        "set",
+        "<cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:weighted'/>",
+    );
+    let mut counts = [0; 3];
+    for c in 0..60 {
+        let o = one_on(
+            &offer(&mut h, c % 3, &format!("w{c}"), "tel:+18005550000"),
+            CLIENTS,
+        );
+        counts[js
+            .iter()
+            .position(|j| Some(j.as_str()) == o.attr("to"))
+            .unwrap()] += 1;
+    }
+    assert_eq!(counts, [10, 20, 30]);
+
+    cmr(
+        &mut h,
+        &js[0],
+        "set",
+        "<cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:mostactive'/>",
+    );
+    for who in [1, 0, 2] {
+        h.now += Duration::from_millis(10);
+        h.client(&format!(
+            "<iq xmlns='jabber:client' from='{}' to='{EXT}' type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>",
+            js[who]
+        ));
+        let o = one_on(
+            &offer(&mut h, 0, &format!("m{who}"), "tel:+18005550000"),
+            CLIENTS,
+        );
+        assert_eq!(o.attr("to"), Some(js[who].as_str()));
+    }
 }

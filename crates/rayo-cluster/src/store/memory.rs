@@ -4,9 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use jid::{BareJid, Jid};
 
-use super::{
-    CallRecord, Claim, ClientRecord, ClientShow, MixerRecord, NodeRecord, Store, StoreError,
-};
+use super::{CallRecord, Claim, ClientRecord, MixerRecord, NodeRecord, Store, StoreError};
 use crate::config::Distribution;
 
 /// The sizes a [`MemoryStore`] holds at most.
@@ -42,7 +40,7 @@ pub struct MemoryStore {
     limits: MemoryLimits,
     nodes: BTreeMap<String, NodeRecord>,
     cursors: HashMap<String, u64>,
-    clients: BTreeMap<BareJid, BTreeMap<Jid, ClientShow>>,
+    clients: BTreeMap<BareJid, BTreeMap<Jid, ClientRecord>>,
     client_count: usize,
     routing: HashMap<BareJid, Distribution>,
     calls: BTreeMap<String, CallRecord>,
@@ -107,7 +105,7 @@ impl Store for MemoryStore {
         self.clients
             .entry(bare)
             .or_default()
-            .insert(client.jid, client.show);
+            .insert(client.jid.clone(), client);
         Ok(())
     }
 
@@ -128,14 +126,7 @@ impl Store for MemoryStore {
         Ok(self
             .clients
             .get(bare)
-            .map(|r| {
-                r.iter()
-                    .map(|(jid, show)| ClientRecord {
-                        jid: jid.clone(),
-                        show: *show,
-                    })
-                    .collect()
-            })
+            .map(|r| r.values().cloned().collect())
             .unwrap_or_default())
     }
 
@@ -289,6 +280,7 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ClientShow;
 
     fn jid(s: &str) -> Jid {
         Jid::new(s).unwrap_or_else(|e| unreachable!("{s}: {e}"))
@@ -345,6 +337,7 @@ mod tests {
         let c = |jid: Jid| ClientRecord {
             jid,
             show: ClientShow::Available,
+            priority: 0,
         };
         assert_eq!(s.put_client(c(j.clone())), Ok(()));
         assert_eq!(
