@@ -12,7 +12,12 @@
 //!   `urn:xmpp:rayo:node:1`, `chat` in rotation, `dnd` out, XEP-0199 pings for liveness;
 //! - rewrites every stanza that crosses ([`rewrite`]): `id@node` ↔ `id@external`, fresh IQ ids
 //!   on the inner leg, `xmpp:` URIs inside payloads, so no node JID ever reaches a client;
-//! - keeps its shared state in a [`Store`] ([`MemoryStore`] for one gateway).
+//! - routes inbound calls (offer → the application owning the called URI → its clients, by
+//!   XEP-0354's algorithms, [`cmr`]) and outbound ones (dial → a node in rotation, retried on
+//!   another when one fails), scopes mixers and joins per application ([`tenancy`]), and
+//!   handles clients lost mid-call ([`ClientLoss`]) and drains ([`Gateway::drain`]);
+//! - keeps its shared state in a [`Store`] ([`MemoryStore`] for one gateway): each method one
+//!   atomic step on owned records, so a store shared by several gateways fits behind it.
 //!
 //! ```
 //! use std::time::Instant;
