@@ -64,10 +64,15 @@ impl<S: Store> Gateway<S> {
             .sum()
     }
 
-    /// Whether a node's new offers are rejected: it says `dnd`, it or the gateway drains.
+    /// Whether a node's new offers are rejected: it says `dnd` (or never presented itself),
+    /// it or the gateway drains.
     pub(crate) fn refuses_offers(&self, node: &str) -> bool {
         self.draining
-            || matches!(self.store.node(node), Ok(Some(r)) if r.draining || r.status == NodeStatus::Busy)
+            || match self.store.node(node) {
+                Ok(Some(r)) => r.draining || r.status != NodeStatus::Available,
+                Ok(None) => true,
+                Err(_) => true,
+            }
     }
 
     /// A drain's maximum time is over: what is left is hung up.

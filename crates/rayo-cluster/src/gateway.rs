@@ -264,6 +264,7 @@ impl<S: Store> Gateway<S> {
         adm: Admitted,
         st: Element,
     ) {
+        self.registry.learn(domain, link);
         match (envelope::kind(&st), st.attr("type")) {
             (Some(Kind::Iq), Some("result" | "error")) => self.node_answer(now, link, domain, st),
             (Some(Kind::Iq), _) => self.gateway_request(link, Side::Internal, &st),

@@ -19,6 +19,9 @@ use crate::link::{LinkId, Refusal};
 use crate::pending::{PendingIq, Purpose};
 use crate::store::{NodeRecord, NodeStatus, Store};
 
+/// A bound on the registry (nodes are allow-listed, so this is never reached in practice).
+const MAX_UNREGISTERED_GUARD: usize = 65_536;
+
 /// What this gateway knows of a node locally: the link it is on, its next ping.
 #[derive(Debug, Clone)]
 pub(crate) struct NodeLink {
@@ -36,6 +39,20 @@ impl Registry {
     /// The link a node is on.
     pub fn link(&self, node: &str) -> Option<LinkId> {
         self.nodes.get(node).map(|n| n.link)
+    }
+
+    /// Notes the link a node's stanza came on, if none is known yet (it has not presented
+    /// itself): answers to it can then go back there.
+    pub fn learn(&mut self, node: &str, link: LinkId) {
+        if !self.nodes.contains_key(node) && self.nodes.len() < MAX_UNREGISTERED_GUARD {
+            self.nodes.insert(
+                node.to_owned(),
+                NodeLink {
+                    link,
+                    next_ping: None,
+                },
+            );
+        }
     }
 
     /// The nodes on a link.

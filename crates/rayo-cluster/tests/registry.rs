@@ -156,3 +156,26 @@ fn a_lost_node_ends_each_of_its_calls_with_error_for_its_client() {
     assert_eq!(condition(&one_on(&out, CLIENTS)), "item-not-found");
     assert!(h.gw.store().call("other").unwrap().is_some());
 }
+
+#[test]
+fn an_offer_from_a_node_that_never_presented_itself_is_rejected_there() {
+    let mut h = Harness::new(config(Distribution::All));
+    h.client_available("juliet@capulet.lit/balcony");
+    let out = offer(&mut h, 0, "early", "tel:+18005550000");
+    assert!(sent_on(&out, CLIENTS).is_empty());
+    let reject = one_on(&out, node_link(0));
+    assert_eq!(
+        reject.attr("to"),
+        Some(format!("early@{}", NODES[0]).as_str())
+    );
+    assert!(reject
+        .get_child("reject", "urn:xmpp:rayo:1")
+        .unwrap()
+        .has_child("busy", "urn:xmpp:rayo:1"));
+    // And it is in no rotation for dials either.
+    let out = h.client(&format!(
+        "<iq xmlns='jabber:client' from='juliet@capulet.lit/balcony' to='{EXT}' type='set' id='d'>\
+         <dial xmlns='urn:xmpp:rayo:1' to='tel:+1'/></iq>"
+    ));
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "service-unavailable");
+}
