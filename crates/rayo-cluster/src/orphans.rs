@@ -10,7 +10,7 @@ use minidom::Element;
 
 use crate::gateway::{Gateway, Timer};
 use crate::pending::{PendingIq, Purpose};
-use crate::store::Store;
+use crate::store::{CallRecord, ClientShow, Store};
 
 /// What happens to a client's calls when it goes away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,11 @@ pub enum ClientLoss {
     Hangup,
     /// They go on for this long; if the client is not back by then, they are hung up.
     Keep(Duration),
+    /// They pass to another available resource of the same bare JID, which is sent the
+    /// call's offer again (from the call, as first offered) to learn of it and controls it
+    /// from then on; with no other resource available, or for a dialled call (which has no
+    /// offer to send), as [`ClientLoss::Keep`].
+    Reoffer(Duration),
 }
 
 impl Default for ClientLoss {
@@ -53,16 +58,51 @@ impl<S: Store> Gateway<S> {
         for call in calls {
             match policy {
                 ClientLoss::Hangup => self.hang_up(now, &call.id, &call.node),
-                ClientLoss::Keep(grace) => {
-                    // One grace period per call: a client flapping does not pile up timers.
-                    let timer = Timer::Orphan(call.id.clone(), client.to_string());
-                    if let Some(before) = self.orphans.insert(call.id, now + grace) {
-                        self.timers.remove(&(before, timer.clone()));
-                    }
-                    self.timers.insert((now + grace, timer));
+                ClientLoss::Reoffer(grace) if !self.reoffer(&call, client) => {
+                    self.keep(now, &call.id, client, grace)
                 }
+                ClientLoss::Reoffer(_) => {}
+                ClientLoss::Keep(grace) => self.keep(now, &call.id, client, grace),
             }
         }
+    }
+
+    /// Keeps a lost client's call for `grace`.
+    fn keep(&mut self, now: Instant, id: &str, client: &Jid, grace: Duration) {
+        // One grace period per call: a client flapping does not pile up timers.
+        let timer = Timer::Orphan(id.to_owned(), client.to_string());
+        if let Some(before) = self.orphans.insert(id.to_owned(), now + grace) {
+            self.timers.remove(&(before, timer.clone()));
+        }
+        self.timers.insert((now + grace, timer));
+    }
+
+    /// Hands a lost client's call to another available resource of its bare JID, offering
+    /// it the call; `false` if there is none (or the call changed hands meanwhile).
+    fn reoffer(&mut self, call: &CallRecord, lost: &Jid) -> bool {
+        let Some(mut offer) = call.offer.clone() else {
+            return false; // A dialled call: nothing to offer.
+        };
+        let others = self.store.clients_of(&lost.to_bare()).unwrap_or_default();
+        let Some(next) = others
+            .into_iter()
+            .find(|c| c.jid != *lost && c.show == ClientShow::Available)
+        else {
+            return false;
+        };
+        if !matches!(
+            self.store.transfer_call(&call.id, lost, &next.jid),
+            Ok(true)
+        ) {
+            return false;
+        }
+        let Ok(from) = Jid::new(&format!("{}@{}", call.id, self.cfg.domains.external())) else {
+            return true;
+        };
+        tracing::info!(call = call.id, to = %next.jid, "call handed to another resource");
+        crate::envelope::address(&mut offer, &from, &next.jid);
+        self.send_to_client(&next.jid, offer);
+        true
     }
 
     /// A lost client's grace period for a call is over: hung up unless it came back.

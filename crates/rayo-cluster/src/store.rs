@@ -110,8 +110,8 @@ pub struct CallRecord {
     pub offered: Vec<Jid>,
     /// The clients it was offered to before, whose offers timed out.
     pub passed: Vec<Jid>,
-    /// The offer presence as clients get it (rewritten, unaddressed), kept until the call is
-    /// claimed to offer it again when an offer times out.
+    /// The offer presence as clients get it (rewritten, unaddressed), kept to offer the call
+    /// again (an offer timed out, or its controlling client lost, [`crate::ClientLoss::Reoffer`]).
     pub offer: Option<minidom::Element>,
     /// The application (tenant) the call belongs to, when known.
     pub application: Option<String>,
@@ -185,6 +185,8 @@ pub trait Store {
     /// Moves an unclaimed call's offer to `offered` (the current PCPs join `passed`); `false`
     /// if the call is gone or claimed meanwhile (nothing changes then).
     fn move_offer(&mut self, id: &str, offered: Vec<Jid>) -> Result<bool, StoreError>;
+    /// Hands a call's control from `from` to `to`; `false` if `from` no longer controls it.
+    fn transfer_call(&mut self, id: &str, from: &Jid, to: &Jid) -> Result<bool, StoreError>;
     /// Removes a call with its component owners.
     fn remove_call(&mut self, id: &str) -> Result<Option<CallRecord>, StoreError>;
     /// The calls a node holds, in id order.

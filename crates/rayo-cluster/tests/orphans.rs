@@ -84,3 +84,51 @@ fn keep_policy_keeps_the_call_of_a_client_that_comes_back() {
     );
     assert_eq!(hangups(&out).len(), 1);
 }
+
+#[test]
+fn reoffer_policy_hands_the_call_to_another_resource() {
+    let mut cfg = config(Distribution::All);
+    cfg.applications[0].on_client_lost = rayo_cluster::ClientLoss::Reoffer(DEFAULT_ORPHAN_GRACE);
+    let mut h = Harness::with_nodes(cfg);
+    h.client_available(JULIET);
+    accepted(&mut h, "c1", "tel:+18005550000", JULIET);
+    let other = "juliet@capulet.lit/courtyard";
+    h.client_available(other);
+    let out = unavailable(&mut h, JULIET);
+    assert!(hangups(&out).is_empty());
+    let again = one_on(&out, CLIENTS);
+    assert_eq!(again.attr("to"), Some(other));
+    assert_eq!(again.attr("from"), Some("c1@shakespeare.lit"));
+    assert!(again.has_child("offer", "urn:xmpp:rayo:1"));
+    // The other resource now controls the call; the lost one does not.
+    let out = command(
+        &mut h,
+        other,
+        &format!("c1@{EXT}"),
+        "h",
+        "<hangup xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(hangups(&out).len(), 1);
+    h.client_available(JULIET);
+    let out = command(
+        &mut h,
+        JULIET,
+        &format!("c1@{EXT}"),
+        "h2",
+        "<hangup xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "conflict");
+}
+
+#[test]
+fn reoffer_with_nobody_else_keeps_the_call_for_the_grace_period() {
+    let mut cfg = config(Distribution::All);
+    cfg.applications[0].on_client_lost = rayo_cluster::ClientLoss::Reoffer(DEFAULT_ORPHAN_GRACE);
+    let mut h = Harness::with_nodes(cfg);
+    h.client_available(JULIET);
+    accepted(&mut h, "c1", "tel:+18005550000", JULIET);
+    let out = unavailable(&mut h, JULIET);
+    assert!(hangups(&out).is_empty());
+    assert!(sent_on(&out, CLIENTS).is_empty());
+    assert_eq!(hangups(&h.advance(DEFAULT_ORPHAN_GRACE)).len(), 1);
+}

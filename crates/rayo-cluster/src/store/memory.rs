@@ -169,10 +169,19 @@ impl Store for MemoryStore {
             Some(c) => Ok(Claim::Lost(c.clone())),
             None if call.is_offered_to(client) => {
                 call.controller = Some(client.clone());
-                call.offer = None;
                 Ok(Claim::Won)
             }
             None => Ok(Claim::NotOffered),
+        }
+    }
+
+    fn transfer_call(&mut self, id: &str, from: &Jid, to: &Jid) -> Result<bool, StoreError> {
+        match self.calls.get_mut(id) {
+            Some(call) if call.controller.as_ref() == Some(from) => {
+                call.controller = Some(to.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 
