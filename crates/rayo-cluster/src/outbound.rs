@@ -143,7 +143,7 @@ impl<S: Store> Gateway<S> {
         }
         let turn = self.store.next_round_robin("dial")?;
         let at = usize::try_from(turn % nodes.len() as u64).unwrap_or(0);
-        Ok(nodes[at].clone())
+        nodes.get(at).cloned().ok_or(Refusal::NoNode)
     }
 
     /// Sends the dial to the next node: pinned, or the next in rotation not tried yet.
