@@ -3,9 +3,13 @@
 //!
 //! Every operation is one atomic step on plain owned values (records in, records out, no
 //! references into the store), so that a store on another machine (Redis, the next issue)
-//! fits behind the same trait: each method maps to one command or script. Every operation
-//! may fail ([`StoreError`]); the gateway then refuses new work with a `wait` error and keeps
-//! forwarding what it can.
+//! fits behind the same trait: each method maps to one command or script (`claim_call`,
+//! `move_offer` and `transfer_call` are compare-and-set: HSETNX or a script), and records
+//! serialise as they are (the offer element as its XML). The trait is synchronous, like the
+//! rest of the sans-IO gateway: a remote implementation answers from the driver's thread
+//! (a blocking client, or the driver running the gateway where it may block). Every
+//! operation may fail ([`StoreError`]); the gateway then refuses new work with a `wait` error
+//! and keeps forwarding what it can.
 
 use std::collections::BTreeSet;
 
