@@ -98,13 +98,25 @@ impl<S: Store> Gateway<S> {
         self.gateway_request(link, Side::External, &st);
     }
 
-    /// Whether `client` may command the call: its DCP, or a PCP claiming it first.
-    fn authorize_call(&mut self, id: &str, client: &Jid) -> Result<String, Refusal> {
+    /// Whether `client` may command the call: its DCP, or a PCP; a PCP's `accept`, `answer`,
+    /// `redirect` or `reject` claims it (XEP-0327 §6.2.2: the first of those makes the DCP).
+    fn authorize_call(&mut self, id: &str, client: &Jid, st: &Element) -> Result<String, Refusal> {
         let call = self.store.call(id)?.ok_or(Refusal::UnknownEntity)?;
         match &call.controller {
             Some(c) if c == client => return Ok(call.node),
             Some(_) => return Err(Refusal::NotController),
             None => {}
+        }
+        let claims = envelope::payload(st).is_some_and(|p| {
+            p.ns() == rayo_proto::ns::RAYO
+                && matches!(p.name(), "accept" | "answer" | "redirect" | "reject")
+        });
+        if !claims {
+            return if call.is_offered_to(client) {
+                Ok(call.node)
+            } else {
+                Err(Refusal::NotController)
+            };
         }
         match self.store.claim_call(id, client)? {
             Claim::Won => Ok(call.node),
@@ -141,7 +153,7 @@ impl<S: Store> Gateway<S> {
             .map(|n| n.as_str().to_owned())
             .unwrap_or_default();
         let (internal_id, node) = match self.store.call(&id)? {
-            Some(_) => (id.clone(), self.authorize_call(&id, &adm.from)?),
+            Some(_) => (id.clone(), self.authorize_call(&id, &adm.from, &st)?),
             None => {
                 let app = self.app_of(&adm.from).ok_or(Refusal::UnknownEntity)?;
                 let scoped = crate::tenancy::scoped(&app, &id);

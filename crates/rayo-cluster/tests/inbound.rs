@@ -321,3 +321,36 @@ fn weighted_follows_presence_priority_and_mostactive_the_latest_sender() {
         assert_eq!(o.attr("to"), Some(js[who].as_str()));
     }
 }
+
+#[test]
+fn only_accept_answer_redirect_or_reject_claim_an_offered_call() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let js = juliets(&mut h, 2);
+    offer(&mut h, 0, "c1", "tel:+18005550000");
+    // A PCP's other command goes to the node without claiming the call.
+    let out = command(
+        &mut h,
+        &js[0],
+        "c1@shakespeare.lit",
+        "q",
+        "<output xmlns='urn:xmpp:rayo:output:1'/>",
+    );
+    assert_eq!(sent_on(&out, node_link(0)).len(), 1);
+    // The other PCP's answer claims it; the first one is now refused.
+    let out = command(
+        &mut h,
+        &js[1],
+        "c1@shakespeare.lit",
+        "a",
+        "<answer xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(sent_on(&out, node_link(0)).len(), 1);
+    let out = command(
+        &mut h,
+        &js[0],
+        "c1@shakespeare.lit",
+        "b",
+        "<accept xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "conflict");
+}
