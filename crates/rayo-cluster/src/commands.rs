@@ -3,7 +3,8 @@
 //! under a fresh IQ id, `from` the internal domain, their URIs rewritten.
 //!
 //! A call takes commands only from its controlling party, or from a client it was offered
-//! to: the first such command claims the call atomically in the [`Store`]; every other
+//! to: the first `accept`, `answer`, `redirect` or `reject` of one claims the call atomically
+//! in the [`Store`]; every other
 //! client gets `conflict`, as a node answers one that is not its DCP. An unknown entity gets
 //! `item-not-found`.
 

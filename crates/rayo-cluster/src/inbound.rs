@@ -1,7 +1,8 @@
 //! Inbound calls (XEP-0349 §4.1, §4.2): a node's `<offer/>` → the application owning the
 //! called URI → its available clients (a bare JID stands for every available resource) →
 //! the offer, from the call under the external domain, to each client the application's
-//! [`Distribution`] picks. The first command from one of them claims the call (see
+//! [`Distribution`] picks. The first `accept`, `answer`, `redirect` or `reject` from one of
+//! them claims the call (see
 //! [`crate::store::Store::claim_call`]). A called URI no application owns is declined at the
 //! node; an application with no available client gets the call rejected with `error`. An
 //! offer not claimed within [`crate::Config::offer_timeout`] ends with `timeout` for the
