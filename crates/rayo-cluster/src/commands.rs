@@ -3,10 +3,9 @@
 //! under a fresh IQ id, `from` the internal domain, their URIs rewritten.
 //!
 //! A call takes commands only from its controlling party, or from a client it was offered
-//! to: the first `accept`, `answer`, `redirect` or `reject` of one claims the call atomically
-//! in the [`Store`]; every other
-//! client gets `conflict`, as a node answers one that is not its DCP. An unknown entity gets
-//! `item-not-found`.
+//! to: the first `accept`, `answer`, `redirect` or `reject` of one claims the call
+//! atomically in the [`Store`]; every other client gets `conflict`, as a node answers one
+//! that is not its DCP. An unknown entity gets `item-not-found`.
 
 use std::time::Instant;
 

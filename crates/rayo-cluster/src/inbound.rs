@@ -2,8 +2,7 @@
 //! called URI → its available clients (a bare JID stands for every available resource) →
 //! the offer, from the call under the external domain, to each client the application's
 //! [`Distribution`] picks. The first `accept`, `answer`, `redirect` or `reject` from one of
-//! them claims the call (see
-//! [`crate::store::Store::claim_call`]). A called URI no application owns is declined at the
+//! them claims the call ([`crate::store::Store::claim_call`]). A called URI no application owns is declined at the
 //! node; an application with no available client gets the call rejected with `error`. An
 //! offer not claimed within [`crate::Config::offer_timeout`] ends with `timeout` for the
 //! clients offered it and moves on to the next ones (see there).
