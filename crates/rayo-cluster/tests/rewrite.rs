@@ -362,3 +362,45 @@ fn no_node_jid_reaches_a_client_whatever_a_node_puts_in_its_events() {
         "every event went out, rewritten"
     );
 }
+
+#[test]
+fn a_ref_already_under_the_external_domain_is_taken_as_it_is() {
+    // XEP-0349 example 2 shows the node's <ref/> with the external domain already.
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let out = command(
+        &mut h,
+        JULIET,
+        EXT,
+        "h7ed2",
+        "<dial xmlns='urn:xmpp:rayo:1' to='tel:+1'/>",
+    );
+    let (i, inner) = (0..3)
+        .find_map(|i| sent_on(&out, node_link(i)).pop().map(|s| (i, s)))
+        .unwrap();
+    let out = answer(
+        &mut h,
+        i,
+        &inner,
+        "<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:9f00061@shakespeare.lit'/>",
+    );
+    let r = one_on(&out, CLIENTS);
+    assert_eq!(
+        r.get_child("ref", "urn:xmpp:rayo:1").unwrap().attr("uri"),
+        Some("xmpp:9f00061@shakespeare.lit")
+    );
+    assert_eq!(
+        h.gw.store().call("9f00061").unwrap().unwrap().node,
+        NODES[i]
+    );
+    let out = command(
+        &mut h,
+        JULIET,
+        "9f00061@shakespeare.lit",
+        "x",
+        "<hangup xmlns='urn:xmpp:rayo:1'/>",
+    );
+    assert_eq!(
+        one_on(&out, node_link(i)).attr("to"),
+        Some(format!("9f00061@{}", NODES[i]).as_str())
+    );
+}
