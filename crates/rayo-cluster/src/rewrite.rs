@@ -1,0 +1,227 @@
+//! JID rewriting between the nodes' domains and the external domain.
+//!
+//! Crossing the gateway, a stanza's `from` and `to` change between `id@node-domain[/res]` and
+//! `id@external[/res]` (calls, mixers, components), and so do the `xmpp:` URIs inside its
+//! payload: `ref@uri`, `dial@uri`, `call-uri` of `join` (also nested in a `dial`), `unjoin`,
+//! `joined`, `unjoined`, `started-speaking`, `stopped-speaking`. Outward (towards clients)
+//! every attribute that holds a JID or an `xmpp:` URI under a node domain is rewritten,
+//! whatever its element, so no node JID reaches a client; [`node_jids_in`] checks that (the
+//! gateway runs it on everything it sends to clients and drops, with an error logged, what
+//! still names a node, say in a text).
+//! SIP URIs and headers are never touched (a `sip:` URI is not a JID).
+
+use jid::Jid;
+use minidom::{Element, Node};
+
+/// `node@domain/resource` with `domain` replaced.
+pub fn with_domain(jid: &Jid, domain: &Jid) -> Jid {
+    let mut s = String::new();
+    if let Some(n) = jid.node() {
+        s.push_str(n.as_str());
+        s.push('@');
+    }
+    s.push_str(domain.domain().as_str());
+    if let Some(r) = jid.resource() {
+        s.push('/');
+        s.push_str(r.as_str());
+    }
+    // The parts were valid in a JID already; the domain too.
+    Jid::new(&s).unwrap_or_else(|_| domain.clone())
+}
+
+/// A JID in an attribute value: `xmpp:` URI (`true`) or a plain JID with a node part.
+fn jid_in(value: &str) -> Option<(Jid, bool)> {
+    if value.starts_with("xmpp:") {
+        return rayo_proto::address::jid_from_uri(value)
+            .ok()
+            .map(|j| (j, true));
+    }
+    if value.contains('@') {
+        return Jid::new(value).ok().map(|j| (j, false));
+    }
+    None
+}
+
+fn render(jid: &Jid, uri: bool) -> String {
+    if uri {
+        rayo_proto::address::uri_for(jid)
+    } else {
+        jid.to_string()
+    }
+}
+
+/// Rewrites, in `el` and everything under it, every attribute holding a JID or `xmpp:` URI
+/// whose domain `is_node` says is a node's, to the same JID under `external`.
+pub fn payload_to_external(el: &mut Element, is_node: &dyn Fn(&str) -> bool, external: &Jid) {
+    for (_, value) in el.attrs_mut().iter_mut() {
+        let found = jid_in(value).or_else(|| Jid::new(value).ok().map(|j| (j, false)));
+        if let Some((jid, uri)) = found {
+            if is_node(&jid.domain().as_str().to_ascii_lowercase()) {
+                *value = render(&with_domain(&jid, external), uri);
+            }
+        }
+    }
+    for child in el.children_mut() {
+        payload_to_external(child, is_node, external);
+    }
+}
+
+/// A payload naming a call on another node than the one the stanza goes to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("call {call} is on another node")]
+pub struct CrossNode {
+    /// The call named.
+    pub call: String,
+}
+
+/// Rewrites, in `el` and under it, every `uri` and `call-uri` naming an entity under
+/// `external` to the same entity on `node` (where `locate` says the call or mixer id is).
+/// An entity on another node is refused ([`CrossNode`]): media cannot cross nodes. An
+/// entity `locate` does not know is left as it is (the node answers `item-not-found`).
+pub fn payload_to_node(
+    el: &mut Element,
+    external: &Jid,
+    node: &Jid,
+    locate: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), CrossNode> {
+    for (name, value) in el.attrs_mut().iter_mut() {
+        if !matches!(name.1.as_str(), "uri" | "call-uri") {
+            continue;
+        }
+        let Some((jid, uri)) = jid_in(value) else {
+            continue;
+        };
+        if jid.domain() != external.domain() {
+            continue;
+        }
+        let Some(id) = jid.node() else { continue };
+        match locate(id.as_str()) {
+            Some(d) if d.eq_ignore_ascii_case(node.domain().as_str()) => {
+                *value = render(&with_domain(&jid, node), uri);
+            }
+            Some(_) => {
+                return Err(CrossNode {
+                    call: id.as_str().to_owned(),
+                })
+            }
+            None => {}
+        }
+    }
+    for child in el.children_mut() {
+        payload_to_node(child, external, node, locate)?;
+    }
+    Ok(())
+}
+
+/// Every JID under a node domain found in the stanza: in any attribute value (as a JID or an
+/// `xmpp:` URI) or text. What goes to clients must give an empty list.
+pub fn node_jids_in(el: &Element, is_node: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let mut found = Vec::new();
+    scan(el, is_node, &mut found);
+    found
+}
+
+fn names_node(v: &str, is_node: &dyn Fn(&str) -> bool) -> bool {
+    let jid = match jid_in(v) {
+        Some((j, _)) => Some(j),
+        None => Jid::new(v).ok(),
+    };
+    jid.is_some_and(|j| is_node(&j.domain().as_str().to_ascii_lowercase()))
+}
+
+fn scan(el: &Element, is_node: &dyn Fn(&str) -> bool, found: &mut Vec<String>) {
+    for (_, v) in el.attrs().iter() {
+        if names_node(v, is_node) {
+            found.push(v.clone());
+        }
+    }
+    for node in el.nodes() {
+        match node {
+            Node::Element(c) => scan(c, is_node, found),
+            Node::Text(t) => found.extend(
+                t.split_whitespace()
+                    .filter(|w| names_node(w, is_node))
+                    .map(str::to_owned),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jid(s: &str) -> Jid {
+        Jid::new(s).unwrap_or_else(|e| unreachable!("{s}: {e}"))
+    }
+
+    fn el(s: &str) -> Element {
+        s.parse().unwrap_or_else(|e| unreachable!("{s}: {e}"))
+    }
+
+    fn is_node(d: &str) -> bool {
+        d == "node1.shakespeare.lit" || d == "node2.shakespeare.lit"
+    }
+
+    #[test]
+    fn every_uri_kind_goes_out_under_the_external_domain() {
+        let ext = jid("shakespeare.lit");
+        for payload in [
+            "<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:9f00061@node1.shakespeare.lit/comp1'/>",
+            "<joined xmlns='urn:xmpp:rayo:1' call-uri='xmpp:9f00061@node1.shakespeare.lit'/>",
+            "<unjoined xmlns='urn:xmpp:rayo:1' call-uri='xmpp:a@node2.shakespeare.lit'/>",
+            "<started-speaking xmlns='urn:xmpp:rayo:1' call-uri='xmpp:a@node1.shakespeare.lit'/>",
+            "<stopped-speaking xmlns='urn:xmpp:rayo:1' call-uri='xmpp:a@node1.shakespeare.lit'/>",
+            "<dial xmlns='urn:xmpp:rayo:1' to='sip:bob@node1.shakespeare.lit' \
+              uri='xmpp:x@node1.shakespeare.lit'>\
+              <join call-uri='xmpp:b@node1.shakespeare.lit'/></dial>",
+        ] {
+            let mut e = el(payload);
+            payload_to_external(&mut e, &is_node, &ext);
+            assert_eq!(
+                node_jids_in(&e, &is_node),
+                Vec::<String>::new(),
+                "{payload}"
+            );
+            let xml = crate::envelope::to_xml(&e);
+            assert!(xml.contains("@shakespeare.lit"), "{xml}");
+        }
+        let mut dial = el("<dial xmlns='urn:xmpp:rayo:1' to='sip:bob@node1.shakespeare.lit'/>");
+        payload_to_external(&mut dial, &is_node, &ext);
+        assert_eq!(
+            dial.attr("to"),
+            Some("sip:bob@node1.shakespeare.lit"),
+            "SIP URIs are never rewritten"
+        );
+    }
+
+    #[test]
+    fn inward_uris_go_to_the_node_and_never_across_nodes() {
+        let (ext, node1) = (jid("shakespeare.lit"), jid("node1.shakespeare.lit"));
+        let locate = |id: &str| match id {
+            "a" => Some("node1.shakespeare.lit".to_owned()),
+            "b" => Some("node2.shakespeare.lit".to_owned()),
+            _ => None,
+        };
+        let mut join = el("<join xmlns='urn:xmpp:rayo:1' call-uri='xmpp:a@shakespeare.lit'/>");
+        assert_eq!(payload_to_node(&mut join, &ext, &node1, &locate), Ok(()));
+        assert_eq!(join.attr("call-uri"), Some("xmpp:a@node1.shakespeare.lit"));
+        let mut nested = el("<dial xmlns='urn:xmpp:rayo:1' to='sip:x@y'>\
+            <join call-uri='xmpp:b@shakespeare.lit'/></dial>");
+        assert_eq!(
+            payload_to_node(&mut nested, &ext, &node1, &locate),
+            Err(CrossNode { call: "b".into() })
+        );
+        let mut unknown = el("<join xmlns='urn:xmpp:rayo:1' call-uri='xmpp:zz@shakespeare.lit'/>");
+        assert_eq!(payload_to_node(&mut unknown, &ext, &node1, &locate), Ok(()));
+        assert_eq!(unknown.attr("call-uri"), Some("xmpp:zz@shakespeare.lit"));
+    }
+
+    #[test]
+    fn the_scan_finds_node_jids_anywhere() {
+        let e = el(
+            "<x xmlns='u' a='q@node1.shakespeare.lit/r'><y>see xmpp:node2.shakespeare.lit</y></x>",
+        );
+        assert_eq!(node_jids_in(&e, &is_node).len(), 2);
+    }
+}
