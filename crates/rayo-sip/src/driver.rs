@@ -71,7 +71,9 @@ pub struct Driver {
     /// Commands.
     pub commands: mpsc::UnboundedSender<Command>,
     /// Events.
-    pub events: mpsc::UnboundedReceiver<Event>,
+    /// Events, at most [`EVENT_QUEUE`] waiting: beyond, the driver waits for them to be
+    /// taken (it reads no more SIP meanwhile; peers retransmit).
+    pub events: mpsc::Receiver<Event>,
     tcp_count: Arc<AtomicUsize>,
 }
 
@@ -99,6 +101,9 @@ pub const MAX_QUEUED_PER_CONNECTING_PEER: usize = 32;
 /// The most peers being connected to at once; a message for one more is dropped.
 pub const MAX_CONNECTING_PEERS: usize = 256;
 
+/// The most events waiting for the driver's owner ([`Driver::events`]); beyond, the driver
+/// waits for them to be taken.
+pub const EVENT_QUEUE: usize = 4096;
 /// The most SIP messages queued for one TCP connection's writer; a peer that lets more
 /// pile up (it does not read) has its connection dropped.
 pub const TCP_WRITE_QUEUE: usize = 256;
@@ -159,7 +164,7 @@ impl Driver {
         let local = udp.local_addr()?;
         let cfg = Config { local, ..cfg };
         let (ctx, crx) = mpsc::unbounded_channel();
-        let (etx, erx) = mpsc::unbounded_channel();
+        let (etx, erx) = mpsc::channel(EVENT_QUEUE);
         let tcp_count = Arc::new(AtomicUsize::new(0));
         let caps = Caps {
             total: cfg.max_tcp_connections.max(1),
@@ -298,7 +303,7 @@ async fn run(
     udp: UdpSocket,
     tcp: TcpListener,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Event>,
     tcp_count: Arc<AtomicUsize>,
 ) {
     let (itx, mut irx) = mpsc::channel::<Internal>(INTERNAL_QUEUE);
@@ -350,7 +355,7 @@ async fn run(
                             tracing::debug!(%call, ?sources, "RTP from other sources was dropped");
                         }
                     }
-                    let _ = events.send(Event::Media(call, e));
+                    let _ = events.send(Event::Media(call, e)).await;
                 }
                 Internal::TcpClosed(peer, id) => {
                     if conns.get(&peer).is_some_and(|c| c.id == id) {
@@ -389,7 +394,7 @@ async fn run(
                         let _ = events.send(match dial {
                             Some(call) => Event::DialFailed { call, reason: e.to_string() },
                             None => Event::ActionFailed(e.to_string()),
-                        });
+                        }).await;
                     }
                 }
                 Some(Command::Media(call, m)) => {
@@ -432,14 +437,15 @@ async fn run(
                         SignalEvent::Incoming { .. } => ua.peer_of(&call),
                         _ => None,
                     };
-                    let _ = events.send(match source {
+                    let ev = match source {
                         Some(p) => Event::Incoming {
                             call,
                             source: p.addr,
                             event,
                         },
                         None => Event::Signal(call, event),
-                    });
+                    };
+                    let _ = events.send(ev).await;
                 }
                 Output::MediaStart {
                     call,
@@ -464,7 +470,9 @@ async fn run(
                         // No media: the call ends (BYE or 500, `Ended` with error) rather
                         // than going on silent.
                         tracing::warn!(%call, %local, error = %e, "RTP port could not be bound");
-                        let _ = events.send(Event::ActionFailed(format!("RTP port {local}: {e}")));
+                        let _ = events
+                            .send(Event::ActionFailed(format!("RTP port {local}: {e}")))
+                            .await;
                         ua.media_failed(Instant::now(), &call);
                     }
                 },
