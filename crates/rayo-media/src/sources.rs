@@ -217,6 +217,12 @@ impl Sources {
         let host = authority.host();
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
         let path = uri.path();
+        // A dot segment (plain or percent-encoded) could climb out of a prefix's path once
+        // the server resolves it.
+        let lower = path.to_ascii_lowercase();
+        if path.split('/').any(|seg| seg == "." || seg == "..") || lower.contains("%2e") {
+            return Err(refused());
+        }
         let listed = self.prefixes.iter().any(|p| {
             p.https == https
                 && p.port == port

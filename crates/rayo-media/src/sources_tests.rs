@@ -49,6 +49,8 @@ fn http_prefixes_match_scheme_host_port_and_path() {
         "https://prompts.example.com/audiox/x.wav", // another path
         "https://prompts.example.com.evil.test/audio/x.wav",
         "https://prompts.example.com@evil.test/audio/x.wav", // user info
+        "https://prompts.example.com/audio/../secret/x.wav", // climbing out of the prefix
+        "https://prompts.example.com/audio/%2E%2E/secret/x.wav",
         "http://127.0.0.1:8081/x",
         "http://localhost:8080/x",
         "gopher://prompts.example.com/audio/",
