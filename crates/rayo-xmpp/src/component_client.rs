@@ -53,6 +53,7 @@ enum ToRouter {
     Down(String),
     Stanza(Element),
     Inject(Element),
+    Presence(Element),
 }
 
 /// Running component connections.
@@ -140,6 +141,16 @@ impl ComponentClient {
             .map_err(|_| Error::Closed)
     }
 
+    /// Sends the service's own presence now (if connected), and again each time the service
+    /// domain's stream comes back up, until another replaces it: whoever it is addressed to
+    /// (a gateway, XEP-0349) learns the latest state after either side restarts.
+    pub async fn set_presence(&self, presence: Element) -> Result<(), Error> {
+        self.tx
+            .send(ToRouter::Presence(presence))
+            .await
+            .map_err(|_| Error::Closed)
+    }
+
     /// Stops every connection.
     pub fn shutdown(self) {
         for t in self.tasks {
@@ -155,11 +166,20 @@ async fn run_router<H: Handler>(
     status: watch::Sender<usize>,
 ) {
     let mut up: HashMap<String, mpsc::Sender<Element>> = HashMap::new();
+    let mut presence: Option<Element> = None;
     while let Some(msg) = rx.recv().await {
         match msg {
             ToRouter::Up(domain, tx) => {
+                let service_up = domain == service;
                 up.insert(domain, tx);
                 let _ = status.send(up.len());
+                if let (true, Some(p)) = (service_up, &presence) {
+                    router.send(p.clone(), SystemTime::now());
+                }
+            }
+            ToRouter::Presence(p) => {
+                presence = Some(p.clone());
+                router.send(p, SystemTime::now());
             }
             ToRouter::Down(domain) => {
                 up.remove(&domain);
@@ -284,6 +304,72 @@ async fn session(
                 None => return Err(Error::Closed),
             },
             _ = tokio::time::sleep_until(deadline.into()) => conn.handle_timeout(Instant::now()),
+        }
+    }
+}
+
+/// What a [`ComponentLink`] tells its owner.
+#[derive(Debug)]
+pub enum ComponentLinkEvent {
+    /// The stream is up (again): stanzas for the server go through this sender (bounded:
+    /// when `try_send` fails the stream is not keeping up).
+    Up(mpsc::Sender<Element>),
+    /// A stanza from the server, in `jabber:client`.
+    Stanza(Element),
+    /// The stream dropped; it reconnects with backoff and says [`ComponentLinkEvent::Up`]
+    /// again.
+    Down,
+}
+
+/// One XEP-0114 component stream of one domain to an XMPP server, without a [`Router`]:
+/// for a service that routes stanzas itself (the gateway, as a component of the site's
+/// server). It reconnects with backoff whenever the stream drops.
+#[derive(Debug)]
+pub struct ComponentLink {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl ComponentLink {
+    /// Starts connecting as `config.component.domain` (subdomains are not connected); the
+    /// stream's events arrive on the receiver (bounded: when the owner falls behind, the
+    /// stream waits to be read).
+    pub fn start(
+        config: ComponentClientConfig,
+    ) -> (ComponentLink, mpsc::Receiver<ComponentLinkEvent>) {
+        let (tx, mut rx) = mpsc::channel(4096);
+        let (etx, erx) = mpsc::channel(4096);
+        let domain_task = tokio::spawn(run_domain(config, tx));
+        let relay = tokio::spawn(async move {
+            while let Some(msg) = rx.recv().await {
+                let ev = match msg {
+                    ToRouter::Up(_, tx) => ComponentLinkEvent::Up(tx),
+                    ToRouter::Down(_) => ComponentLinkEvent::Down,
+                    ToRouter::Stanza(el) => ComponentLinkEvent::Stanza(el),
+                    ToRouter::Inject(_) | ToRouter::Presence(_) => continue,
+                };
+                if etx.send(ev).await.is_err() {
+                    return;
+                }
+            }
+        });
+        (
+            ComponentLink {
+                tasks: vec![domain_task, relay],
+            },
+            erx,
+        )
+    }
+
+    /// Stops the stream.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ComponentLink {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
         }
     }
 }

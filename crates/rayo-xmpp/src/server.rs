@@ -114,37 +114,54 @@ impl ListenerConfig {
     }
 }
 
-enum ToRouter {
-    Bound(ConnId, FullJid, mpsc::Sender<ToConn>),
-    Unbound(ConnId),
-    Stanza(Element),
-    Inject(Element),
+/// What a client connection's task tells whoever consumes the listener's sessions: the
+/// router ([`Listener::start`]), or the caller of [`SessionListener::start`].
+#[derive(Debug)]
+pub enum SessionEvent {
+    /// A client bound `jid` on `conn`. Stanzas for it go through `tx`; when `try_send`
+    /// fails (the connection does not keep up, or is closing) the consumer drops `tx`, which
+    /// ends the stream with `<resource-constraint/>`.
+    Bound {
+        /// The connection.
+        conn: ConnId,
+        /// The full JID it bound.
+        jid: FullJid,
+        /// Where its stanzas go.
+        tx: mpsc::Sender<ToSession>,
+    },
+    /// A stanza from a bound client, its `from` stamped with the bound JID.
+    Stanza {
+        /// The connection it came on.
+        conn: ConnId,
+        /// The stanza, in `jabber:client`.
+        stanza: Element,
+    },
+    /// A bound connection ended (sent once per [`SessionEvent::Bound`]).
+    Unbound {
+        /// The connection.
+        conn: ConnId,
+    },
 }
 
-enum ToConn {
+/// What a consumer sends a client connection.
+#[derive(Debug)]
+pub enum ToSession {
+    /// A stanza to write.
     Stanza(Element),
+    /// End the stream with this error.
     Close(Condition),
 }
 
 /// Sends stanzas from the handler's side at any time (events of calls and mixers).
 #[derive(Clone, Debug)]
 pub struct ServiceHandle {
-    tx: mpsc::Sender<ToRouter>,
-}
-
-impl std::fmt::Debug for ToRouter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ToRouter")
-    }
+    tx: mpsc::Sender<Element>,
 }
 
 impl ServiceHandle {
     /// Routes `stanza` as if the handler had sent it (its `from` checked, events stamped).
     pub async fn send(&self, stanza: Element) -> Result<(), Error> {
-        self.tx
-            .send(ToRouter::Inject(stanza))
-            .await
-            .map_err(|_| Error::Closed)
+        self.tx.send(stanza).await.map_err(|_| Error::Closed)
     }
 }
 
@@ -158,13 +175,22 @@ pub struct Listener {
     router: JoinHandle<()>,
 }
 
-impl Listener {
-    /// Binds the port and starts serving `addressing` with `handler`.
-    pub async fn start<H: Handler>(
+/// The accepting half shared by [`Listener`] and [`SessionListener`].
+struct Accepting {
+    local_addr: SocketAddr,
+    fingerprint: Option<String>,
+    accept: JoinHandle<()>,
+}
+
+/// How many session events wait for their consumer; when full, connection tasks wait.
+const SESSION_EVENTS: usize = 4096;
+
+impl Accepting {
+    /// Binds the port and accepts connections, each driven by its own task, their session
+    /// events sent to the returned receiver.
+    async fn start(
         config: ListenerConfig,
-        addressing: Addressing,
-        handler: H,
-    ) -> Result<Listener, Error> {
+    ) -> Result<(Accepting, mpsc::Receiver<SessionEvent>), Error> {
         let identity = match &config.tls {
             Some(src) => Some(TlsIdentity::load(src, &config.c2s.domain)?),
             None => None,
@@ -175,11 +201,9 @@ impl Listener {
         let listener = TcpListener::bind(config.addr).await?;
         let local_addr = listener.local_addr()?;
         tracing::info!(%local_addr, domain = %c2s.domain, "c2s listener up");
-        let (tx, rx) = mpsc::channel(4096);
-        let router = tokio::spawn(run_router(Router::new(addressing, Mode::C2s, handler), rx));
+        let (tx, rx) = mpsc::channel(SESSION_EVENTS);
         let fingerprint = identity.as_ref().map(|i| i.fingerprint.clone());
         let acceptor = identity.map(|i| i.acceptor);
-        let router_tx = tx.clone();
         let queue = config.connection_queue;
         let (cap, cap_per_source) = (config.max_connections, config.max_connections_per_source);
         let open = Arc::new(Mutex::new(Open::default()));
@@ -214,7 +238,7 @@ impl Listener {
                     next_id,
                     c2s.clone(),
                     acceptor.clone(),
-                    router_tx.clone(),
+                    tx.clone(),
                     source,
                     queue,
                 );
@@ -224,11 +248,79 @@ impl Listener {
                 });
             }
         });
+        Ok((
+            Accepting {
+                local_addr,
+                fingerprint,
+                accept,
+            },
+            rx,
+        ))
+    }
+}
+
+/// A running c2s listener whose sessions are handed to the caller as [`SessionEvent`]s,
+/// with no [`Router`]: for a service that routes stanzas itself (the gateway, where each
+/// client session is one link).
+#[derive(Debug)]
+pub struct SessionListener {
+    local_addr: SocketAddr,
+    fingerprint: Option<String>,
+    accept: JoinHandle<()>,
+}
+
+impl SessionListener {
+    /// Binds the port and starts accepting; the events of every session arrive on the
+    /// receiver (bounded: when the caller falls behind, connections wait to be read).
+    pub async fn start(
+        config: ListenerConfig,
+    ) -> Result<(SessionListener, mpsc::Receiver<SessionEvent>), Error> {
+        let (a, rx) = Accepting::start(config).await?;
+        Ok((
+            SessionListener {
+                local_addr: a.local_addr,
+                fingerprint: a.fingerprint,
+                accept: a.accept,
+            },
+            rx,
+        ))
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The SHA-256 fingerprint of the TLS certificate.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
+    }
+
+    /// Stops accepting (open connections end when their consumer drops their senders).
+    pub fn shutdown(self) {
+        self.accept.abort();
+    }
+}
+
+impl Listener {
+    /// Binds the port and starts serving `addressing` with `handler`.
+    pub async fn start<H: Handler>(
+        config: ListenerConfig,
+        addressing: Addressing,
+        handler: H,
+    ) -> Result<Listener, Error> {
+        let (a, sessions) = Accepting::start(config).await?;
+        let (tx, injected) = mpsc::channel(4096);
+        let router = tokio::spawn(run_router(
+            Router::new(addressing, Mode::C2s, handler),
+            sessions,
+            injected,
+        ));
         Ok(Listener {
-            local_addr,
-            fingerprint,
+            local_addr: a.local_addr,
+            fingerprint: a.fingerprint,
             handle: ServiceHandle { tx },
-            accept,
+            accept: a.accept,
             router,
         })
     }
@@ -255,25 +347,37 @@ impl Listener {
     }
 }
 
-async fn run_router<H: Handler>(mut router: Router<H>, mut rx: mpsc::Receiver<ToRouter>) {
-    let mut conns: std::collections::HashMap<ConnId, mpsc::Sender<ToConn>> = Default::default();
-    while let Some(msg) = rx.recv().await {
-        match msg {
-            ToRouter::Bound(conn, jid, tx) => {
-                conns.insert(conn, tx);
-                router.bind(conn, jid);
-            }
-            ToRouter::Unbound(conn) => {
-                conns.remove(&conn);
-                router.unbind(conn, SystemTime::now());
-            }
-            ToRouter::Stanza(el) => router.handle_stanza(el, SystemTime::now()),
-            ToRouter::Inject(el) => router.send(el, SystemTime::now()),
+async fn run_router<H: Handler>(
+    mut router: Router<H>,
+    mut sessions: mpsc::Receiver<SessionEvent>,
+    mut injected: mpsc::Receiver<Element>,
+) {
+    let mut conns: std::collections::HashMap<ConnId, mpsc::Sender<ToSession>> = Default::default();
+    loop {
+        tokio::select! {
+            ev = sessions.recv() => match ev {
+                Some(SessionEvent::Bound { conn, jid, tx }) => {
+                    conns.insert(conn, tx);
+                    router.bind(conn, jid);
+                }
+                Some(SessionEvent::Unbound { conn }) => {
+                    conns.remove(&conn);
+                    router.unbind(conn, SystemTime::now());
+                }
+                Some(SessionEvent::Stanza { stanza, .. }) => {
+                    router.handle_stanza(stanza, SystemTime::now())
+                }
+                None => return,
+            },
+            el = injected.recv() => match el {
+                Some(el) => router.send(el, SystemTime::now()),
+                None => return,
+            },
         }
         while let Some(out) = router.poll_output() {
             let (conn, msg) = match out {
-                Routed::Deliver { conn, stanza } => (conn, ToConn::Stanza(stanza)),
-                Routed::Close { conn, condition } => (conn, ToConn::Close(condition)),
+                Routed::Deliver { conn, stanza } => (conn, ToSession::Stanza(stanza)),
+                Routed::Close { conn, condition } => (conn, ToSession::Close(condition)),
                 Routed::ToServer(_) => continue,
             };
             let Some(tx) = conns.get(&conn) else { continue };
@@ -305,7 +409,7 @@ async fn run_connection(
     id: ConnId,
     config: Arc<C2sConfig>,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
-    router: mpsc::Sender<ToRouter>,
+    router: mpsc::Sender<SessionEvent>,
     source: Source,
     queue: usize,
 ) {
@@ -336,14 +440,14 @@ async fn run_connection(
         tracing::debug!(conn = id, error = %e, "c2s connection ended");
     }
     if link.bound {
-        let _ = router.send(ToRouter::Unbound(id)).await;
+        let _ = router.send(SessionEvent::Unbound { conn: id }).await;
     }
 }
 
 struct Link<'a> {
     id: ConnId,
-    router: &'a mpsc::Sender<ToRouter>,
-    tx: Option<mpsc::Sender<ToConn>>,
+    router: &'a mpsc::Sender<SessionEvent>,
+    tx: Option<mpsc::Sender<ToSession>>,
     bound: bool,
     source: Source,
 }
@@ -358,7 +462,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     core: &mut C2sConnection,
     stream: S,
-    rx: &mut mpsc::Receiver<ToConn>,
+    rx: &mut mpsc::Receiver<ToSession>,
     link: &mut Link<'_>,
 ) -> Result<Option<S>, Error> {
     let (mut rd, mut wr) = tokio::io::split(stream);
@@ -401,13 +505,21 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                     link.bound = true;
                     // Only the router holds the sender: when it gives up on this connection
                     // the channel closes.
-                    let msg = ToRouter::Bound(link.id, jid, tx);
+                    let msg = SessionEvent::Bound {
+                        conn: link.id,
+                        jid,
+                        tx,
+                    };
                     if link.router.send(msg).await.is_err() {
                         core.close(Condition::SystemShutdown, "service stopped");
                     }
                 }
                 C2sEvent::Stanza(el) => {
-                    if link.router.send(ToRouter::Stanza(el)).await.is_err() {
+                    let msg = SessionEvent::Stanza {
+                        conn: link.id,
+                        stanza: el,
+                    };
+                    if link.router.send(msg).await.is_err() {
                         core.close(Condition::SystemShutdown, "service stopped");
                     }
                 }
@@ -497,12 +609,12 @@ async fn write_queued<W: AsyncWrite + Unpin>(
 }
 
 /// Hands what the router sent to the stream.
-fn deliver(core: &mut C2sConnection, m: ToConn) {
+fn deliver(core: &mut C2sConnection, m: ToSession) {
     match m {
-        ToConn::Stanza(el) => {
+        ToSession::Stanza(el) => {
             core.send_stanza(&el, Instant::now());
         }
-        ToConn::Close(c) => core.close(c, "another session took over"),
+        ToSession::Close(c) => core.close(c, "another session took over"),
     }
 }
 
