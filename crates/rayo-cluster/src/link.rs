@@ -40,6 +40,11 @@ pub enum Peer {
     /// One domain (a node connected as a XEP-0114 component with its own secret, or a c2s
     /// session's bound JID's domain): stanzas from any other domain are refused.
     Domain(String),
+    /// One client's own session with the gateway (a c2s stream the gateway's listener
+    /// authenticated and bound to this full JID): stanzas from any other JID are refused.
+    /// Such a client may have the external domain in its JID (bots log in to the gateway
+    /// itself as `bot@external`); it still may not claim a node or the internal domain.
+    Session(Jid),
 }
 
 /// Why a stanza was refused or dropped.
@@ -71,6 +76,14 @@ pub enum Refusal {
         claimed: String,
         /// The link's domain.
         authenticated: String,
+    },
+    /// On a client's own session, from another JID than the one it bound.
+    #[error("{claimed} sent on the session of {bound}")]
+    NotSessionJid {
+        /// The JID in `from`.
+        claimed: String,
+        /// The session's JID.
+        bound: String,
     },
     /// On the internal side, addressed elsewhere than the internal domain.
     #[error("nodes may only address the internal domain")]
@@ -123,6 +136,7 @@ impl Refusal {
             Refusal::NoFrom | Refusal::NoTo | Refusal::NotAStanza(_) => (T::Modify, C::BadRequest),
             Refusal::UntrustedNode(_)
             | Refusal::WrongPeer { .. }
+            | Refusal::NotSessionJid { .. }
             | Refusal::Impersonation(_)
             | Refusal::DialNotAllowed => (T::Auth, C::Forbidden),
             Refusal::CrossNode(_) => (T::Cancel, C::NotAcceptable),
@@ -204,6 +218,14 @@ impl Links {
                 });
             }
         }
+        if let Peer::Session(bound) = peer {
+            if *bound != from {
+                return Err(Refusal::NotSessionJid {
+                    claimed: from.to_string(),
+                    bound: bound.to_string(),
+                });
+            }
+        }
         let domains = &cfg.domains;
         match side {
             Side::Internal => {
@@ -220,9 +242,13 @@ impl Links {
                 })
             }
             Side::External => {
+                // A session's JID was authenticated by the gateway itself: it may be
+                // `bot@external`, never the bare external domain or one of its entities'.
+                let session = matches!(peer, Peer::Session(_)) && from.node().is_some();
                 let own = [domains.external(), domains.internal()]
                     .iter()
-                    .any(|d| d.domain() == from.domain());
+                    .any(|d| d.domain() == from.domain())
+                    && !(session && from.domain() == domains.external().domain());
                 if own || cfg.is_node_domain(&from_domain) {
                     return Err(Refusal::Impersonation(from_domain));
                 }

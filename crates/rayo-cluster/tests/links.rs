@@ -185,3 +185,44 @@ fn clients_and_nodes_stay_on_their_own_side() {
     ));
     assert_eq!(one_on(&out, CLIENTS).attr("type"), Some("result"));
 }
+
+/// Bots that log in to the gateway itself have JIDs in the external domain; their session
+/// link admits exactly the bound JID, and never the external domain's own entities.
+#[test]
+fn a_client_session_link_carries_only_its_bound_jid() {
+    use rayo_cluster::{LinkId, Peer};
+    let mut h = Harness::new(config(Distribution::All));
+    let session = LinkId(7);
+    let bound = format!("juliet@{EXT}/balcony");
+    h.input(Input::LinkUp {
+        link: session,
+        side: Side::External,
+        peer: Peer::Session(jid::Jid::new(&bound).expect("jid")),
+    });
+    let ping = |from: &str| {
+        el(&format!(
+            "<iq xmlns='jabber:client' from='{from}' to='{EXT}' type='get' id='p'>\
+             <ping xmlns='urn:xmpp:ping'/></iq>"
+        ))
+    };
+    let send = |h: &mut Harness, from: &str| {
+        h.input(Input::Stanza {
+            link: session,
+            side: Side::External,
+            stanza: ping(from),
+        })
+    };
+    // Its own JID, in the external domain: answered.
+    let out = send(&mut h, &bound);
+    let reply = one_on(&out, session);
+    assert_eq!(reply.attr("type"), Some("result"));
+    assert_eq!(reply.attr("to"), Some(bound.as_str()));
+    // Another JID on the same session: forbidden.
+    let out = send(&mut h, &format!("romeo@{EXT}/garden"));
+    assert_eq!(condition(&one_on(&out, session)), "forbidden");
+    // On a shared link (a server's component stream), a sender in the external domain is
+    // an impersonation.
+    let xml = String::from(&ping(&bound));
+    let out = h.client(&xml);
+    assert_eq!(condition(&one_on(&out, CLIENTS)), "forbidden");
+}
