@@ -37,6 +37,8 @@ pub struct Config {
     pub c2s: Option<C2s>,
     /// The XEP-0114 component connection to an existing XMPP server (absent: none).
     pub component: Option<Component>,
+    /// Serving a gateway (XEP-0349) instead of clients (absent: a stand-alone node).
+    pub cluster: Option<Cluster>,
     /// Users who may log in to the c2s listener.
     pub users: Vec<User>,
     /// SIP signalling.
@@ -168,6 +170,17 @@ pub struct Component {
     /// stream with `policy-violation` (and the component reconnects).
     #[serde(default = "default_stanza_depth")]
     pub max_stanza_depth: usize,
+}
+
+/// A node behind a Rayo gateway (XEP-0349): it reaches the gateway through its
+/// `[component]` connection (to the gateway's own node listener, or to the site's XMPP
+/// server the gateway is a component of too), offers every call to the gateway, takes
+/// commands only from it, and tells it `chat` or `dnd` by directed presence.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// The gateway's internal domain (what nodes address), e.g. `gateway.example.com`.
+    pub gateway: String,
 }
 
 fn default_stanza_depth() -> usize {
@@ -447,6 +460,7 @@ impl Default for Config {
             service: Service::default(),
             c2s: Some(C2s::default()),
             component: None,
+            cluster: None,
             users: Vec::new(),
             sip: Sip::default(),
             rtp: Rtp::default(),
@@ -518,6 +532,32 @@ impl Config {
         }
         if self.c2s.is_none() && self.component.is_none() {
             return bad("neither [c2s] nor [component]: no client could reach the node".into());
+        }
+        if let Some(cl) = &self.cluster {
+            if jid::DomainPart::new(&cl.gateway).is_err() {
+                return bad(format!("cluster.gateway {:?} is no domain", cl.gateway));
+            }
+            if self.component.is_none() {
+                return bad(
+                    "[cluster] needs [component]: the node reaches its gateway as a \
+                            XEP-0114 component"
+                        .into(),
+                );
+            }
+            if !self.routes.is_empty() {
+                return bad(
+                    "[cluster] and [[routes]] exclude each other: behind a gateway \
+                            every call is offered to the gateway, which routes it"
+                        .into(),
+                );
+            }
+            if self.service.call_subdomain.is_some() || self.service.mixer_subdomain.is_some() {
+                return bad(
+                    "[cluster]: calls and mixers live at the node's own domain (no \
+                            call_subdomain or mixer_subdomain)"
+                        .into(),
+                );
+            }
         }
         if !(0.0..=60.0).contains(&self.rtp.latch_window) {
             return bad("rtp.latch_window must be between 0 and 60 seconds".into());

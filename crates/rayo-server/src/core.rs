@@ -44,8 +44,20 @@ pub enum CoreOutput {
     Hub(HubCommand),
     /// Connect the call's media to the hub (it was joined).
     Tap(CallId),
+    /// The node's own presence to its gateway (cluster mode): send it now, and again each
+    /// time the link to the gateway comes back, until a newer one replaces it.
+    NodePresence(Element),
     /// Shutdown finished: no call is left.
     Stopped,
+}
+
+/// Serving a gateway (XEP-0349 §4.2).
+#[derive(Debug)]
+struct Cluster {
+    /// The gateway's internal domain.
+    gateway: Jid,
+    /// Whether the last presence told it `chat` (`None`: none sent yet).
+    shown_chat: Option<bool>,
 }
 
 fn media_party(p: &Party) -> MediaParty {
@@ -68,8 +80,8 @@ pub struct NodeCore {
     tapped: HashSet<CallId>,
     /// Admitted component starts waiting for their preparation, by ticket.
     pending: HashMap<u64, PendingComponent>,
-    /// Stanzas of a sender held behind one of its commands being prepared (order kept).
-    held: HashMap<Jid, VecDeque<(Jid, Element)>>,
+    /// Stanzas held behind a command being prepared, per [`Lane`] (order kept).
+    held: HashMap<Lane, VecDeque<(Jid, Element)>>,
     next_ticket: u64,
     /// Clients that sent presence to the service (told when the node shuts down).
     clients: HashSet<Jid>,
@@ -85,12 +97,29 @@ pub struct NodeCore {
     max_calls_per_source: usize,
     /// What the `Retry-After` of a 503 for a source over its limit says.
     retry_after: Duration,
+    /// The gateway served, in cluster mode.
+    cluster: Option<Cluster>,
 }
 
 /// The source limit of [`NodeCore::new`]: none.
 const NO_SOURCE_LIMIT: usize = 0;
 
-/// The most stanzas of one sender held behind its command being prepared.
+/// Where a sender's stanzas keep their order while one of its commands is prepared: the
+/// sender and the live call they are for (a call's JID or one of its components'), or the
+/// sender alone (an empty call id) for anything else (mixers, the service). A gateway sends
+/// every client's commands as one JID; holding them per call keeps one call's slow
+/// preparation (a long TTS) from delaying every other call's commands.
+type Lane = (Jid, String);
+
+fn lane_of_pending(pending: &PendingComponent) -> Lane {
+    let call = match pending.on() {
+        Party::Call(c) => c.0.clone(),
+        Party::Mixer(_) => String::new(),
+    };
+    (pending.client().clone(), call)
+}
+
+/// The most stanzas of one lane held behind its command being prepared.
 pub const MAX_HELD: usize = 256;
 
 /// The answer to an IQ request that finds its sender's queue full: `resource-constraint`
@@ -133,7 +162,89 @@ impl NodeCore {
             per_source: HashMap::new(),
             max_calls_per_source: NO_SOURCE_LIMIT,
             retry_after: Duration::from_secs(5),
+            cluster: None,
         }
+    }
+
+    /// Serves the gateway whose internal domain is `gateway` (cluster mode): every call is
+    /// offered to it (the engine's routes must name it), it is the one client the node takes
+    /// stanzas from (anyone else's IQ requests get `forbidden`, other stanzas are dropped),
+    /// it is always a potential controlling party (a gateway that restarts, or whose
+    /// presence bounces, does not end calls), and it is told `chat` while the node takes
+    /// calls and `dnd` while it is full or shutting down, by presence with caps
+    /// `urn:xmpp:rayo:node:1` ([`CoreOutput::NodePresence`]).
+    pub fn with_gateway(mut self, gateway: Jid, now: Instant) -> Self {
+        let mut p = Element::bare("presence", "jabber:client");
+        rayo_xmpp::xml::set_attr(&mut p, "from", gateway.to_string());
+        rayo_xmpp::xml::set_attr(&mut p, "to", self.domain.as_str());
+        p.append_child(
+            Element::builder("show", "jabber:client")
+                .append("chat")
+                .build(),
+        );
+        self.feed(now, p);
+        // Told of a shutdown by its node presence, not as a client.
+        self.clients.remove(&gateway);
+        self.cluster = Some(Cluster {
+            gateway,
+            shown_chat: None,
+        });
+        self.node_presence();
+        self
+    }
+
+    /// In cluster mode, whether a stanza from `from` is taken: only the gateway's, and never
+    /// its presence (its availability is fixed). Refused requests are answered.
+    fn admitted(&mut self, from: &Jid, stanza: &Element) -> bool {
+        let Some(cl) = &self.cluster else {
+            return true;
+        };
+        if from.domain() != cl.gateway.domain() || from.node().is_some() {
+            tracing::debug!(%from, "cluster mode: a stanza not from the gateway is refused");
+            let request =
+                stanza.name() == "iq" && matches!(stanza.attr("type"), Some("get" | "set"));
+            if let (true, Some(to)) = (request, stanza.attr("to")) {
+                let reply = rayo_xmpp::router::error_reply(
+                    stanza,
+                    &from.to_string(),
+                    to,
+                    "auth",
+                    "forbidden",
+                );
+                self.out.push_back(CoreOutput::Stanza(reply));
+            }
+            return false;
+        }
+        stanza.name() != "presence"
+    }
+
+    /// Tells the gateway `chat` or `dnd` when that changes (cluster mode).
+    fn node_presence(&mut self) {
+        let chat = self.draining.is_none() && self.engine.policy_mut().has_room();
+        let domain = self.domain.clone();
+        let Some(cl) = &mut self.cluster else {
+            return;
+        };
+        if cl.shown_chat == Some(chat) {
+            return;
+        }
+        cl.shown_chat = Some(chat);
+        let mut p = Element::bare("presence", "jabber:client");
+        rayo_xmpp::xml::set_attr(&mut p, "from", domain.as_str());
+        rayo_xmpp::xml::set_attr(&mut p, "to", cl.gateway.to_string());
+        let caps = rayo_proto::disco::caps(
+            rayo_proto::ns::NODE_CAPS,
+            &rayo_proto::disco::service_info(),
+        );
+        p.append_child(caps.into());
+        let show = if chat { "chat" } else { "dnd" };
+        p.append_child(
+            Element::builder("show", "jabber:client")
+                .append(show)
+                .build(),
+        );
+        tracing::info!(gateway = %cl.gateway, show, "node presence to the gateway");
+        self.out.push_back(CoreOutput::NodePresence(p));
     }
 
     /// Limits the live inbound calls of one source address to `max` (0: no limit): an
@@ -224,7 +335,11 @@ impl NodeCore {
 
     /// A stanza from an authenticated client for one of the service's entities.
     pub fn handle_stanza(&mut self, now: Instant, from: Jid, stanza: Element) {
-        if let Some(q) = self.held.get_mut(&from) {
+        if !self.admitted(&from, &stanza) {
+            return;
+        }
+        let lane = self.lane_of(&from, &stanza);
+        if let Some(q) = self.held.get_mut(&lane) {
             if q.len() < MAX_HELD {
                 q.push_back((from, stanza));
             } else if let Some(refusal) = held_overflow(&stanza) {
@@ -234,6 +349,17 @@ impl NodeCore {
             return;
         }
         self.stanza(now, from, stanza);
+    }
+
+    fn lane_of(&self, from: &Jid, stanza: &Element) -> Lane {
+        let call = stanza
+            .attr("to")
+            .and_then(|t| Jid::new(t).ok())
+            .and_then(|j| j.node().map(|n| CallId(n.as_str().to_owned())))
+            .filter(|c| self.live.contains(c))
+            .map(|c| c.0)
+            .unwrap_or_default();
+        (from.clone(), call)
     }
 
     fn stanza(&mut self, now: Instant, from: Jid, mut stanza: Element) {
@@ -252,7 +378,7 @@ impl NodeCore {
         let Some(pending) = self.pending.remove(&ticket) else {
             return;
         };
-        let from = pending.client().clone();
+        let lane = lane_of_pending(&pending);
         let policy = self.engine.policy_mut();
         policy.now = now;
         match result.and_then(|p| policy.build(pending.on(), pending.spec(), p)) {
@@ -269,11 +395,11 @@ impl NodeCore {
                 self.drain(now);
             }
         }
-        // Release the sender's held stanzas, up to its next command to prepare.
-        let mut queue = self.held.remove(&from).unwrap_or_default();
+        // Release the lane's held stanzas, up to its next command to prepare.
+        let mut queue = self.held.remove(&lane).unwrap_or_default();
         while let Some((f, s)) = queue.pop_front() {
-            self.stanza(now, f.clone(), s);
-            if let Some(q) = self.held.get_mut(&f) {
+            self.stanza(now, f, s);
+            if let Some(q) = self.held.get_mut(&lane) {
                 q.extend(queue.drain(..));
                 break;
             }
@@ -512,13 +638,14 @@ impl NodeCore {
                     // The sender's later stanzas wait behind it, in order.
                     self.next_ticket += 1;
                     let ticket = self.next_ticket;
-                    self.held.entry(pending.client().clone()).or_default();
+                    self.held.entry(lane_of_pending(&pending)).or_default();
                     let start = pending.spec().clone();
                     self.pending.insert(ticket, pending);
                     self.out.push_back(CoreOutput::Prepare { ticket, start });
                 }
             }
         }
+        self.node_presence();
         if self.draining.is_some() && self.live.is_empty() && !self.stopped {
             self.stopped = true;
             self.out.push_back(CoreOutput::Stopped);

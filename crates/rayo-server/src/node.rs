@@ -250,7 +250,14 @@ impl Node {
         rayo_proto::private_fs::ensure_private_dir(&cfg.recording.dir)
             .map_err(|e| Error::Config(format!("[recording] dir: {e}")))?;
         let now = Instant::now();
-        let policy = NodePolicy::new(
+        let gateway = match &cfg.cluster {
+            Some(cl) => Some(
+                Jid::new(&cl.gateway)
+                    .map_err(|e| Error::Config(format!("cluster.gateway: {e}")))?,
+            ),
+            None => None,
+        };
+        let mut policy = NodePolicy::new(
             known_clients(&cfg),
             cfg.limits.unknown_clients_may_dial,
             cfg.limits.dial_rate_per_client,
@@ -259,16 +266,33 @@ impl Node {
             now,
         )
         .with_sip_routes(sip_routes);
+        if let Some(g) = &gateway {
+            policy = policy.with_gateway(g.to_bare());
+        }
         let mut ecfg = rayo_call::Config::new(addressing.clone());
-        ecfg.routes = routes(&cfg)?;
+        ecfg.routes = match &gateway {
+            // Behind a gateway every call is offered to it; it routes.
+            Some(g) => vec![Route::new("*", vec![g.clone()], Box::new(All))],
+            None => routes(&cfg)?,
+        };
         ecfg.default_offer_timeout = cfg.limits.default_offer_timeout();
         ecfg.max_components_per_party = cfg.limits.max_components_per_call;
-        ecfg.max_components_per_client = cfg.limits.max_components_per_client;
+        // A gateway is one client for all of its applications' bots: only the per-call
+        // limit applies to it.
+        ecfg.max_components_per_client = match &gateway {
+            Some(_) => usize::MAX,
+            None => cfg.limits.max_components_per_client,
+        };
         ecfg.orphan_grace = cfg.limits.orphan_grace();
-        let core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain).with_source_limit(
-            cfg.limits.max_calls_per_source,
-            Duration::from_secs(u64::from(cfg.limits.source_retry_after)),
-        );
+        let mut core = NodeCore::new(Engine::with_policy(ecfg, policy), &s.domain)
+            .with_source_limit(
+                cfg.limits.max_calls_per_source,
+                Duration::from_secs(u64::from(cfg.limits.source_retry_after)),
+            );
+        if let Some(g) = gateway {
+            tracing::info!(gateway = %g, "cluster mode: serving a gateway");
+            core = core.with_gateway(g, now);
+        }
 
         // XMPP.
         let (stx, srx) = mpsc::channel(STANZA_QUEUE);
@@ -472,6 +496,13 @@ async fn run(
         while let Some(o) = core.poll_output() {
             match o {
                 CoreOutput::Stanza(s) => transports.send(s).await,
+                CoreOutput::NodePresence(p) => {
+                    if let Some(c) = &transports.component {
+                        if let Err(e) = c.set_presence(p).await {
+                            tracing::warn!(error = %e, "node presence not sent");
+                        }
+                    }
+                }
                 CoreOutput::Sip(c) => {
                     let _ = sip.commands.send(c);
                 }

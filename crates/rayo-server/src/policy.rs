@@ -56,6 +56,9 @@ pub struct NodePolicy {
     next_file: u64,
     /// The SIP side's routing, to tell a dialable target from one that is not.
     sip: Option<rayo_sip::ua::Config>,
+    /// The gateway this node serves (cluster mode): it may dial, unmetered, since it speaks
+    /// for every client and meters each application itself.
+    gateway: Option<BareJid>,
 }
 
 /// How a media error's condition maps to a refusal: the one table of the node.
@@ -96,7 +99,16 @@ impl NodePolicy {
             recorders: HashMap::new(),
             next_file: 0,
             sip: None,
+            gateway: None,
         }
+    }
+
+    /// Serves a gateway (XEP-0349): `gateway` may dial, without the per-client dial rate
+    /// (the gateway limits each application's dials itself); the call limit still holds.
+    pub fn with_gateway(mut self, gateway: BareJid) -> Self {
+        self.known.insert(gateway.clone());
+        self.gateway = Some(gateway);
+        self
     }
 
     /// Dials are checked against the SIP side's trunks and proxy: a target no INVITE can be
@@ -185,6 +197,9 @@ impl Policy for NodePolicy {
         }
         if !self.has_room() {
             return Err(Refusal::resource_constraint().with_text("the node is at its call limit"));
+        }
+        if self.gateway.as_ref() == Some(&bare) {
+            return Ok(());
         }
         let now = self.now;
         let rate = self.rate;

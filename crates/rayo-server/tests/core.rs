@@ -48,8 +48,8 @@ fn core_with(
     NodeCore::new(Engine::with_policy(cfg, policy), "localhost")
 }
 
-/// The remote party of `id` hangs up.
-fn hung_up(c: &mut NodeCore, now: Instant, id: &str) {
+/// The remote party of `id` hangs up; what the core does then.
+fn hung_up(c: &mut NodeCore, now: Instant, id: &str) -> Vec<CoreOutput> {
     c.handle_sip(
         now,
         SipEvent::Signal(
@@ -62,7 +62,7 @@ fn hung_up(c: &mut NodeCore, now: Instant, id: &str) {
             },
         ),
     );
-    drain(c);
+    drain(c)
 }
 
 fn drain(c: &mut NodeCore) -> Vec<CoreOutput> {
@@ -594,4 +594,166 @@ fn answered_with_output(c: &mut NodeCore, t0: Instant) -> (String, Vec<CoreOutpu
     );
     let out = drain(c);
     (call, out)
+}
+
+/// A gateway sends every client's commands as one JID: a command prepared on one call holds
+/// that call's later stanzas, not another call's (nor would it hold a mixer's behind a call).
+#[test]
+fn a_command_being_prepared_on_one_call_does_not_hold_another_calls_commands() {
+    let t0 = Instant::now();
+    let mut c = core(10, 10.0, t0);
+    let (first, out) = answered_with_output(&mut c, t0);
+    assert!(matches!(out.as_slice(), [CoreOutput::Prepare { .. }]));
+    let out = incoming(&mut c, t0, "c2");
+    let second = stanzas(&out)[0]
+        .attr("from")
+        .expect("from the call")
+        .to_owned();
+    let bot = Jid::new(BOT).expect("jid");
+    let answer = |id: &str, to: &str| {
+        xml(&format!(
+            "<iq xmlns='jabber:client' type='set' id='{id}' to='{to}'>\
+             <answer xmlns='urn:xmpp:rayo:1'/></iq>"
+        ))
+    };
+    c.handle_stanza(t0, bot.clone(), answer("a2", &second));
+    let out = drain(&mut c);
+    let answered: Vec<_> = stanzas(&out)
+        .iter()
+        .filter(|s| s.name() == "iq")
+        .map(|s| {
+            (
+                s.attr("id").map(str::to_owned),
+                s.attr("type").map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        answered,
+        vec![(Some("a2".into()), Some("result".into()))],
+        "the other call's command runs at once: {out:?}"
+    );
+    // The first call's own later stanza still waits.
+    c.handle_stanza(t0, bot, answer("again", &first));
+    assert!(
+        drain(&mut c).is_empty(),
+        "held behind the first call's output"
+    );
+}
+
+/// A core serving a gateway: every call offered to it, `max_calls` calls at most.
+fn cluster_core(max_calls: usize, t0: Instant) -> NodeCore {
+    let addressing = Addressing::new("node1.localhost", None, None).expect("domain");
+    let gateway = Jid::new("gateway.localhost").expect("jid");
+    let policy = NodePolicy::new(
+        HashSet::new(),
+        false,
+        1.0,
+        max_calls,
+        std::env::temp_dir().join("rayo-core-tests"),
+        t0,
+    )
+    .with_gateway(gateway.to_bare());
+    let mut cfg = rayo_call::Config::new(addressing);
+    cfg.routes = vec![Route::new(
+        "*",
+        vec![gateway.clone()],
+        Box::new(rayo_call::All),
+    )];
+    NodeCore::new(Engine::with_policy(cfg, policy), "node1.localhost").with_gateway(gateway, t0)
+}
+
+fn node_presences(out: &[CoreOutput]) -> Vec<String> {
+    out.iter()
+        .filter_map(|o| match o {
+            CoreOutput::NodePresence(p) => {
+                assert_eq!(p.attr("to"), Some("gateway.localhost"));
+                assert_eq!(p.attr("from"), Some("node1.localhost"));
+                let caps = p
+                    .get_child("c", "http://jabber.org/protocol/caps")
+                    .expect("caps");
+                assert_eq!(caps.attr("node"), Some("urn:xmpp:rayo:node:1"));
+                Some(p.get_child("show", "jabber:client").expect("show").text())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn behind_a_gateway_calls_go_to_it_and_it_hears_chat_or_dnd() {
+    let t0 = Instant::now();
+    let mut c = cluster_core(2, t0);
+    assert_eq!(
+        node_presences(&drain(&mut c)),
+        vec!["chat"],
+        "told at start"
+    );
+    // Offered to the gateway, with no presence from it.
+    let out = incoming(&mut c, t0, "c1");
+    let offers = stanzas(&out);
+    assert_eq!(offers.len(), 1, "{out:?}");
+    assert_eq!(offers[0].attr("to"), Some("gateway.localhost"));
+    assert!(
+        node_presences(&out).is_empty(),
+        "one call of two: still chat"
+    );
+    // Full: dnd; a call ends: chat again.
+    assert_eq!(node_presences(&incoming(&mut c, t0, "c2")), vec!["dnd"]);
+    assert_eq!(node_presences(&hung_up(&mut c, t0, "c1")), vec!["chat"]);
+    // Shutting down: dnd.
+    c.shutdown(t0, Duration::from_secs(30));
+    assert_eq!(node_presences(&drain(&mut c)), vec!["dnd"]);
+}
+
+#[test]
+fn behind_a_gateway_only_the_gateway_commands_and_its_presence_changes_nothing() {
+    let t0 = Instant::now();
+    let mut c = cluster_core(10, t0);
+    drain(&mut c);
+    let out = incoming(&mut c, t0, "c1");
+    let call = stanzas(&out)[0].attr("from").expect("the call").to_owned();
+    let answer = |id: &str| {
+        xml(&format!(
+            "<iq xmlns='jabber:client' type='set' id='{id}' to='{call}'>\
+             <answer xmlns='urn:xmpp:rayo:1'/></iq>"
+        ))
+    };
+    // A client of the node's XMPP server, not the gateway: forbidden.
+    c.handle_stanza(
+        t0,
+        Jid::new("mallory@localhost/x").expect("jid"),
+        answer("m1"),
+    );
+    let out = drain(&mut c);
+    let refused = stanzas(&out);
+    assert_eq!(refused.len(), 1, "{out:?}");
+    assert_eq!(error_condition(refused[0]).as_deref(), Some("forbidden"));
+    // The gateway going unavailable (a restart) does not end or orphan anything, and its
+    // commands still work afterwards.
+    let gateway = Jid::new("gateway.localhost").expect("jid");
+    c.handle_stanza(
+        t0,
+        gateway.clone(),
+        xml("<presence xmlns='jabber:client' type='unavailable' to='node1.localhost'/>"),
+    );
+    assert!(drain(&mut c).is_empty());
+    c.handle_stanza(t0, gateway, answer("g1"));
+    let out = drain(&mut c);
+    let ids: Vec<_> = stanzas(&out)
+        .iter()
+        .filter(|s| s.name() == "iq")
+        .map(|s| {
+            (
+                s.attr("id").map(str::to_owned),
+                s.attr("type").map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        vec![(Some("g1".into()), Some("result".into()))],
+        "{out:?}"
+    );
+    assert_eq!(c.live_calls(), 1);
 }
