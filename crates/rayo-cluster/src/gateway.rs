@@ -332,6 +332,9 @@ impl<S: Store> Gateway<S> {
                 Timer::Iq(id) => {
                     if let Some(p) = self.pending.take(&id) {
                         let node = p.node.clone();
+                        if matches!(p.purpose, crate::pending::Purpose::Dial { .. }) {
+                            self.pending.abandon(id, node.clone());
+                        }
                         self.answered(now, &node, p, None);
                     }
                 }

@@ -2,7 +2,7 @@
 //! pings. Bounded ([`crate::Config::max_pending_iqs`]); each has a deadline in the gateway's
 //! timer table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use jid::Jid;
@@ -77,11 +77,17 @@ impl PendingIq {
     }
 }
 
+/// The most dials remembered after they timed out at a node (oldest forgotten first).
+pub(crate) const MAX_ABANDONED: usize = 1024;
+
 /// The pending IQs, by the id used on the inner leg.
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
     by_id: HashMap<String, PendingIq>,
     next: u64,
+    /// Dials that timed out (and were retried elsewhere or failed), by inner id with their
+    /// node: if the node places the call after all, the gateway hangs it up.
+    abandoned: VecDeque<(String, String)>,
 }
 
 impl Pending {
@@ -105,6 +111,29 @@ impl Pending {
 
     pub fn get(&self, id: &str) -> Option<&PendingIq> {
         self.by_id.get(id)
+    }
+
+    /// Remembers a dial that timed out at `node` under inner id `id`.
+    pub fn abandon(&mut self, id: String, node: String) {
+        if self.abandoned.len() >= MAX_ABANDONED {
+            self.abandoned.pop_front();
+        }
+        self.abandoned.push_back((id, node));
+    }
+
+    /// Whether `id` is a dial that timed out at `node` (forgotten once asked).
+    pub fn take_abandoned(&mut self, id: &str, node: &str) -> bool {
+        match self
+            .abandoned
+            .iter()
+            .position(|(i, n)| i == id && n == node)
+        {
+            Some(at) => {
+                self.abandoned.remove(at);
+                true
+            }
+            None => false,
+        }
     }
 
     /// How many dials are in flight for clients `of` says yes to.

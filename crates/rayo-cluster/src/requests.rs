@@ -22,6 +22,9 @@ impl<S: Store> Gateway<S> {
         let id = st.attr("id").unwrap_or_default().to_owned();
         let ours = self.pending.get(&id).is_some_and(|p| p.node == domain);
         let Some(p) = ours.then(|| self.pending.take(&id)).flatten() else {
+            if self.pending.take_abandoned(&id, domain) {
+                return self.late_dial(now, domain, &st);
+            }
             return self.push(Output::Dropped {
                 link,
                 reason: Refusal::Unsolicited,
@@ -29,6 +32,27 @@ impl<S: Store> Gateway<S> {
         };
         self.timers.remove(&(p.deadline, Timer::Iq(id)));
         self.answered(now, domain, p, Some(st));
+    }
+
+    /// A node answered a dial after the gateway gave up on it (and retried it elsewhere, or
+    /// told the client it failed): the call it placed has nobody to control it, so it is
+    /// hung up.
+    fn late_dial(&mut self, now: Instant, node: &str, answer: &Element) {
+        let call = answer
+            .get_child("ref", rayo_proto::ns::RAYO)
+            .and_then(|r| r.attr("uri"))
+            .and_then(|u| rayo_proto::address::jid_from_uri(u).ok())
+            .filter(|j| j.domain().as_str().eq_ignore_ascii_case(node) && j.node().is_some());
+        let Some(call) = call else {
+            return;
+        };
+        tracing::info!(node, %call, "a dial answered after its timeout: the call is hung up");
+        let hangup = Element::builder("hangup", rayo_proto::ns::RAYO).build();
+        let own = PendingIq::own(Purpose::Own, now);
+        let timeout = self.cfg.iq_timeout;
+        if let Err(why) = self.iq_to_node(now, node, call.as_str(), "set", hangup, own, timeout) {
+            tracing::warn!(%why, node, %call, "a late dial's call not hung up");
+        }
     }
 
     /// A pending IQ was answered (`Some`) or timed out / lost its node (`None`).

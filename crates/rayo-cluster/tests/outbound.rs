@@ -285,3 +285,38 @@ fn least_active_dials_go_to_the_emptiest_node() {
     let out = command(&mut h, JULIET, EXT, "l4", DIAL);
     assert!(dialled_to(&out).is_some(), "then all equal: any of them");
 }
+
+/// A node that answers a dial after its timeout (the dial went to another node) has placed
+/// a call nobody controls: the gateway hangs it up, and the client hears nothing of it.
+#[test]
+fn a_dial_answered_after_its_timeout_is_hung_up_at_its_node() {
+    let mut h = Harness::with_nodes(config(Distribution::All));
+    let out = command(&mut h, JULIET, EXT, "d1", DIAL);
+    let (slow, req) = dialled_to(&out).unwrap();
+    let out = h.advance(DEFAULT_DIAL_TIMEOUT);
+    let (second, req2) = dialled_to(&out).unwrap();
+    assert_ne!(slow, second);
+    let late = format!(
+        "<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:late@{}'/>",
+        NODES[slow]
+    );
+    let out = answer(&mut h, slow, &req, &late);
+    assert!(sent_on(&out, CLIENTS).is_empty(), "{out:?}");
+    let hangups: Vec<Element> = sent_on(&out, node_link(slow))
+        .into_iter()
+        .filter(|s| s.has_child("hangup", "urn:xmpp:rayo:1"))
+        .collect();
+    assert_eq!(hangups.len(), 1, "{out:?}");
+    let late_call = format!("late@{}", NODES[slow]);
+    assert_eq!(hangups[0].attr("to"), Some(late_call.as_str()));
+    // The retried dial still completes for the client.
+    let ok = format!(
+        "<ref xmlns='urn:xmpp:rayo:1' uri='xmpp:z@{}'/>",
+        NODES[second]
+    );
+    let out = answer(&mut h, second, &req2, &ok);
+    assert_eq!(one_on(&out, CLIENTS).attr("id"), Some("d1"));
+    // The same late answer again is just dropped (nothing pending, nothing abandoned).
+    let out = answer(&mut h, slow, &req, &late);
+    assert!(sent_on(&out, node_link(slow)).is_empty(), "{out:?}");
+}
