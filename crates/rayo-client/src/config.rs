@@ -31,6 +31,9 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// How to reconnect when the stream drops.
     pub reconnect: Backoff,
+    /// Where a copy of every stanza received goes (debugging, tests that look at the wire);
+    /// when its queue is full, copies are dropped, never the stanzas themselves.
+    pub tap: Option<tokio::sync::mpsc::Sender<minidom::Element>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("command_timeout", &self.command_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("reconnect", &self.reconnect)
+            .field("tap", &self.tap.is_some())
             .finish()
     }
 }
@@ -69,7 +73,14 @@ impl Config {
             command_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(15),
             reconnect: Backoff::default(),
+            tap: None,
         })
+    }
+
+    /// Sends a copy of every stanza received to `tap` ([`Config::tap`]).
+    pub fn tap(mut self, tap: tokio::sync::mpsc::Sender<minidom::Element>) -> Self {
+        self.tap = Some(tap);
+        self
     }
 
     /// Connect to `addr` (`host:port`) instead of the JID's domain.

@@ -89,7 +89,12 @@ async fn drive(shared: &Shared, stream: &mut XmlStream<SecureStream>) -> Result<
                 XmlEvent::Element(el) if el.is("error", NS_STREAMS) => {
                     return Err(stream::stream_error(&el));
                 }
-                XmlEvent::Element(el) => shared.core().handle_stanza(el),
+                XmlEvent::Element(el) => {
+                    if let Some(tap) = &shared.config.tap {
+                        let _ = tap.try_send(el.clone());
+                    }
+                    shared.core().handle_stanza(el)
+                }
                 XmlEvent::Close => return Err(Error::Stream("the server closed the stream".into())),
                 XmlEvent::Open(_) => return Err(Error::Stream("unexpected stream header".into())),
             },
