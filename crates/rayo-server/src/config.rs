@@ -33,7 +33,9 @@ pub enum ConfigError {
 pub struct Config {
     /// The Rayo service.
     pub service: Service,
-    /// The client-to-server listener bots log in to (absent: none).
+    /// The client-to-server listener bots log in to. A file without `[c2s]` has none if it
+    /// has `[component]`, and the default listener otherwise (something must reach the node).
+    #[serde(default)]
     pub c2s: Option<C2s>,
     /// The XEP-0114 component connection to an existing XMPP server (absent: none).
     pub component: Option<Component>,
@@ -516,7 +518,10 @@ impl Config {
 
     /// Parses and checks TOML text.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text)?;
+        let mut cfg: Config = toml::from_str(text)?;
+        if cfg.c2s.is_none() && cfg.component.is_none() {
+            cfg.c2s = Some(C2s::default());
+        }
         cfg.check()?;
         Ok(cfg)
     }
@@ -634,6 +639,17 @@ impl Config {
 #[allow(clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// The example says "remove the section to disable": a file without `[c2s]` but with
+    /// `[component]` has no listener; one with neither has the default listener.
+    #[test]
+    fn a_file_without_c2s_has_no_listener() {
+        let cfg = Config::from_toml("[component]\nserver = \"127.0.0.1:5347\"\nsecret = \"s\"\n")
+            .expect("component only");
+        assert!(cfg.c2s.is_none());
+        let cfg = Config::from_toml("").expect("every key is optional");
+        assert_eq!(cfg.c2s.map(|c| c.listen.port()), Some(5222));
+    }
 
     #[test]
     fn the_example_file_parses_and_checks() {
