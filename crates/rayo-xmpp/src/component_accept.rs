@@ -304,12 +304,23 @@ impl AcceptConnection {
         }
     }
 
-    /// Queues this side's stream header once; `id` only when it could be drawn.
+    /// Queues this side's stream header once; `id` only when it could be drawn. Without a
+    /// `version` (XEP-0114 streams have no stream features, and some component libraries
+    /// wait for features after a `version='1.0'`).
     fn send_header(&mut self, from: Option<&str>, id: Option<&str>) {
         if !self.header_sent {
             self.header_sent = true;
-            self.out
-                .push(xml::stream_header(JABBER_COMPONENT, from, None, id));
+            let mut h = format!(
+                "<?xml version='1.0'?><stream:stream xmlns='{JABBER_COMPONENT}' xmlns:stream='{}'",
+                xml::NS_STREAMS
+            );
+            for (name, value) in [("from", from), ("id", id)] {
+                if let Some(v) = value {
+                    h.push_str(&format!(" {name}='{}'", xml::escape(v)));
+                }
+            }
+            h.push('>');
+            self.out.push(h);
         }
     }
 

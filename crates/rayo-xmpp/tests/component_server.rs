@@ -175,3 +175,78 @@ async fn dropping_the_sender_ends_the_link_and_shutdown_ends_the_rest() {
     assert!(matches!(next(&mut events).await, LinkEvent::Down { id } if id == two));
     node.shutdown();
 }
+
+/// A component speaking the protocol by hand: the handshake, then `n` messages written as
+/// fast as the socket takes them.
+async fn raw_component(addr: std::net::SocketAddr, n: usize) -> tokio::task::JoinHandle<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(
+        format!(
+            "<stream:stream xmlns='jabber:component:accept' \
+             xmlns:stream='http://etherx.jabber.org/streams' to='{DOMAIN}'>"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("header");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let id = loop {
+        let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
+            .await
+            .expect("the header in time")
+            .expect("read");
+        assert!(n > 0, "closed before the header");
+        got.extend_from_slice(&buf[..n]);
+        let s = String::from_utf8_lossy(&got).into_owned();
+        if let Some(rest) = s.split(" id='").nth(1) {
+            if let Some(end) = rest.find('\'') {
+                break rest[..end].to_owned();
+            }
+        }
+    };
+    let digest = rayo_xmpp::component::handshake_digest(&id, SECRET);
+    tokio::spawn(async move {
+        tcp.write_all(format!("<handshake>{digest}</handshake>").as_bytes())
+            .await
+            .expect("handshake");
+        for i in 0..n {
+            let m = format!(
+                "<message from='{DOMAIN}' to='juliet@gw.test/x' id='m{i}'><body>{}</body></message>",
+                "x".repeat(200)
+            );
+            if tcp.write_all(m.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+        // Keep the stream open until the test is done with it.
+        let _ = tcp.read(&mut buf).await;
+    })
+}
+
+#[tokio::test]
+async fn a_consumer_that_falls_behind_slows_the_component_and_loses_nothing() {
+    let (listener, mut events) = listener().await;
+    // More than the event channel holds, written while nobody reads the events: a listener
+    // that dropped events when the channel is full would lose some.
+    let total = rayo_xmpp::component_server::EVENT_QUEUE + 6000;
+    let writer = raw_component(listener.local_addr(), total).await;
+    let (id, _tx) = up(&mut events).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..total {
+        match next(&mut events).await {
+            LinkEvent::Stanza { id: link, stanza } => {
+                assert_eq!(link, id);
+                let want = format!("m{i}");
+                assert_eq!(
+                    stanza.attr("id"),
+                    Some(want.as_str()),
+                    "in order, none lost"
+                );
+            }
+            other => panic!("expected stanza {i}, got {other:?}"),
+        }
+    }
+    writer.abort();
+}

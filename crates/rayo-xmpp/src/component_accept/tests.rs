@@ -91,6 +91,14 @@ fn handshake_then_stanzas_both_ways() {
     );
     assert!(header.contains(&format!("from='{DOMAIN}'")), "{header}");
     assert!(header.contains(" id='"), "{header}");
+    let stream = header
+        .split("<stream:stream")
+        .nth(1)
+        .expect("a stream header");
+    assert!(
+        !stream.contains("version="),
+        "no stream features follow: {header}"
+    );
     assert_eq!(server.domain(), None, "named is not authenticated");
     node.handle_input(header.as_bytes(), now);
     pump(&mut server, &mut node, now);
