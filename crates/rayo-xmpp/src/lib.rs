@@ -12,9 +12,16 @@
 //! disco#info per entity ([`disco`]), stamps events with XEP-0203 delays and the first
 //! presence of a call or mixer with XEP-0115 caps.
 //!
+//! The other end of the component protocol is here too, for a gateway that Rayo nodes connect
+//! to as components: [`component_accept`] checks each node's handshake against the secret of
+//! the domain it names, and [`component_server::ComponentListener`] accepts the connections
+//! and hands each authenticated link (up, its stanzas, down) to the gateway, one live link
+//! per domain. The gateway must check each stanza's `from` against its link's domain.
+//!
 //! The protocol logic is sans-IO: [`xml::StreamReader`], [`c2s::C2sConnection`],
-//! [`component::ComponentConnection`] and the router take bytes, stanzas and the time, and
-//! say what to write and when they next need waking. The tokio drivers only move bytes.
+//! [`component::ComponentConnection`], [`component_accept::AcceptConnection`] and the router
+//! take bytes, stanzas and the time, and say what to write and when they next need waking.
+//! The tokio drivers only move bytes.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -84,8 +91,11 @@
 //! ```
 
 pub mod c2s;
+mod caps;
 pub mod component;
+pub mod component_accept;
 pub mod component_client;
+pub mod component_server;
 pub mod disco;
 pub mod error;
 pub mod failed_logins;

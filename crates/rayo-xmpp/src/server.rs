@@ -2,7 +2,6 @@
 //! [`C2sConnection`] per client (doing the TLS handshake when STARTTLS asks for it), and one
 //! task owning the [`Router`] and its [`Handler`].
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -16,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::c2s::{C2sConfig, C2sConnection, C2sEvent};
+use crate::caps::{Open, Slot};
 use crate::failed_logins::FailedLogins;
 use crate::router::{ConnId, Handler, Mode, Routed, Router};
 use crate::stream_error::Condition;
@@ -50,54 +50,6 @@ pub struct ListenerConfig {
 
 /// How long the accept loop pauses after `accept` fails (out of file descriptors, …).
 pub const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
-
-/// The connections open now, in total and by source address.
-#[derive(Default)]
-struct Open {
-    total: usize,
-    by_source: HashMap<IpAddr, usize>,
-}
-
-/// A connection's place under the caps, given back when dropped.
-struct Slot {
-    open: Arc<Mutex<Open>>,
-    source: IpAddr,
-}
-
-impl Slot {
-    /// Takes a place for a connection from `source`, if the caps leave one.
-    fn take(
-        open: &Arc<Mutex<Open>>,
-        source: IpAddr,
-        total: usize,
-        per_source: usize,
-    ) -> Option<Slot> {
-        let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
-        let same = o.by_source.get(&source).copied().unwrap_or(0);
-        if o.total >= total.max(1) || same >= per_source.max(1) {
-            return None;
-        }
-        o.total += 1;
-        o.by_source.insert(source, same + 1);
-        Some(Slot {
-            open: open.clone(),
-            source,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        o.total = o.total.saturating_sub(1);
-        if let Some(n) = o.by_source.get_mut(&self.source) {
-            *n -= 1;
-            if *n == 0 {
-                o.by_source.remove(&self.source);
-            }
-        }
-    }
-}
 
 impl ListenerConfig {
     /// Listens on `127.0.0.1:port` for `c2s.domain`.
