@@ -313,15 +313,11 @@ impl Node {
                 per_second: c.max_stanzas_per_second,
                 burst: c.max_stanzas_per_second * 2.0,
             });
-            let tls = match (&c.cert, &c.key) {
-                (Some(cert), Some(key)) => TlsSource::Files {
-                    cert: cert.clone(),
-                    key: key.clone(),
-                },
-                _ => TlsSource::SelfSigned {
-                    dir: c.self_signed_dir.clone(),
-                },
-            };
+            let tls = TlsSource::files_or_self_signed(
+                c.cert.as_ref(),
+                c.key.as_ref(),
+                &c.self_signed_dir,
+            );
             let lcfg = ListenerConfig {
                 addr: c.listen,
                 c2s,
@@ -468,9 +464,13 @@ async fn run(
     let Published { stopped, calls } = published;
     let (ptx, mut prx) = mpsc::unbounded_channel();
     let mut hub = Hub::spawn(VadConfig::default());
+    // What the core said before anything happened (a cluster node's first presence) goes
+    // out before the first wait.
+    let mut started = false;
     loop {
         let wake = core.poll_timeout();
         tokio::select! {
+            () = std::future::ready(()), if !started => started = true,
             Some((from, stanza)) = stanzas.recv() => core.handle_stanza(Instant::now(), from, stanza),
             Some(ev) = sip.events.recv() => core.handle_sip(Instant::now(), ev),
             Some((ticket, result)) = prx.recv() => core.handle_prepared(Instant::now(), ticket, result),

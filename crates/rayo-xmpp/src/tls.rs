@@ -35,6 +35,26 @@ pub enum TlsSource {
     },
 }
 
+impl TlsSource {
+    /// The files when both are given, else a self-signed certificate kept in `dir` (the
+    /// configuration of a listener: `cert` and `key` go together).
+    pub fn files_or_self_signed(
+        cert: Option<&PathBuf>,
+        key: Option<&PathBuf>,
+        dir: &std::path::Path,
+    ) -> TlsSource {
+        match (cert, key) {
+            (Some(cert), Some(key)) => TlsSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            _ => TlsSource::SelfSigned {
+                dir: dir.to_owned(),
+            },
+        }
+    }
+}
+
 /// A loaded certificate and key, ready to accept TLS.
 #[derive(Clone)]
 pub struct TlsIdentity {
