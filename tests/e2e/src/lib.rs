@@ -13,6 +13,8 @@ use rayo_client::{CallEvent, Client, Config as ClientConfig, EndReason, Offer, O
 pub use rayo_peers::{free_tcp_port, free_udp_ports, prosody, scenario, Sipp, TempDir, LOOPBACK};
 use rayo_server::{Config, Node};
 
+pub mod gateway;
+
 /// How long a test waits for anything before failing.
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -133,7 +135,8 @@ pub fn chirp_wav(dir: &Path, seconds: f64) -> (PathBuf, Vec<i16>) {
 }
 
 /// Mixer JIDs of the test node: the node has no subdomains, mixers live at its domain.
-trait MixerDomain {
+pub trait MixerDomain {
+    /// Mixers live at `domain`.
     fn with_mixer_domain(self, domain: &str) -> Self;
 }
 

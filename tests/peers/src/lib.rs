@@ -114,12 +114,32 @@ impl Sipp {
         extra: &[&str],
         cwd: Option<&Path>,
     ) -> Sipp {
+        Sipp::start_calls(name, target, service, 1, extra, cwd)
+    }
+
+    /// [`Sipp::start`] for `calls` calls (a UAS takes that many; a UAC places them).
+    pub fn start_calls(
+        name: &str,
+        target: Option<SocketAddr>,
+        service: &str,
+        calls: u32,
+        extra: &[&str],
+        cwd: Option<&Path>,
+    ) -> Sipp {
         let bin = sipp_binary();
         let port = free_udp_ports(1);
         let media = free_udp_ports(4);
         let mut cmd = Command::new(bin);
         cmd.arg("-sf").arg(scenario(name));
-        cmd.args(["-m", "1", "-i", LOOPBACK, "-mi", LOOPBACK, "-nostdin"]);
+        cmd.args([
+            "-m",
+            &calls.to_string(),
+            "-i",
+            LOOPBACK,
+            "-mi",
+            LOOPBACK,
+            "-nostdin",
+        ]);
         cmd.args(["-timeout", "40", "-timeout_error", "-s", service]);
         cmd.args(["-p", &port.to_string(), "-mp", &media.to_string()]);
         cmd.args(extra);
@@ -155,7 +175,7 @@ impl Sipp {
         format!("sip:{user}@{LOOPBACK}:{}", self.port)
     }
 
-    /// Waits for sipp to finish its one call; fails the test unless the scenario passed.
+    /// Waits for sipp to finish its calls; fails the test unless the scenario passed.
     pub async fn passed(mut self) {
         let status = tokio::time::timeout(Duration::from_secs(50), self.child.wait())
             .await

@@ -41,6 +41,12 @@ impl Prosody {
     /// Configures a Prosody with users juliet/r0m30 and romeo/jul13t.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Prosody {
+        Prosody::with_components(&[])
+    }
+
+    /// [`Prosody::new`] with more components than the node's three (each with [`SECRET`]):
+    /// a gateway's two domains and its nodes, say.
+    pub fn with_components(extra: &[&str]) -> Prosody {
         let found = std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).any(|d| d.join("prosody").is_file()))
             .unwrap_or(false);
@@ -80,7 +86,11 @@ Component "call.{COMPONENT}"
     component_secret = "{SECRET}"
 Component "mixer.{COMPONENT}"
     component_secret = "{SECRET}"
-"#
+{more}"#,
+            more = extra
+                .iter()
+                .map(|c| format!("Component \"{c}\"\n    component_secret = \"{SECRET}\"\n"))
+                .collect::<String>()
         );
         std::fs::create_dir_all(dir.0.join("data")).expect("data dir");
         std::fs::write(dir.0.join("prosody.cfg.lua"), config).expect("config");

@@ -1,0 +1,491 @@
+//! The gateway end to end (issue 14): one gateway, nodes behind it in cluster mode, sipp
+//! calling the nodes and answering their dials, SDK bots logged in to the gateway.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use minidom::Element;
+use rayo_client::{CallEvent, DefinedCondition, DialBuilder, EndReason, Error};
+use rayo_e2e::gateway::{node_domain, TestGateway, EXTERNAL, INTERNAL};
+use rayo_e2e::{end_reason, next_offer, MixerDomain, Sipp, WAIT};
+
+async fn next_event(call: &mut rayo_client::Call) -> CallEvent {
+    tokio::time::timeout(WAIT, call.events().next())
+        .await
+        .expect("an event in time")
+        .expect("events open")
+}
+
+/// Every stanza the tap saw so far, as text.
+fn tapped(tap: &mut tokio::sync::mpsc::Receiver<Element>) -> Vec<String> {
+    std::iter::from_fn(|| tap.try_recv().ok())
+        .map(|el| String::from(&el))
+        .collect()
+}
+
+fn domains(n: usize) -> Vec<String> {
+    (1..=n).map(node_domain).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_on_three_nodes_reach_the_bot_as_external_jids_and_no_node_jid_ever_does() {
+    let gw = TestGateway::start(|_| {}).await;
+    let mut nodes = Vec::new();
+    for i in 1..=3 {
+        nodes.push(gw.node(i, |_| {}).await);
+    }
+    gw.wait_rotation(&domains(3)).await;
+    let (tx, mut tap) = tokio::sync::mpsc::channel(4096);
+    let (_bot, mut offers) = gw.bot_with(gw.client_config("bot", "a").tap(tx)).await;
+
+    for node in &nodes {
+        let sipp = Sipp::start(
+            "uac_node_hangs_up.xml",
+            Some(node.node.sip_addr()),
+            "ivr",
+            &[],
+            None,
+        );
+        let offer = next_offer(&mut offers).await;
+        let call_jid = offer.call.jid().to_string();
+        assert!(
+            call_jid.ends_with(&format!("@{EXTERNAL}")),
+            "the call is {call_jid}"
+        );
+        let mut call = offer.call;
+        call.accept([]).await.expect("accepted");
+        call.answer([]).await.expect("answered");
+        call.hangup([]).await.expect("hung up");
+        assert!(
+            matches!(end_reason(&mut call).await, EndReason::HangupCommand { .. }),
+            "the bot's hangup ends the call"
+        );
+        sipp.passed().await;
+    }
+    // Three calls, one per node, all through the gateway.
+    let seen = tapped(&mut tap);
+    assert!(
+        seen.iter().filter(|s| s.contains("<offer")).count() >= 3,
+        "{seen:#?}"
+    );
+    for s in &seen {
+        for d in domains(3).iter().map(String::as_str).chain([INTERNAL]) {
+            assert!(!s.contains(d), "a stanza for the bot names {d}: {s}");
+        }
+    }
+}
+
+/// Dials `n` calls to `uas`, each answered, and returns them.
+async fn dial_answered(
+    client: &rayo_client::Client,
+    uas: &Sipp,
+    n: usize,
+) -> Vec<rayo_client::Call> {
+    let mut calls = Vec::new();
+    for _ in 0..n {
+        let mut call = client
+            .dial(DialBuilder::new(uas.uri("service")).from("sip:bot@127.0.0.1"))
+            .await
+            .expect("dialled");
+        loop {
+            match next_event(&mut call).await {
+                CallEvent::Answered { .. } => break,
+                CallEvent::Ringing { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        calls.push(call);
+    }
+    calls
+}
+
+async fn hang_up_all(calls: Vec<rayo_client::Call>) {
+    for mut call in calls {
+        call.hangup([]).await.expect("hung up");
+        end_reason(&mut call).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_dials_land_ten_per_node_and_a_dnd_node_gets_none() {
+    let gw = TestGateway::start(|_| {}).await;
+    let mut nodes = Vec::new();
+    for i in 1..=3 {
+        nodes.push(gw.node(i, |_| {}).await);
+    }
+    // Node 4 is full (max_calls 0), so it says dnd: out of rotation.
+    nodes.push(gw.node(4, |c| c.limits.max_calls = 0).await);
+    gw.wait_rotation(&domains(3)).await;
+    let (client, _offers) = gw.bot("bot", "a").await;
+    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 30, &[], None);
+    let calls = dial_answered(&client, &uas, 30).await;
+    let per_node = gw.calls_per_node().await;
+    assert_eq!(
+        per_node,
+        vec![
+            (node_domain(1), 10),
+            (node_domain(2), 10),
+            (node_domain(3), 10),
+            (node_domain(4), 0)
+        ]
+    );
+    hang_up_all(calls).await;
+    uas.passed().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weighted_dials_land_in_proportion() {
+    let gw = TestGateway::start(|c| {
+        c.gateway.balance = "weighted".into();
+        for (n, w) in c.nodes.iter_mut().zip([1, 2, 3]) {
+            n.weight = w;
+        }
+    })
+    .await;
+    let mut nodes = Vec::new();
+    for i in 1..=3 {
+        nodes.push(gw.node(i, |_| {}).await);
+    }
+    gw.wait_rotation(&domains(3)).await;
+    let (client, _offers) = gw.bot("bot", "a").await;
+    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 12, &[], None);
+    let calls = dial_answered(&client, &uas, 12).await;
+    let counts: Vec<usize> = gw
+        .calls_per_node()
+        .await
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(counts, vec![2, 4, 6]);
+    hang_up_all(calls).await;
+    uas.passed().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_bots_race_for_an_offer_and_another_applications_bot_is_not_offered_it() {
+    let gw = TestGateway::start(|_| {}).await;
+    let node = gw.node(1, |_| {}).await;
+    gw.wait_rotation(&domains(1)).await;
+    let (_a, mut offers_a) = gw.bot("bot", "a").await;
+    let (_b, mut offers_b) = gw.bot("bot2", "b").await;
+    let (_other, mut offers_o) = gw.bot("other", "o").await;
+    let sipp = Sipp::start(
+        "uac_sipp_hangs_up_later.xml",
+        Some(node.node.sip_addr()),
+        "ivr",
+        &[],
+        None,
+    );
+    let (oa, ob) = tokio::join!(next_offer(&mut offers_a), next_offer(&mut offers_b));
+    let (ra, rb) = tokio::join!(oa.call.accept([]), ob.call.accept([]));
+    let wins = [ra.is_ok(), rb.is_ok()];
+    assert_eq!(
+        wins.iter().filter(|w| **w).count(),
+        1,
+        "exactly one accept wins: {ra:?} {rb:?}"
+    );
+    let lost = if ra.is_ok() { rb } else { ra };
+    assert!(
+        matches!(
+            &lost,
+            Err(Error::Stanza {
+                condition: DefinedCondition::Conflict,
+                ..
+            })
+        ),
+        "{lost:?}"
+    );
+    let mut winner = if wins[0] { oa.call } else { ob.call };
+    winner.answer([]).await.expect("answered");
+    let reason = end_reason(&mut winner).await;
+    assert!(matches!(reason, EndReason::Hungup { .. }), "{reason:?}");
+    sipp.passed().await;
+    // The call's number belongs to `dev`: `other`'s bot never heard of it.
+    let none = tokio::time::timeout(Duration::from_millis(200), offers_o.next()).await;
+    assert!(none.is_err(), "another application was offered the call");
+}
+
+const NODE_PROCESS: &str = env!("CARGO_BIN_EXE_node_process");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_call_ends_its_calls_with_error_within_two_seconds_and_rejoins() {
+    use rayo_e2e::gateway::NodeProcess;
+    let gw = TestGateway::start(|_| {}).await;
+    let _n1 = gw.node(1, |_| {}).await;
+    let _n2 = gw.node(2, |_| {}).await;
+    let mut n3 = NodeProcess::start(&gw, 3, NODE_PROCESS).await;
+    gw.wait_rotation(&domains(3)).await;
+    let (client, mut offers) = gw.bot("bot", "a").await;
+
+    // Two live calls on node 3, answered by the bot.
+    let mut sipps = Vec::new();
+    let mut calls = Vec::new();
+    for _ in 0..2 {
+        sipps.push(Sipp::start(
+            "uac_node_hangs_up.xml",
+            Some(n3.sip_addr),
+            "ivr",
+            &[],
+            None,
+        ));
+        let call = next_offer(&mut offers).await.call;
+        call.accept([]).await.expect("accepted");
+        call.answer([]).await.expect("answered");
+        calls.push(call);
+    }
+    assert_eq!(gw.calls_per_node().await[2], (node_domain(3), 2));
+
+    n3.kill().await;
+    let killed = Instant::now();
+    for call in &mut calls {
+        let reason = end_reason(call).await;
+        assert!(matches!(reason, EndReason::Error { .. }), "{reason:?}");
+    }
+    let took = killed.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "ended {took:?} after the kill"
+    );
+    drop(sipps); // they wait for a BYE that never comes
+
+    // New dials go to the two left.
+    gw.wait_rotation(&domains(2)).await;
+    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 4, &[], None);
+    let dialled = dial_answered(&client, &uas, 4).await;
+    let per_node = gw.calls_per_node().await;
+    assert_eq!(
+        per_node,
+        vec![
+            (node_domain(1), 2),
+            (node_domain(2), 2),
+            (node_domain(3), 0)
+        ]
+    );
+    hang_up_all(dialled).await;
+    uas.passed().await;
+
+    // Restarted, it presents itself again and is back in rotation.
+    n3.restart().await;
+    gw.wait_rotation(&domains(3)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dial_a_stopped_node_does_not_answer_is_retried_and_the_node_comes_back_after_pings() {
+    use rayo_e2e::gateway::NodeProcess;
+    let gw = TestGateway::start(|c| {
+        c.gateway.dial_timeout = 1.0;
+        c.gateway.node_failures_out = 1;
+        c.gateway.node_pings_back = 2;
+        c.gateway.ping_timeout = 5.0;
+    })
+    .await;
+    let _n1 = gw.node(1, |_| {}).await;
+    let n2 = NodeProcess::start(&gw, 2, NODE_PROCESS).await;
+    gw.wait_rotation(&domains(2)).await;
+    let (client, _offers) = gw.bot("bot", "a").await;
+    // Three calls in all: the third is the late one node 2 places once running again.
+    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 3, &[], None);
+
+    // Node 2 stops answering (SIGSTOP): of two dials one goes to it first, times out after
+    // 1 s, and is placed on node 1 instead; both succeed for the bot.
+    n2.signal("STOP");
+    let t0 = Instant::now();
+    let calls = dial_answered(&client, &uas, 2).await;
+    assert!(
+        t0.elapsed() >= Duration::from_secs(1),
+        "one dial waited for its timeout"
+    );
+    let per_node = gw.calls_per_node().await;
+    assert_eq!(per_node, vec![(node_domain(1), 2), (node_domain(2), 0)]);
+    // One failed dial took node 2 out of rotation, though it never said dnd.
+    let n2_view = gw
+        .gw
+        .nodes()
+        .await
+        .into_iter()
+        .find(|n| n.domain == node_domain(2));
+    assert!(!n2_view.expect("node 2 known").in_rotation);
+
+    // Running again, it answers pings and comes back; the dial it got while stopped was
+    // placed late, and the gateway hung that call up (the UAS sees it end).
+    n2.signal("CONT");
+    gw.wait_rotation(&domains(2)).await;
+    hang_up_all(calls).await;
+    uas.passed().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rogue_node_with_a_wrong_secret_or_an_unlisted_domain_is_refused() {
+    let gw = TestGateway::start(|_| {}).await;
+    let good = gw.node(1, |_| {}).await;
+    // Node 2's domain with the wrong secret: its component never connects.
+    let addr = gw.gw.node_addr().expect("listener");
+    let wrong = rayo_e2e::TestNode::start(|cfg| {
+        rayo_e2e::gateway::cluster_node(cfg, 2, addr);
+        if let Some(c) = &mut cfg.component {
+            c.secret = "guess".into();
+        }
+    })
+    .await;
+    assert!(!wrong.node.component_connected(Duration::from_secs(2)).await);
+    // A domain not on the list (node 9): refused at the handshake too.
+    let unlisted =
+        rayo_e2e::TestNode::start(|cfg| rayo_e2e::gateway::cluster_node(cfg, 9, addr)).await;
+    assert!(
+        !unlisted
+            .node
+            .component_connected(Duration::from_secs(2))
+            .await
+    );
+    let nodes = gw.wait_rotation(&domains(1)).await;
+    assert_eq!(nodes.len(), 1, "only node 1 is known: {nodes:?}");
+    // Calls to the rogue nodes never reach the bot.
+    let (_bot, mut offers) = gw.bot("bot", "a").await;
+    let sipp = Sipp::start(
+        "uac_sipp_hangs_up.xml",
+        Some(wrong.node.sip_addr()),
+        "ivr",
+        &[],
+        None,
+    );
+    let none = tokio::time::timeout(Duration::from_secs(2), offers.next()).await;
+    assert!(none.is_err(), "an offer from a rogue node reached the bot");
+    drop(sipp);
+    drop(good);
+}
+
+/// The same flows with everything a component of a real Prosody: the gateway's two domains,
+/// the nodes, and the bot a user of Prosody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_and_outbound_with_gateway_and_nodes_as_components_of_prosody() {
+    use rayo_e2e::prosody::{Prosody, HOST, SECRET};
+    const EXT: &str = "rayo.localhost";
+    const INT: &str = "gw.localhost";
+    let mut prosody = Prosody::with_components(&[INT, "node1.localhost", "node2.localhost"]);
+    prosody.start().await;
+    let server = prosody.component_addr();
+    let link = |_: ()| rayo_gateway::config::ComponentLink {
+        server,
+        secret: SECRET.into(),
+    };
+    let gw = TestGateway::start(|c| {
+        c.gateway.external = EXT.into();
+        c.gateway.internal = INT.into();
+        c.c2s = None;
+        c.node_listener = None;
+        c.external_component = Some(link(()));
+        c.internal_component = Some(link(()));
+        for n in &mut c.nodes {
+            n.secret = None;
+        }
+        c.applications.retain(|a| a.name == "dev");
+        c.applications[0].clients = vec![format!("juliet@{HOST}")];
+    })
+    .await;
+    let mut nodes = Vec::new();
+    for i in 1..=2 {
+        let node = rayo_e2e::TestNode::start(|cfg| {
+            rayo_e2e::gateway::cluster_node(cfg, i, server);
+            if let Some(c) = &mut cfg.component {
+                c.secret = SECRET.into();
+            }
+            cfg.cluster = Some(rayo_server::config::Cluster {
+                gateway: INT.into(),
+            });
+        })
+        .await;
+        assert!(
+            node.node.component_connected(WAIT).await,
+            "node {i} connects to Prosody; log:\n{}",
+            prosody.log()
+        );
+        nodes.push(node);
+    }
+    let until = Instant::now() + WAIT;
+    while gw.gw.nodes().await.iter().filter(|n| n.in_rotation).count() < 2 {
+        assert!(
+            Instant::now() < until,
+            "nodes registered; log:\n{}",
+            prosody.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let (tx, mut tap) = tokio::sync::mpsc::channel(4096);
+    let config = rayo_client::Config::new(&format!("juliet@{HOST}/bot"), "r0m30")
+        .expect("config")
+        .server(prosody.c2s_addr().to_string())
+        .rayo_domain(EXT)
+        .with_mixer_domain(EXT)
+        .trust(rayo_client::Trust::Pinned(prosody.fingerprint.clone()))
+        .tap(tx);
+    let (client, mut offers) = gw.bot_with(config).await;
+
+    // Inbound on node 2.
+    let sipp = Sipp::start(
+        "uac_node_hangs_up.xml",
+        Some(nodes[1].node.sip_addr()),
+        "ivr",
+        &[],
+        None,
+    );
+    let mut call = tokio::time::timeout(WAIT, offers.next())
+        .await
+        .unwrap_or_else(|_| panic!("no offer through Prosody; log:\n{}", prosody.log()))
+        .expect("offers open")
+        .call;
+    assert!(
+        call.jid().to_string().ends_with(&format!("@{EXT}")),
+        "{}",
+        call.jid()
+    );
+    call.accept([]).await.expect("accepted");
+    call.answer([]).await.expect("answered");
+    call.hangup([]).await.expect("hung up");
+    assert!(matches!(
+        end_reason(&mut call).await,
+        EndReason::HangupCommand { .. }
+    ));
+    sipp.passed().await;
+
+    // Outbound: two dials, one per node.
+    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 2, &[], None);
+    let calls = dial_answered(&client, &uas, 2).await;
+    let counts: Vec<usize> = gw
+        .calls_per_node()
+        .await
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(counts, vec![1, 1]);
+    hang_up_all(calls).await;
+    uas.passed().await;
+    for s in tapped(&mut tap) {
+        for d in ["node1.localhost", "node2.localhost", INT] {
+            assert!(!s.contains(d), "a stanza for the bot names {d}: {s}");
+        }
+    }
+}
+
+/// The README's quick start: the two node files are valid cluster nodes of the gateway's
+/// embedded defaults.
+#[test]
+fn the_quick_start_node_files_serve_the_embedded_gateway() {
+    let gw = rayo_gateway::Config::embedded("pw", "quick-start-secret");
+    let secrets = gw.node_secrets();
+    for i in 1..=2 {
+        let path = format!(
+            "{}/../../bins/rayo-gateway/node{i}.example.toml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let cfg = rayo_server::Config::from_file(std::path::Path::new(&path)).expect("valid");
+        assert!(cfg.c2s.is_none(), "a cluster node has no c2s listener");
+        assert_eq!(cfg.cluster.expect("cluster").gateway, gw.gateway.internal);
+        let component = cfg.component.expect("component");
+        assert_eq!(
+            component.server,
+            gw.node_listener.clone().expect("listener").listen
+        );
+        assert_eq!(secrets.get(&cfg.service.domain), Some(&component.secret));
+    }
+}
