@@ -36,6 +36,15 @@ impl Shared {
     }
 }
 
+/// The message routing algorithms of a service (XEP-0354), as [`Client::routing`] found them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routing {
+    /// The algorithm active for this account's bare JID (a URI).
+    pub active: String,
+    /// The algorithms it may choose.
+    pub available: Vec<String>,
+}
+
 /// A connection to a Rayo service, shared by every handle made from it (cheap to clone).
 ///
 /// A driver task owns the stream: it writes what the handles queue, reads every stanza and
@@ -140,6 +149,58 @@ impl Client {
         self.shared.wake.notify_one();
         rx.await.unwrap_or(Err(Error::Disconnected))?;
         Ok(start.elapsed())
+    }
+
+    /// The message routing algorithms of the service (XEP-0354): the one active for this
+    /// account's bare JID and those available. A Rayo gateway applies the active one to how
+    /// it spreads offers over the account's resources.
+    pub async fn routing(&self) -> Result<Routing, Error> {
+        let to = self.shared.config.service()?;
+        let query = Element::bare("query", rayo_proto::ns::CMR);
+        let rx = self.shared.core().query(
+            Instant::now(),
+            to,
+            query,
+            self.shared.config.command_timeout,
+        )?;
+        self.shared.wake.notify_one();
+        let answer = rx.await.unwrap_or(Err(Error::Disconnected))?;
+        let crate::core::Answer::Done(Some(q)) = answer else {
+            return Err(Error::Protocol(
+                "a routing query answered without a query".into(),
+            ));
+        };
+        let of = |name: &str| -> Vec<String> {
+            q.children()
+                .filter(|c| c.is(name, rayo_proto::ns::CMR))
+                .filter_map(|c| c.attr("algorithm").map(str::to_owned))
+                .collect()
+        };
+        let active = of("active").into_iter().next().ok_or_else(|| {
+            Error::Protocol("a routing query answered without an active algorithm".into())
+        })?;
+        Ok(Routing {
+            active,
+            available: of("available"),
+        })
+    }
+
+    /// Chooses the message routing algorithm for every resource of this account's bare JID
+    /// (XEP-0354), by URI (`urn:xmpp:cmr:roundrobin`, …); one the service does not offer
+    /// gets [`Error::Stanza`] `not-allowed`.
+    pub async fn set_routing(&self, algorithm: &str) -> Result<(), Error> {
+        let to = self.shared.config.service()?;
+        let mut cmr = Element::bare("cmr", rayo_proto::ns::CMR);
+        rayo_xmpp::xml::set_attr(&mut cmr, "algorithm", algorithm);
+        let rx = self.shared.core().request(
+            Instant::now(),
+            to,
+            cmr,
+            crate::core::Expect::Nothing,
+            self.shared.config.command_timeout,
+        )?;
+        self.shared.wake.notify_one();
+        rx.await.unwrap_or(Err(Error::Disconnected)).map(|_| ())
     }
 
     /// Places an outbound call (§6.2.1); its ringing and answered events follow on

@@ -83,7 +83,7 @@ mod stream;
 mod tls;
 
 pub use call::{Call, JoinParty, JoinTarget};
-pub use client::{Client, DialBuilder};
+pub use client::{Client, DialBuilder, Routing};
 pub use component::{Component, Input, Output, Prompt, Record};
 pub use config::{Backoff, Config, Tls, Trust};
 pub use error::Error;

@@ -49,7 +49,7 @@ pub(crate) enum Expect {
 #[derive(Debug)]
 pub(crate) enum Answer {
     /// A result, with its payload if any.
-    Done(#[allow(dead_code)] Option<Element>),
+    Done(Option<Element>),
     /// A new call, registered.
     Call(CallParts),
     /// A new component, registered.
