@@ -489,3 +489,212 @@ fn the_quick_start_node_files_serve_the_embedded_gateway() {
         assert_eq!(secrets.get(&cfg.service.domain), Some(&component.secret));
     }
 }
+
+/// Counts the offers each bot gets and rejects them busy (one reject per call wins).
+fn rejecting(mut offers: rayo_client::Offers) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut seen = 0;
+        while let Ok(Some(offer)) =
+            tokio::time::timeout(Duration::from_secs(3), offers.next()).await
+        {
+            seen += 1;
+            let _ = offer.call.reject(rayo_client::RejectReason::Busy, []).await;
+        }
+        seen
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cmr_round_trips_and_roundrobin_spreads_thirty_offers_ten_per_resource() {
+    let gw = TestGateway::start(|_| {}).await;
+    let node = gw.node(1, |_| {}).await;
+    gw.wait_rotation(&domains(1)).await;
+    let mut bots = Vec::new();
+    for r in ["r1", "r2", "r3"] {
+        bots.push(gw.bot("bot", r).await);
+    }
+    // XEP-0354: what is active (the application's `all`) and available.
+    let routing = bots[0].0.routing().await.expect("routing query");
+    assert_eq!(routing.active, "urn:xmpp:cmr:all");
+    for a in ["all", "mostactive", "roundrobin", "weighted"] {
+        assert!(
+            routing.available.contains(&format!("urn:xmpp:cmr:{a}")),
+            "{routing:?}"
+        );
+    }
+    let refused = bots[0].0.set_routing("urn:xmpp:cmr:nosuch").await;
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::Stanza {
+                condition: DefinedCondition::NotAllowed,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    // One resource chooses for the bare JID: the others see it.
+    bots[0]
+        .0
+        .set_routing("urn:xmpp:cmr:roundrobin")
+        .await
+        .expect("set");
+    assert_eq!(
+        bots[2].0.routing().await.expect("routing").active,
+        "urn:xmpp:cmr:roundrobin"
+    );
+
+    let counters: Vec<_> = bots.into_iter().map(|(c, o)| (c, rejecting(o))).collect();
+    let sipp = Sipp::start_calls(
+        "uac_reject_486.xml",
+        Some(node.node.sip_addr()),
+        "ivr",
+        30,
+        &["-r", "20"],
+        None,
+    );
+    sipp.passed().await;
+    let mut counts = Vec::new();
+    let mut clients = Vec::new();
+    for (c, h) in counters {
+        counts.push(h.await.expect("counted"));
+        clients.push(c);
+    }
+    assert_eq!(counts, vec![10, 10, 10], "offers per resource");
+
+    // `all`: every resource is offered every call.
+    clients[1]
+        .set_routing("urn:xmpp:cmr:all")
+        .await
+        .expect("set");
+    let _ = clients;
+    let mut bots = Vec::new();
+    for r in ["s1", "s2", "s3"] {
+        bots.push(gw.bot("bot2", r).await);
+    }
+    let counters: Vec<_> = bots.into_iter().map(|(c, o)| (c, rejecting(o))).collect();
+    let sipp = Sipp::start_calls(
+        "uac_reject_486.xml",
+        Some(node.node.sip_addr()),
+        "ivr",
+        3,
+        &[],
+        None,
+    );
+    sipp.passed().await;
+    let mut counts = Vec::new();
+    for (_c, h) in counters {
+        counts.push(h.await.expect("counted"));
+    }
+    assert_eq!(
+        counts,
+        vec![3, 3, 3],
+        "every resource of bot2 is offered every call"
+    );
+}
+
+/// The next offer, accepted and answered.
+async fn answered(offers: &mut rayo_client::Offers) -> rayo_client::Call {
+    let call = next_offer(offers).await.call;
+    call.accept([]).await.expect("accepted");
+    call.answer([]).await.expect("answered");
+    call
+}
+
+/// A gateway whose three applications each lose their bot a different way.
+async fn lost_bot_gateway() -> TestGateway {
+    TestGateway::start(|c| {
+        let base = c.applications[1].clone();
+        let app = |name: &str, client: &str, lost: &str, distribution: &str| {
+            let mut a = base.clone();
+            a.name = name.into();
+            a.clients = vec![format!("{client}@localhost")];
+            a.uris = vec![format!("sip:{name}@*")];
+            a.on_client_lost = lost.into();
+            a.distribution = distribution.into();
+            a.grace = 2.0;
+            a
+        };
+        c.applications = vec![
+            app("hangup", "bot", "hangup", "all"),
+            app("keep", "bot2", "keep", "all"),
+            app("reoffer", "stranger", "reoffer", "roundrobin"),
+        ];
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_bot_s_calls_are_hung_up_kept_for_the_grace_or_reoffered() {
+    let gw = lost_bot_gateway().await;
+    let node = gw.node(1, |_| {}).await;
+    gw.wait_rotation(&domains(1)).await;
+    // hangup: the bot goes away, its call is hung up at once (sipp gets the BYE).
+    let (bot, mut offers) = gw.bot("bot", "a").await;
+    let sipp = Sipp::start(
+        "uac_node_hangs_up.xml",
+        Some(node.node.sip_addr()),
+        "hangup",
+        &[],
+        None,
+    );
+    let _call = answered(&mut offers).await;
+    bot.close();
+    sipp.passed().await;
+
+    // keep: the call outlives its bot for the grace (2 s), then is hung up.
+    let (bot2, mut offers) = gw.bot("bot2", "a").await;
+    let sipp = Sipp::start(
+        "uac_node_hangs_up.xml",
+        Some(node.node.sip_addr()),
+        "keep",
+        &[],
+        None,
+    );
+    let _call = answered(&mut offers).await;
+    bot2.close();
+    let lost = Instant::now();
+    sipp.passed().await;
+    let kept = lost.elapsed();
+    assert!(
+        kept >= Duration::from_millis(1800),
+        "hung up after {kept:?}, before the grace"
+    );
+
+    // reoffer: another resource of the same bare JID is offered the call again and controls
+    // it from then on.
+    let (s1, mut o1) = gw.bot("stranger", "one").await;
+    let (s2, mut o2) = gw.bot("stranger", "two").await;
+    let sipp = Sipp::start(
+        "uac_node_hangs_up.xml",
+        Some(node.node.sip_addr()),
+        "reoffer",
+        &[],
+        None,
+    );
+    let (first, first_is_one) = tokio::select! {
+        o = next_offer(&mut o1) => (o, true),
+        o = next_offer(&mut o2) => (o, false),
+    };
+    let jid = first.call.jid().clone();
+    first.call.accept([]).await.expect("accepted");
+    first.call.answer([]).await.expect("answered");
+    let (gone, survivor) = if first_is_one {
+        (&s1, &mut o2)
+    } else {
+        (&s2, &mut o1)
+    };
+    gone.close();
+    let again = next_offer(survivor).await;
+    assert_eq!(again.call.jid(), &jid, "the same call, offered again");
+    let mut call = again.call;
+    call.hangup([])
+        .await
+        .expect("the other resource controls the call now");
+    let reason = end_reason(&mut call).await;
+    assert!(
+        matches!(reason, EndReason::HangupCommand { .. }),
+        "{reason:?}"
+    );
+    sipp.passed().await;
+}
