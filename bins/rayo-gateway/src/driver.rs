@@ -77,6 +77,24 @@ pub struct Running {
     sessions: Option<SessionListener>,
     nodes: Option<ComponentListener>,
     components: Vec<ComponentLink>,
+    routing: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    /// Dropped without [`Running::shutdown`], the gateway stops at once, as if killed: every
+    /// link drops, nothing is drained (nodes keep their calls).
+    fn drop(&mut self) {
+        if let Some(r) = self.routing.take() {
+            r.abort();
+        }
+        if let Some(s) = self.sessions.take() {
+            s.shutdown();
+        }
+        if let Some(n) = self.nodes.take() {
+            n.shutdown();
+        }
+        self.components.clear();
+    }
 }
 
 impl std::fmt::Debug for Running {
@@ -182,7 +200,7 @@ impl Running {
             external: ext_rx,
             internal: int_rx,
         };
-        tokio::spawn(run(Gateway::new(routing), links, control_rx, stopped_tx));
+        let routing = tokio::spawn(run(Gateway::new(routing), links, control_rx, stopped_tx));
         Ok(Running {
             c2s_addr: sessions.as_ref().map(SessionListener::local_addr),
             fingerprint: sessions
@@ -195,6 +213,7 @@ impl Running {
             sessions,
             nodes,
             components,
+            routing: Some(routing),
         })
     }
 
@@ -231,24 +250,18 @@ impl Running {
 
     /// [`Running::shutdown`] with another drain time.
     pub async fn shutdown_within(mut self, max: Duration) {
+        let stopped = &mut self.stopped;
         let _ = self.control.send(Control::Drain(max)).await;
         let wait = async {
-            while !*self.stopped.borrow() {
-                if self.stopped.changed().await.is_err() {
+            while !*stopped.borrow() {
+                if stopped.changed().await.is_err() {
                     break;
                 }
             }
         };
         let _ = tokio::time::timeout(max + Duration::from_secs(5), wait).await;
-        // Let the last stanzas leave before the transports go.
+        // Let the last stanzas leave before the transports go (at the drop).
         tokio::time::sleep(Duration::from_millis(200)).await;
-        if let Some(s) = self.sessions.take() {
-            s.shutdown();
-        }
-        if let Some(n) = self.nodes.take() {
-            n.shutdown();
-        }
-        self.components.clear();
     }
 }
 
