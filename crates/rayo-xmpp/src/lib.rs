@@ -92,6 +92,7 @@
 
 pub mod c2s;
 mod caps;
+pub mod cmr;
 pub mod component;
 pub mod component_accept;
 pub mod component_client;

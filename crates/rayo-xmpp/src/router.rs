@@ -158,6 +158,7 @@ pub struct Router<H> {
     service_info: DiscoInfoResult,
     call_caps: Caps,
     mixer_caps: Caps,
+    routing: crate::cmr::MessageRouting,
 }
 
 /// An IQ error reply to `req` (from `to`, to `from`), echoing the payload.
@@ -194,6 +195,7 @@ impl<H: Handler> Router<H> {
             service_info: disco::service_info(),
             call_caps: disco::caps(ns::CALL_CAPS, &disco::call_info()),
             mixer_caps: disco::caps(ns::MIXER_CAPS, &disco::mixer_info()),
+            routing: crate::cmr::MessageRouting::default(),
         }
     }
 
@@ -248,6 +250,9 @@ impl<H: Handler> Router<H> {
             .collect();
         self.sessions.retain(|_, c| *c != conn);
         let service = self.addressing.service().to_string();
+        for jid in &gone {
+            self.routing.forget(jid);
+        }
         for jid in gone {
             let mut p = Element::bare("presence", JABBER_CLIENT);
             xml::set_attr(&mut p, "type", "unavailable");
@@ -291,6 +296,20 @@ impl<H: Handler> Router<H> {
                 }
             },
         };
+        if self.mode == Mode::C2s {
+            if let Ok(f) = from.try_as_full() {
+                if self.sessions.contains_key(f) {
+                    self.routing.saw(f, &stanza);
+                }
+            }
+            let to_service =
+                to.node().is_none() && to.domain().as_str() == self.addressing.service().as_str();
+            if to_service && crate::cmr::is_request(&stanza) {
+                let service = self.addressing.service().to_string();
+                let reply = self.routing.answer(&from, &service, &stanza);
+                return self.route(reply);
+            }
+        }
         if self.mode == Mode::C2s && self.is_client(&to) {
             let mut stanza = stanza;
             xml::set_attr(&mut stanza, "to", to.to_string());
@@ -436,17 +455,22 @@ impl<H: Handler> Router<H> {
         let conns: Vec<ConnId> = match to.try_as_full() {
             Ok(full) => self.sessions.get(full).copied().into_iter().collect(),
             Err(bare) => {
-                let mut c: Vec<ConnId> = self
+                let mut to: Vec<(FullJid, ConnId)> = self
                     .sessions
                     .iter()
                     .filter(|(k, _)| k.to_bare() == *bare)
-                    .map(|(_, c)| *c)
+                    .map(|(k, c)| (k.clone(), *c))
                     .collect();
-                c.sort_unstable();
+                to.sort_unstable_by_key(|(_, c)| *c);
                 if stanza.name() == "iq" {
-                    c.truncate(1);
+                    to.truncate(1);
+                } else if crate::cmr::is_routed_message(&stanza) && to.len() > 1 {
+                    // XEP-0354: the bare JID's chosen algorithm decides which resources.
+                    let resources: Vec<FullJid> = to.iter().map(|(j, _)| j.clone()).collect();
+                    let chosen = self.routing.pick(bare, &resources);
+                    to.retain(|(j, _)| chosen.contains(j));
                 }
-                c
+                to.into_iter().map(|(_, c)| c).collect()
             }
         };
         if conns.is_empty() {

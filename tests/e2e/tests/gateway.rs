@@ -733,3 +733,23 @@ async fn a_node_keeps_its_calls_through_a_gateway_restart() {
     // still up at the node, whatever bounced meanwhile.
     sipp.passed().await;
 }
+
+/// The node's own c2s listener is its bots' XMPP server: it answers XEP-0354 too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_s_own_c2s_listener_answers_cmr_too() {
+    let node = rayo_e2e::TestNode::start(|_| {}).await;
+    let (client, _offers) = node.bot("bot").await;
+    assert_eq!(
+        client.routing().await.expect("query").active,
+        "urn:xmpp:cmr:all"
+    );
+    client
+        .set_routing("urn:xmpp:cmr:mostactive")
+        .await
+        .expect("set");
+    assert_eq!(
+        client.routing().await.expect("query").active,
+        "urn:xmpp:cmr:mostactive"
+    );
+    node.node.shutdown_within(Duration::ZERO).await;
+}

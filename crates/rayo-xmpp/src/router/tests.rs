@@ -182,3 +182,68 @@ fn clients_reach_each_other_and_bad_to_is_refused() {
         .get_child("error", JABBER_CLIENT)
         .is_some_and(|e| e.has_child("jid-malformed", ns::STANZAS)));
 }
+
+/// XEP-0354 on the node's own c2s listener: the query and the choice, for all resources of
+/// the bare JID, and messages to the bare JID spread as chosen.
+#[test]
+fn cmr_query_set_and_messages_spread_by_the_chosen_algorithm() {
+    let mut r = router();
+    for (c, res) in [(2, "b"), (3, "c")] {
+        r.bind(
+            c,
+            FullJid::new(&format!("juliet@rayo.test/{res}")).expect("jid"),
+        );
+    }
+    r.bind(9, FullJid::new("romeo@rayo.test/x").expect("jid"));
+    let outputs = |r: &mut Router<Echo>| -> Vec<(ConnId, Element)> {
+        std::iter::from_fn(|| r.poll_output())
+            .map(|o| match o {
+                Routed::Deliver { conn, stanza } => (conn, stanza),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    };
+    r.handle_stanza(
+        el(&format!("<iq xmlns='jabber:client' type='get' id='q' {FROM} to='rayo.test'><query xmlns='urn:xmpp:cmr:0'/></iq>")),
+        SystemTime::now(),
+    );
+    let out = outputs(&mut r);
+    let query = out[0]
+        .1
+        .get_child("query", "urn:xmpp:cmr:0")
+        .expect("query");
+    let active = query.get_child("active", "urn:xmpp:cmr:0").expect("active");
+    assert_eq!(active.attr("algorithm"), Some("urn:xmpp:cmr:all"));
+    assert_eq!(
+        query.children().filter(|c| c.name() == "available").count(),
+        4
+    );
+    let message = || {
+        el("<message xmlns='jabber:client' from='romeo@rayo.test/x' to='juliet@rayo.test' type='chat'><body>hi</body></message>")
+    };
+    r.handle_stanza(message(), SystemTime::now());
+    let conns: Vec<ConnId> = outputs(&mut r).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(conns, vec![1, 2, 3], "all: every resource");
+
+    // Juliet's resource c chooses roundrobin, for every resource.
+    r.handle_stanza(
+        el("<iq xmlns='jabber:client' type='set' id='s' from='juliet@rayo.test/c' to='rayo.test'><cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:roundrobin'/></iq>"),
+        SystemTime::now(),
+    );
+    let out = outputs(&mut r);
+    assert_eq!((out[0].0, out[0].1.attr("type")), (3, Some("result")));
+    let mut got = Vec::new();
+    for _ in 0..6 {
+        r.handle_stanza(message(), SystemTime::now());
+        got.extend(outputs(&mut r).into_iter().map(|(c, _)| c));
+    }
+    assert_eq!(got, vec![1, 2, 3, 1, 2, 3]);
+    // An algorithm that does not exist: not-allowed.
+    r.handle_stanza(
+        el(&format!("<iq xmlns='jabber:client' type='set' id='n' {FROM} to='rayo.test'><cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:nosuch'/></iq>")),
+        SystemTime::now(),
+    );
+    let out = outputs(&mut r);
+    let err = out[0].1.get_child("error", JABBER_CLIENT).expect("error");
+    assert!(err.has_child("not-allowed", ns::STANZAS), "{:?}", out[0].1);
+}
