@@ -5,7 +5,13 @@
 //! addressed to a bare JID with several resources bound by that algorithm: to all of them
 //! (`urn:xmpp:cmr:all`, the default), to the one that sent something last
 //! (`mostactive`), to each in turn (`roundrobin`), or in proportion to their presence
-//! priority (`weighted`, a priority below 1 counting as 1). Other stanzas are not affected.
+//! priority (`weighted`, a priority below 1 counting as 1), among the resources whose
+//! presence priority is not negative (RFC 6121 §8.5.2.1.1). A message may carry its own
+//! choice (`<cmr algorithm='…'/>`, a routing hint, `urn:xmpp:cmr:hints:0`). Other stanzas
+//! are not affected.
+//!
+//! In component mode the node's bots are users of another server, which routes their
+//! messages: the node then does not advertise `urn:xmpp:cmr:0`.
 
 use std::collections::HashMap;
 
@@ -64,6 +70,37 @@ pub fn is_request(iq: &Element) -> bool {
             .is_some_and(|p| p.is("query", ns::CMR) || p.is("cmr", ns::CMR))
 }
 
+/// The routing hint of a message (XEP-0354 §5): its `<cmr algorithm='…'/>`, if it names one
+/// of the four.
+pub fn hint(message: &Element) -> Option<Algorithm> {
+    message
+        .get_child("cmr", ns::CMR)
+        .and_then(|c| c.attr("algorithm"))
+        .and_then(Algorithm::from_uri)
+}
+
+/// The service's disco#info for how it is reached: on the c2s listener, XEP-0354 and its
+/// hints; in component mode neither (the server the bots use routes their messages).
+pub fn service_info(
+    mut info: xmpp_parsers::disco::DiscoInfoResult,
+    mode: crate::router::Mode,
+) -> xmpp_parsers::disco::DiscoInfoResult {
+    match mode {
+        crate::router::Mode::C2s => {
+            info.features.insert(ns::CMR.to_owned());
+            info.features.insert(HINTS.to_owned());
+        }
+        crate::router::Mode::Component => {
+            info.features.remove(ns::CMR);
+            info.features.remove(HINTS);
+        }
+    }
+    info
+}
+
+/// The disco feature of routing hints.
+pub const HINTS: &str = "urn:xmpp:cmr:hints:0";
+
 /// Whether a stanza is a message the algorithms govern (type `normal`, absent, or `chat`).
 pub fn is_routed_message(stanza: &Element) -> bool {
     stanza.name() == "message" && matches!(stanza.attr("type"), None | Some("normal" | "chat"))
@@ -110,14 +147,25 @@ impl MessageRouting {
     }
 
     /// Which of `resources` (the bound resources of `bare`, in a stable order) a message to
-    /// `bare` goes to.
-    pub fn pick(&mut self, bare: &BareJid, resources: &[FullJid]) -> Vec<FullJid> {
+    /// `bare` goes to, by its `hint` if it has one, else by the JID's algorithm. Resources
+    /// with a negative presence priority get none (RFC 6121 §8.5.2.1.1).
+    pub fn pick(
+        &mut self,
+        bare: &BareJid,
+        resources: &[FullJid],
+        hint: Option<Algorithm>,
+    ) -> Vec<FullJid> {
+        let resources: Vec<FullJid> = resources
+            .iter()
+            .filter(|r| self.priority.get(*r).copied().unwrap_or(0) >= 0)
+            .cloned()
+            .collect();
         if resources.len() < 2 {
-            return resources.to_vec();
+            return resources;
         }
         let one = |i: usize| vec![resources[i % resources.len()].clone()];
-        match self.algorithm(bare) {
-            Algorithm::All => resources.to_vec(),
+        match hint.unwrap_or_else(|| self.algorithm(bare)) {
+            Algorithm::All => resources,
             Algorithm::MostActive => {
                 let best = resources
                     .iter()
@@ -214,14 +262,21 @@ mod tests {
             .iter()
             .map(|x| full(&format!("bot@localhost/{x}")))
             .collect();
-        assert_eq!(r.pick(&bare, &res), res, "all by default");
+        assert_eq!(r.pick(&bare, &res, None), res, "all by default");
         r.chosen.insert(bare.clone(), Algorithm::RoundRobin);
-        let turns: Vec<_> = (0..6).map(|_| r.pick(&bare, &res)[0].clone()).collect();
+        let turns: Vec<_> = (0..6)
+            .map(|_| r.pick(&bare, &res, None)[0].clone())
+            .collect();
         assert_eq!(turns, [&res[..], &res[..]].concat());
+        assert_eq!(
+            r.pick(&bare, &res, Some(Algorithm::All)),
+            res,
+            "a hint wins"
+        );
         r.chosen.insert(bare.clone(), Algorithm::MostActive);
         let msg: Element = "<message xmlns='jabber:client'/>".parse().expect("xml");
         r.saw(&res[1], &msg);
-        assert_eq!(r.pick(&bare, &res), vec![res[1].clone()]);
+        assert_eq!(r.pick(&bare, &res, None), vec![res[1].clone()]);
         r.chosen.insert(bare.clone(), Algorithm::Weighted);
         let prio: Element = "<presence xmlns='jabber:client'><priority>3</priority></presence>"
             .parse()
@@ -229,9 +284,16 @@ mod tests {
         r.saw(&res[2], &prio);
         let mut counts = [0; 3];
         for _ in 0..50 {
-            let p = r.pick(&bare, &res)[0].clone();
+            let p = r.pick(&bare, &res, None)[0].clone();
             counts[res.iter().position(|x| *x == p).unwrap()] += 1;
         }
         assert_eq!(counts, [10, 10, 30], "weights 1, 1, 3");
+        // A negative priority: no messages to the bare JID for that resource.
+        let away: Element = "<presence xmlns='jabber:client'><priority>-1</priority></presence>"
+            .parse()
+            .expect("xml");
+        r.saw(&res[0], &away);
+        r.chosen.insert(bare.clone(), Algorithm::All);
+        assert_eq!(r.pick(&bare, &res, None), res[1..].to_vec());
     }
 }

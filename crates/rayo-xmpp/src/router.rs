@@ -192,7 +192,7 @@ impl<H: Handler> Router<H> {
             sessions: HashMap::new(),
             out: VecDeque::new(),
             announced: HashSet::new(),
-            service_info: disco::service_info(),
+            service_info: crate::cmr::service_info(disco::service_info(), mode),
             call_caps: disco::caps(ns::CALL_CAPS, &disco::call_info()),
             mixer_caps: disco::caps(ns::MIXER_CAPS, &disco::mixer_info()),
             routing: crate::cmr::MessageRouting::default(),
@@ -465,9 +465,11 @@ impl<H: Handler> Router<H> {
                 if stanza.name() == "iq" {
                     to.truncate(1);
                 } else if crate::cmr::is_routed_message(&stanza) && to.len() > 1 {
-                    // XEP-0354: the bare JID's chosen algorithm decides which resources.
+                    // XEP-0354: the bare JID's chosen algorithm (or the message's hint)
+                    // decides which resources.
                     let resources: Vec<FullJid> = to.iter().map(|(j, _)| j.clone()).collect();
-                    let chosen = self.routing.pick(bare, &resources);
+                    let hint = crate::cmr::hint(&stanza);
+                    let chosen = self.routing.pick(bare, &resources, hint);
                     to.retain(|(j, _)| chosen.contains(j));
                 }
                 to.into_iter().map(|(_, c)| c).collect()

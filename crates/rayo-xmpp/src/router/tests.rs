@@ -238,6 +238,13 @@ fn cmr_query_set_and_messages_spread_by_the_chosen_algorithm() {
         got.extend(outputs(&mut r).into_iter().map(|(c, _)| c));
     }
     assert_eq!(got, vec![1, 2, 3, 1, 2, 3]);
+    // A routing hint on one message wins for that message.
+    r.handle_stanza(
+        el("<message xmlns='jabber:client' from='romeo@rayo.test/x' to='juliet@rayo.test'><body>all</body><cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:all'/></message>"),
+        SystemTime::now(),
+    );
+    let conns: Vec<ConnId> = outputs(&mut r).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(conns, vec![1, 2, 3]);
     // An algorithm that does not exist: not-allowed.
     r.handle_stanza(
         el(&format!("<iq xmlns='jabber:client' type='set' id='n' {FROM} to='rayo.test'><cmr xmlns='urn:xmpp:cmr:0' algorithm='urn:xmpp:cmr:nosuch'/></iq>")),
@@ -246,4 +253,38 @@ fn cmr_query_set_and_messages_spread_by_the_chosen_algorithm() {
     let out = outputs(&mut r);
     let err = out[0].1.get_child("error", JABBER_CLIENT).expect("error");
     assert!(err.has_child("not-allowed", ns::STANZAS), "{:?}", out[0].1);
+}
+
+/// In component mode the bots' own server routes their messages: the node does not claim
+/// XEP-0354; on the c2s listener it claims it with its hints.
+#[test]
+fn cmr_is_advertised_on_the_c2s_listener_only() {
+    let features = |mode| {
+        let a = Addressing::new("rayo.test", Some("call"), Some("mixer")).expect("domains");
+        let mut r = Router::new(a, mode, Echo);
+        r.bind(1, FullJid::new("juliet@rayo.test/a").expect("jid"));
+        r.handle_stanza(
+            el(&format!("<iq xmlns='jabber:client' type='get' id='d' {FROM} to='rayo.test'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")),
+            SystemTime::now(),
+        );
+        let reply = match r.poll_output() {
+            Some(Routed::Deliver { stanza, .. } | Routed::ToServer(stanza)) => stanza,
+            other => panic!("unexpected {other:?}"),
+        };
+        let query = reply
+            .get_child("query", "http://jabber.org/protocol/disco#info")
+            .expect("query");
+        query
+            .children()
+            .filter_map(|f| f.attr("var").map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let c2s = features(Mode::C2s);
+    assert!(c2s.iter().any(|f| f == "urn:xmpp:cmr:0"), "{c2s:?}");
+    assert!(c2s.iter().any(|f| f == "urn:xmpp:cmr:hints:0"), "{c2s:?}");
+    let component = features(Mode::Component);
+    assert!(
+        !component.iter().any(|f| f.starts_with("urn:xmpp:cmr")),
+        "{component:?}"
+    );
 }
