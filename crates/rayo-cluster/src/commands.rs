@@ -33,6 +33,11 @@ impl<S: Store> Gateway<S> {
             (Some(Kind::Iq), false) if adm.to.resource().is_none() => {
                 self.service_request(now, link, &adm, st)
             }
+            (Some(Kind::Message), true) if self.is_client_jid(&adm.to) => {
+                if let Err(why) = self.client_message(&adm, st.clone()) {
+                    self.refuse(link, Side::External, &st, why);
+                }
+            }
             (Some(Kind::Iq | Kind::Message), true) => {
                 if let Err(why) = self.entity_command(now, &adm, st.clone()) {
                     self.refuse(link, Side::External, &st, why);

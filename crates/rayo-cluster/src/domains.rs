@@ -63,11 +63,17 @@ fn info(name: &str, features: &[&str]) -> DiscoInfoResult {
 }
 
 /// The disco#info of the external domain: a Rayo service (`urn:xmpp:rayo:1`) with XEP-0354
-/// routing (`urn:xmpp:cmr:0`).
+/// routing (`urn:xmpp:cmr:0`) and its message hints (`urn:xmpp:cmr:hints:0`).
 pub fn external_info() -> Element {
     info(
         "Rayo gateway",
-        &[ns::DISCO_INFO, ns::PING, ns::RAYO, ns::CMR],
+        &[
+            ns::DISCO_INFO,
+            ns::PING,
+            ns::RAYO,
+            ns::CMR,
+            "urn:xmpp:cmr:hints:0",
+        ],
     )
     .into()
 }

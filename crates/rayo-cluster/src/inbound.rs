@@ -109,7 +109,7 @@ impl<S: Store> Gateway<S> {
     }
 
     /// The one resource (of several, available) a balancing algorithm picks at this turn.
-    fn one_of(
+    pub(crate) fn one_of(
         &self,
         d: Distribution,
         bare: &jid::BareJid,

@@ -50,6 +50,7 @@ pub mod fuzz;
 mod gateway;
 mod inbound;
 pub mod link;
+mod messages;
 mod orphans;
 mod outbound;
 mod pending;
