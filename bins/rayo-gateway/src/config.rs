@@ -181,12 +181,16 @@ pub struct ComponentLink {
 pub struct NodeListener {
     /// Where to listen.
     pub listen: SocketAddr,
+    /// Failed handshakes (wrong secret, unknown domain) a minute from one address; beyond,
+    /// its connections are closed unread until the rate allows again (0: no limit).
+    pub max_failed_handshakes_per_minute: u32,
 }
 
 impl Default for NodeListener {
     fn default() -> Self {
         NodeListener {
             listen: SocketAddr::from(([127, 0, 0, 1], 5347)),
+            max_failed_handshakes_per_minute: 10,
         }
     }
 }

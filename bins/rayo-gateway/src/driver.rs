@@ -168,6 +168,7 @@ impl Running {
             accept.max_stanza_size = 1024 * 1024;
             let lcfg = ComponentListenerConfig {
                 addr: n.listen,
+                max_failed_handshakes_per_minute: n.max_failed_handshakes_per_minute,
                 ..ComponentListenerConfig::new(accept)
             };
             let (l, rx) = ComponentListener::start(lcfg).await?;

@@ -30,7 +30,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::caps::{Open, Slot};
-use crate::component_accept::{AcceptConfig, AcceptConnection, AcceptEvent};
+use crate::component_accept::{AcceptCloseReason, AcceptConfig, AcceptConnection, AcceptEvent};
+use crate::failed_logins::FailedLogins;
 use crate::server::ACCEPT_ERROR_PAUSE;
 use crate::stream_error::Condition;
 use crate::Error;
@@ -62,6 +63,10 @@ pub struct ComponentListenerConfig {
     /// Stanzas the consumer may queue toward one connection (the capacity of the `tx` of
     /// [`LinkEvent::Up`], at least 1). 4096 by default.
     pub connection_queue: usize,
+    /// Failed handshakes a minute from one source address (IPv6: one /64), in bursts of as
+    /// many: a wrong secret or an unknown domain counts. Beyond, connections from it are
+    /// closed at once, unread, until the rate allows again (0: no limit). 10 by default.
+    pub max_failed_handshakes_per_minute: u32,
 }
 
 impl ComponentListenerConfig {
@@ -73,6 +78,7 @@ impl ComponentListenerConfig {
             max_connections: 64,
             max_connections_per_source: 16,
             connection_queue: 4096,
+            max_failed_handshakes_per_minute: 10,
         }
     }
 }
@@ -136,6 +142,13 @@ struct Ctx {
     live: Arc<Mutex<HashMap<String, Live>>>,
     queue: usize,
     stop: watch::Receiver<()>,
+    failures: Arc<Mutex<FailedLogins>>,
+}
+
+impl Ctx {
+    fn failures(&self) -> std::sync::MutexGuard<'_, FailedLogins> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl ComponentListener {
@@ -155,6 +168,9 @@ impl ComponentListener {
             live: Arc::default(),
             queue: config.connection_queue.max(1),
             stop,
+            failures: Arc::new(Mutex::new(FailedLogins::new(
+                config.max_failed_handshakes_per_minute,
+            ))),
         };
         let (cap, cap_per_source) = (config.max_connections, config.max_connections_per_source);
         let accept = tokio::spawn(async move {
@@ -174,6 +190,11 @@ impl ComponentListener {
                     drop(tcp);
                     continue;
                 };
+                if !ctx.failures().allows(peer.ip(), Instant::now()) {
+                    tracing::debug!(%peer, "too many failed handshakes from it: closed");
+                    drop(tcp);
+                    continue;
+                }
                 next_id += 1;
                 let _ = tcp.set_nodelay(true);
                 tracing::debug!(%peer, conn = next_id, "component connection");
@@ -264,6 +285,22 @@ async fn run_connection(tcp: TcpStream, peer: SocketAddr, id: u64, mut ctx: Ctx)
                     }
                     AcceptEvent::Closed(reason) => {
                         tracing::debug!(conn = id, %peer, ?reason, "component stream ended");
+                        let refused = matches!(
+                            reason,
+                            AcceptCloseReason::Sent(
+                                Condition::NotAuthorized | Condition::HostUnknown
+                            )
+                        );
+                        if refused && link.is_none() {
+                            let over = ctx.failures().record(peer.ip(), Instant::now());
+                            if over {
+                                tracing::warn!(
+                                    ip = %peer.ip(),
+                                    "failed component handshakes from this address over \
+                                     the rate: its connections are refused for now"
+                                );
+                            }
+                        }
                     }
                 }
             }

@@ -250,3 +250,67 @@ async fn a_consumer_that_falls_behind_slows_the_component_and_loses_nothing() {
     }
     writer.abort();
 }
+
+/// Reads what the listener sends on a fresh connection after our header, until it closes.
+async fn attempt(addr: std::net::SocketAddr, secret: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let header = format!(
+        "<stream:stream xmlns='jabber:component:accept' \
+         xmlns:stream='http://etherx.jabber.org/streams' to='{DOMAIN}'>"
+    );
+    let _ = tcp.write_all(header.as_bytes()).await;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let mut sent = false;
+    loop {
+        let n = match tokio::time::timeout(WAIT, tcp.read(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(_)) => break,
+            Err(_) => panic!("the listener neither answered nor closed"),
+        };
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let (false, Some(at)) = (sent, text.find(" id='")) {
+            let id: String = text[at + 5..].chars().take_while(|c| *c != '\'').collect();
+            let digest = rayo_xmpp::component::handshake_digest(&id, secret);
+            let _ = tcp
+                .write_all(format!("<handshake>{digest}</handshake>").as_bytes())
+                .await;
+            sent = true;
+        }
+        if text.contains("<handshake/>") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&got).to_string()
+}
+
+/// Guessing a node's secret is rate-limited per source address: after the allowed failed
+/// handshakes, even the right secret is not heard until the rate allows again.
+#[tokio::test]
+async fn failed_handshakes_from_one_address_are_rate_limited() {
+    let mut accept = AcceptConfig::new();
+    accept.add_component(DOMAIN, SECRET);
+    let mut config = ComponentListenerConfig::new(accept);
+    config.addr.set_port(0);
+    config.max_failed_handshakes_per_minute = 2;
+    let (listener, _events) = ComponentListener::start(config).await.expect("listener");
+    let addr = listener.local_addr();
+    assert!(
+        attempt(addr, SECRET).await.contains("<handshake/>"),
+        "the right secret works"
+    );
+    for _ in 0..2 {
+        let refused = attempt(addr, "guess").await;
+        assert!(refused.contains("not-authorized"), "{refused}");
+    }
+    let closed = attempt(addr, SECRET).await;
+    assert!(
+        closed.is_empty(),
+        "closed unread once over the rate: {closed}"
+    );
+}
