@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
-/// The most addresses tracked at once; beyond, addresses whose bucket is full again are
-/// forgotten first, then an arbitrary one.
+/// The most addresses tracked at once. When the table is full, addresses whose bucket is full
+/// again are forgotten, and if that frees less than an eighth of the table, the addresses
+/// that failed least recently too, down to seven eighths: a full table costs one sweep per
+/// eighth of it, not one per new address.
 pub const MAX_SOURCES: usize = 65_536;
 
 /// What an address counts as: itself for IPv4, its /64 for IPv6.
@@ -103,8 +105,13 @@ impl FailedLogins {
             let dt = now.saturating_duration_since(b.at).as_secs_f64();
             b.tokens + dt * rate < cap
         });
-        if self.by_source.len() >= MAX_SOURCES {
-            if let Some(k) = self.by_source.keys().next().copied() {
+        let keep = MAX_SOURCES - MAX_SOURCES / 8;
+        if self.by_source.len() > keep {
+            let mut by_age: Vec<(Instant, IpAddr)> =
+                self.by_source.iter().map(|(k, b)| (b.at, *k)).collect();
+            by_age.sort_unstable();
+            let excess = self.by_source.len() - keep;
+            for (_, k) in by_age.into_iter().take(excess) {
                 self.by_source.remove(&k);
             }
         }
@@ -159,8 +166,15 @@ mod tests {
         assert_eq!(off.tracked(), 0);
         let mut f = FailedLogins::new(10);
         for i in 0..(MAX_SOURCES as u32 + 10) {
-            f.record(IpAddr::from(i.to_be_bytes()), t0);
+            f.record(
+                IpAddr::from(i.to_be_bytes()),
+                t0 + Duration::from_millis(u64::from(i)),
+            );
         }
         assert!(f.tracked() <= MAX_SOURCES);
+        // The newest failures are remembered, the oldest forgotten first.
+        let newest = IpAddr::from((MAX_SOURCES as u32 + 9).to_be_bytes());
+        let oldest = IpAddr::from(0u32.to_be_bytes());
+        assert!(f.by_source.contains_key(&newest) && !f.by_source.contains_key(&oldest));
     }
 }
