@@ -490,17 +490,28 @@ fn the_quick_start_node_files_serve_the_embedded_gateway() {
     }
 }
 
-/// Counts the offers each bot gets and rejects them busy (one reject per call wins).
-fn rejecting(mut offers: rayo_client::Offers) -> tokio::task::JoinHandle<usize> {
+/// Counts the offers each bot gets and rejects them busy (one reject per call wins), until
+/// `stop` says every call is over.
+fn rejecting(
+    mut offers: rayo_client::Offers,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<usize> {
     tokio::spawn(async move {
         let mut seen = 0;
-        while let Ok(Some(offer)) =
-            tokio::time::timeout(Duration::from_secs(3), offers.next()).await
-        {
-            seen += 1;
-            let _ = offer.call.reject(rayo_client::RejectReason::Busy, []).await;
+        loop {
+            // Offers already delivered are counted before the stop.
+            tokio::select! {
+                biased;
+                o = offers.next() => match o {
+                    Some(offer) => {
+                        seen += 1;
+                        let _ = offer.call.reject(rayo_client::RejectReason::Busy, []).await;
+                    }
+                    None => return seen,
+                },
+                _ = stop.changed() => return seen,
+            }
         }
-        seen
     })
 }
 
@@ -544,7 +555,11 @@ async fn cmr_round_trips_and_roundrobin_spreads_thirty_offers_ten_per_resource()
         "urn:xmpp:cmr:roundrobin"
     );
 
-    let counters: Vec<_> = bots.into_iter().map(|(c, o)| (c, rejecting(o))).collect();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let counters: Vec<_> = bots
+        .into_iter()
+        .map(|(c, o)| (c, rejecting(o, stopped.clone())))
+        .collect();
     let sipp = Sipp::start_calls(
         "uac_reject_486.xml",
         Some(node.node.sip_addr()),
@@ -553,7 +568,9 @@ async fn cmr_round_trips_and_roundrobin_spreads_thirty_offers_ten_per_resource()
         &["-r", "20"],
         None,
     );
+    // Every call got its 486: every offer was counted.
     sipp.passed().await;
+    stop.send(true).expect("counters running");
     let mut counts = Vec::new();
     let mut clients = Vec::new();
     for (c, h) in counters {
@@ -572,7 +589,11 @@ async fn cmr_round_trips_and_roundrobin_spreads_thirty_offers_ten_per_resource()
     for r in ["s1", "s2", "s3"] {
         bots.push(gw.bot("bot2", r).await);
     }
-    let counters: Vec<_> = bots.into_iter().map(|(c, o)| (c, rejecting(o))).collect();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let counters: Vec<_> = bots
+        .into_iter()
+        .map(|(c, o)| (c, rejecting(o, stopped.clone())))
+        .collect();
     let sipp = Sipp::start_calls(
         "uac_reject_486.xml",
         Some(node.node.sip_addr()),
@@ -582,6 +603,7 @@ async fn cmr_round_trips_and_roundrobin_spreads_thirty_offers_ten_per_resource()
         None,
     );
     sipp.passed().await;
+    stop.send(true).expect("counters running");
     let mut counts = Vec::new();
     for (_c, h) in counters {
         counts.push(h.await.expect("counted"));
