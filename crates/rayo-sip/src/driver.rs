@@ -94,7 +94,7 @@ enum Internal {
 }
 
 /// How long an outbound SIP TCP connection may take to be made; then what was queued for
-/// it is dropped (the transaction's own timer ends it).
+/// it fails: each request's transaction ends at once (a transport error counts as a 503).
 pub const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most messages queued for one peer while its connection is being made.
 pub const MAX_QUEUED_PER_CONNECTING_PEER: usize = 32;
@@ -375,12 +375,18 @@ async fn run(
                                 drop(old.writer);
                             }
                         }
-                        Err(e) => tracing::info!(
-                            %peer,
-                            error = %e,
-                            dropped = waiting.len(),
-                            "SIP TCP connection failed"
-                        ),
+                        Err(e) => {
+                            tracing::info!(
+                                %peer,
+                                error = %e,
+                                failed = waiting.len(),
+                                "SIP TCP connection failed"
+                            );
+                            // Their transactions fail now (a transport error is a 503).
+                            for b in waiting {
+                                ua.handle_transport_error(Instant::now(), &b);
+                            }
+                        }
                     }
                 }
             },

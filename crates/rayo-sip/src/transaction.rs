@@ -599,6 +599,34 @@ impl Transactions {
         self.timers.keys().next().map(|(at, _)| *at)
     }
 
+    /// `bytes`, sent for a client transaction, could not be sent (a TCP connection that
+    /// could not be made): RFC 3261 §8.1.3.1 has the TU treat that as a 503, so the
+    /// transaction ends now with a 503 made here ([`TxEvent::Response`]) instead of at timer
+    /// B or F. Anything else (a response, an ACK, a transaction already answered) is ignored.
+    pub fn handle_transport_error(&mut self, bytes: &[u8]) {
+        let Ok((msg, _)) = Message::parse(bytes, false) else {
+            return;
+        };
+        let (Some(method), Ok(branch)) = (msg.method(), msg.branch()) else {
+            return;
+        };
+        let key = TxKey {
+            branch,
+            method: method.to_string(),
+            server: false,
+            sent_by: msg.sent_by(),
+        };
+        let waiting = self
+            .txs
+            .get(&key)
+            .is_some_and(|tx| matches!(tx.state, State::Initial | State::Proceeding));
+        if waiting {
+            self.remove(&key);
+            let msg = response_to(&msg, 503, None);
+            self.events.push_back(TxEvent::Response { key, msg });
+        }
+    }
+
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         let t = self.timers_cfg;

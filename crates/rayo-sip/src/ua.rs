@@ -456,6 +456,14 @@ impl UserAgent {
         self.drain_tx(now);
     }
 
+    /// Bytes the UA sent could not be sent (an outbound TCP connection failed): a request's
+    /// transaction fails now, as RFC 3261 §8.1.3.1 has a transport error count as a 503 (a
+    /// dial ends with `error` at once rather than after timer B).
+    pub fn handle_transport_error(&mut self, now: Instant, bytes: &[u8]) {
+        self.tx.handle_transport_error(bytes);
+        self.drain_tx(now);
+    }
+
     /// Takes bytes that arrived from `peer` (a whole datagram, or one message framed from a
     /// stream).
     pub fn handle_datagram(&mut self, now: Instant, peer: Peer, bytes: &[u8]) {

@@ -236,3 +236,36 @@ async fn an_unreachable_tcp_peer_does_not_hold_up_other_signalling() {
     );
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+/// RFC 3261 §8.1.3.1: a dial whose TCP connection is refused fails at once (a transport
+/// error is a 503), not when timer B fires 32 s later.
+#[tokio::test]
+async fn a_dial_whose_tcp_connection_is_refused_ends_at_once() {
+    use rayo_sip::driver::{Command, Event};
+    let mut d = node(|c| c.transport = rayo_sip::transaction::Transport::Tcp).await;
+    // A port nobody listens on: the connection is refused.
+    let port = rayo_peers::free_tcp_port();
+    let call = rayo_call::CallId("refused".into());
+    d.commands
+        .send(Command::Action(rayo_call::SignalAction::Dial {
+            call: call.clone(),
+            to: format!("sip:bob@{LOOPBACK}:{port}"),
+            from: None,
+            headers: vec![],
+        }))
+        .expect("command");
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match d.events.recv().await.expect("events") {
+                Event::Signal(c, rayo_call::SignalEvent::Ended { reason, .. }) if c == call => {
+                    return format!("{reason:?}");
+                }
+                Event::DialFailed { call: c, reason } if c == call => return reason,
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("the dial ends well before timer B");
+    assert!(ended.contains("503") || ended.contains("Error"), "{ended}");
+}

@@ -274,3 +274,32 @@ fn beyond_the_limits_a_request_gets_a_stateless_503() {
     // Retry-After is whole seconds, at least one.
     assert_eq!(r.header("Retry-After"), Some("1"));
 }
+
+/// RFC 3261 §8.1.3.1: a request that could not be sent (its TCP connection failed) ends its
+/// transaction at once with a 503, not 32 s later at timer B; a second report, or one for
+/// an answered transaction, changes nothing.
+#[test]
+fn a_transport_error_ends_the_client_transaction_with_a_503_at_once() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let invite = request("INVITE", "z9hG4bKte");
+    tx.send_request(t0, invite.clone(), peer(Transport::Tcp))
+        .expect("sent");
+    let sent = tx
+        .poll_transmit()
+        .expect("the INVITE was handed to the transport");
+    tx.handle_transport_error(&sent.bytes);
+    let events: Vec<TxEvent> = std::iter::from_fn(|| tx.poll_event()).collect();
+    match &events[..] {
+        [TxEvent::Response { key, msg }] => {
+            assert_eq!(key.method, "INVITE");
+            assert_eq!(msg.status(), Some(503));
+        }
+        other => panic!("expected one 503: {other:?}"),
+    }
+    assert!(tx.is_empty(), "the transaction is gone");
+    tx.handle_transport_error(&sent.bytes);
+    assert!(tx.poll_event().is_none());
+    let (_, later) = run(&mut tx, t0, 33 * S);
+    assert!(later.is_empty(), "no timer B afterwards: {later:?}");
+}
