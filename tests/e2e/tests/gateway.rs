@@ -775,3 +775,90 @@ async fn the_node_s_own_c2s_listener_answers_cmr_too() {
     );
     node.node.shutdown_within(Duration::ZERO).await;
 }
+
+/// The events of a mixer: the first (within [`WAIT`]), then any more until none comes for
+/// 800 ms.
+async fn settle(mixer: &mut rayo_client::Mixer) -> Vec<CallEvent> {
+    let first = tokio::time::timeout(WAIT, mixer.events().next())
+        .await
+        .expect("a mixer event in time")
+        .expect("mixer events open");
+    let mut got = vec![first];
+    while let Ok(Some(e)) =
+        tokio::time::timeout(Duration::from_millis(800), mixer.events().next()).await
+    {
+        got.push(e);
+    }
+    got
+}
+
+/// Tenancy: two applications each use a mixer called `conf`; each is its own mixer, and
+/// neither application's bot hears of the other's calls in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applications_mixers_of_one_name_are_two_mixers() {
+    let gw = TestGateway::start(|_| {}).await;
+    let node = gw.node(1, |_| {}).await;
+    gw.wait_rotation(&domains(1)).await;
+    let (dev, mut dev_offers) = gw.bot("bot", "a").await;
+    let (other, mut other_offers) = gw.bot("other", "o").await;
+    let s1 = Sipp::start(
+        "uac_node_hangs_up.xml",
+        Some(node.node.sip_addr()),
+        "ivr",
+        &[],
+        None,
+    );
+    let dev_call = answered(&mut dev_offers).await;
+    let s2 = Sipp::start(
+        "uac_node_hangs_up.xml",
+        Some(node.node.sip_addr()),
+        "other",
+        &[],
+        None,
+    );
+    let other_call = answered(&mut other_offers).await;
+
+    let mut dev_conf = dev.mixer("conf").expect("mixer");
+    let mut other_conf = other.mixer("conf").expect("mixer");
+    assert_eq!(
+        dev_conf.jid(),
+        other_conf.jid(),
+        "the same name for both, conf@localhost"
+    );
+    dev_call
+        .join(dev_conf.join_target())
+        .await
+        .expect("dev joins conf");
+    other_call
+        .join(other_conf.join_target())
+        .await
+        .expect("other joins conf");
+
+    let joined = |events: Vec<CallEvent>| -> Vec<String> {
+        events
+            .into_iter()
+            .filter_map(|e| match e {
+                CallEvent::Joined(j) => j.call_uri,
+                _ => None,
+            })
+            .collect()
+    };
+    let dev_seen = joined(settle(&mut dev_conf).await);
+    let other_seen = joined(settle(&mut other_conf).await);
+    assert_eq!(
+        dev_seen,
+        vec![format!("xmpp:{}", dev_call.jid())],
+        "dev's conf"
+    );
+    assert_eq!(
+        other_seen,
+        vec![format!("xmpp:{}", other_call.jid())],
+        "other's conf"
+    );
+
+    for call in [dev_call, other_call] {
+        call.hangup([]).await.expect("hung up");
+    }
+    s1.passed().await;
+    s2.passed().await;
+}
