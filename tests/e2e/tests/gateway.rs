@@ -23,6 +23,19 @@ fn tapped(tap: &mut tokio::sync::mpsc::Receiver<Element>) -> Vec<String> {
         .collect()
 }
 
+/// A gateway on its test defaults with node 1 behind it, in rotation.
+async fn one_node() -> (TestGateway, rayo_e2e::TestNode) {
+    let gw = TestGateway::start(|_| {}).await;
+    let node = gw.node(1, |_| {}).await;
+    gw.wait_rotation(&domains(1)).await;
+    (gw, node)
+}
+
+/// sipp calling `node` as `service` with `scenario`, for one call.
+fn caller(scenario: &str, node: &rayo_e2e::TestNode, service: &str) -> Sipp {
+    Sipp::start(scenario, Some(node.node.sip_addr()), service, &[], None)
+}
+
 fn domains(n: usize) -> Vec<String> {
     (1..=n).map(node_domain).collect()
 }
@@ -39,13 +52,7 @@ async fn calls_on_three_nodes_reach_the_bot_as_external_jids_and_no_node_jid_eve
     let (_bot, mut offers) = gw.bot_with(gw.client_config("bot", "a").tap(tx)).await;
 
     for node in &nodes {
-        let sipp = Sipp::start(
-            "uac_node_hangs_up.xml",
-            Some(node.node.sip_addr()),
-            "ivr",
-            &[],
-            None,
-        );
+        let sipp = caller("uac_node_hangs_up.xml", node, "ivr");
         let offer = next_offer(&mut offers).await;
         let call_jid = offer.call.jid().to_string();
         assert!(
@@ -99,6 +106,22 @@ async fn dial_answered(
     calls
 }
 
+/// `n` dials answered by one sipp UAS taking `n` calls: the calls, and the UAS.
+async fn dials(client: &rayo_client::Client, n: u32) -> (Vec<rayo_client::Call>, Sipp) {
+    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", n, &[], None);
+    let calls = dial_answered(client, &uas, n as usize).await;
+    (calls, uas)
+}
+
+/// The calls each node holds as the gateway counts them, in domain order.
+async fn calls_per_node(gw: &TestGateway) -> Vec<usize> {
+    gw.calls_per_node()
+        .await
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect()
+}
+
 async fn hang_up_all(calls: Vec<rayo_client::Call>) {
     for mut call in calls {
         call.hangup([]).await.expect("hung up");
@@ -117,18 +140,8 @@ async fn thirty_dials_land_ten_per_node_and_a_dnd_node_gets_none() {
     nodes.push(gw.node(4, |c| c.limits.max_calls = 0).await);
     gw.wait_rotation(&domains(3)).await;
     let (client, _offers) = gw.bot("bot", "a").await;
-    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 30, &[], None);
-    let calls = dial_answered(&client, &uas, 30).await;
-    let per_node = gw.calls_per_node().await;
-    assert_eq!(
-        per_node,
-        vec![
-            (node_domain(1), 10),
-            (node_domain(2), 10),
-            (node_domain(3), 10),
-            (node_domain(4), 0)
-        ]
-    );
+    let (calls, uas) = dials(&client, 30).await;
+    assert_eq!(calls_per_node(&gw).await, vec![10, 10, 10, 0]);
     hang_up_all(calls).await;
     uas.passed().await;
 }
@@ -148,34 +161,19 @@ async fn weighted_dials_land_in_proportion() {
     }
     gw.wait_rotation(&domains(3)).await;
     let (client, _offers) = gw.bot("bot", "a").await;
-    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 12, &[], None);
-    let calls = dial_answered(&client, &uas, 12).await;
-    let counts: Vec<usize> = gw
-        .calls_per_node()
-        .await
-        .into_iter()
-        .map(|(_, c)| c)
-        .collect();
-    assert_eq!(counts, vec![2, 4, 6]);
+    let (calls, uas) = dials(&client, 12).await;
+    assert_eq!(calls_per_node(&gw).await, vec![2, 4, 6]);
     hang_up_all(calls).await;
     uas.passed().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_bots_race_for_an_offer_and_another_applications_bot_is_not_offered_it() {
-    let gw = TestGateway::start(|_| {}).await;
-    let node = gw.node(1, |_| {}).await;
-    gw.wait_rotation(&domains(1)).await;
+    let (gw, node) = one_node().await;
     let (_a, mut offers_a) = gw.bot("bot", "a").await;
     let (_b, mut offers_b) = gw.bot("bot2", "b").await;
     let (_other, mut offers_o) = gw.bot("other", "o").await;
-    let sipp = Sipp::start(
-        "uac_sipp_hangs_up_later.xml",
-        Some(node.node.sip_addr()),
-        "ivr",
-        &[],
-        None,
-    );
+    let sipp = caller("uac_sipp_hangs_up_later.xml", &node, "ivr");
     let (oa, ob) = tokio::join!(next_offer(&mut offers_a), next_offer(&mut offers_b));
     let (ra, rb) = tokio::join!(oa.call.accept([]), ob.call.accept([]));
     let wins = [ra.is_ok(), rb.is_ok()];
@@ -250,17 +248,8 @@ async fn a_node_killed_mid_call_ends_its_calls_with_error_within_two_seconds_and
 
     // New dials go to the two left.
     gw.wait_rotation(&domains(2)).await;
-    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 4, &[], None);
-    let dialled = dial_answered(&client, &uas, 4).await;
-    let per_node = gw.calls_per_node().await;
-    assert_eq!(
-        per_node,
-        vec![
-            (node_domain(1), 2),
-            (node_domain(2), 2),
-            (node_domain(3), 0)
-        ]
-    );
+    let (dialled, uas) = dials(&client, 4).await;
+    assert_eq!(calls_per_node(&gw).await, vec![2, 2, 0]);
     hang_up_all(dialled).await;
     uas.passed().await;
 
@@ -294,8 +283,7 @@ async fn a_dial_a_stopped_node_does_not_answer_is_retried_and_the_node_comes_bac
         t0.elapsed() >= Duration::from_secs(1),
         "one dial waited for its timeout"
     );
-    let per_node = gw.calls_per_node().await;
-    assert_eq!(per_node, vec![(node_domain(1), 2), (node_domain(2), 0)]);
+    assert_eq!(calls_per_node(&gw).await, vec![2, 0]);
     // One failed dial took node 2 out of rotation, though it never said dnd.
     let n2_view = gw
         .gw
@@ -341,13 +329,7 @@ async fn a_rogue_node_with_a_wrong_secret_or_an_unlisted_domain_is_refused() {
     assert_eq!(nodes.len(), 1, "only node 1 is known: {nodes:?}");
     // Calls to the rogue nodes never reach the bot.
     let (_bot, mut offers) = gw.bot("bot", "a").await;
-    let sipp = Sipp::start(
-        "uac_sipp_hangs_up.xml",
-        Some(wrong.node.sip_addr()),
-        "ivr",
-        &[],
-        None,
-    );
+    let sipp = caller("uac_sipp_hangs_up.xml", &wrong, "ivr");
     let none = tokio::time::timeout(Duration::from_secs(2), offers.next()).await;
     assert!(none.is_err(), "an offer from a rogue node reached the bot");
     drop(sipp);
@@ -422,13 +404,7 @@ async fn inbound_and_outbound_with_gateway_and_nodes_as_components_of_prosody() 
     let (client, mut offers) = gw.bot_with(config).await;
 
     // Inbound on node 2.
-    let sipp = Sipp::start(
-        "uac_node_hangs_up.xml",
-        Some(nodes[1].node.sip_addr()),
-        "ivr",
-        &[],
-        None,
-    );
+    let sipp = caller("uac_node_hangs_up.xml", &nodes[1], "ivr");
     let mut call = tokio::time::timeout(WAIT, offers.next())
         .await
         .unwrap_or_else(|_| panic!("no offer through Prosody; log:\n{}", prosody.log()))
@@ -449,15 +425,8 @@ async fn inbound_and_outbound_with_gateway_and_nodes_as_components_of_prosody() 
     sipp.passed().await;
 
     // Outbound: two dials, one per node.
-    let uas = Sipp::start_calls("uas_answer.xml", None, "ivr", 2, &[], None);
-    let calls = dial_answered(&client, &uas, 2).await;
-    let counts: Vec<usize> = gw
-        .calls_per_node()
-        .await
-        .into_iter()
-        .map(|(_, c)| c)
-        .collect();
-    assert_eq!(counts, vec![1, 1]);
+    let (calls, uas) = dials(&client, 2).await;
+    assert_eq!(calls_per_node(&gw).await, vec![1, 1]);
     hang_up_all(calls).await;
     uas.passed().await;
     for s in tapped(&mut tap) {
@@ -515,11 +484,40 @@ fn rejecting(
     })
 }
 
+/// `calls` calls from sipp to `node`, rejected by whichever bot gets each offer first: how
+/// many offers each bot got.
+async fn offers_per_resource(
+    bots: Vec<(rayo_client::Client, rayo_client::Offers)>,
+    node: &rayo_e2e::TestNode,
+    calls: u32,
+    extra: &[&str],
+) -> Vec<usize> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let counters: Vec<_> = bots
+        .into_iter()
+        .map(|(c, o)| (c, rejecting(o, stopped.clone())))
+        .collect();
+    let sipp = Sipp::start_calls(
+        "uac_reject_486.xml",
+        Some(node.node.sip_addr()),
+        "ivr",
+        calls,
+        extra,
+        None,
+    );
+    // Every call got its 486: every offer was counted.
+    sipp.passed().await;
+    stop.send(true).expect("counters running");
+    let mut counts = Vec::new();
+    for (_client, h) in counters {
+        counts.push(h.await.expect("counted"));
+    }
+    counts
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cmr_round_trips_and_roundrobin_spreads_thirty_offers_ten_per_resource() {
-    let gw = TestGateway::start(|_| {}).await;
-    let node = gw.node(1, |_| {}).await;
-    gw.wait_rotation(&domains(1)).await;
+    let (gw, node) = one_node().await;
     let mut bots = Vec::new();
     for r in ["r1", "r2", "r3"] {
         bots.push(gw.bot("bot", r).await);
@@ -555,59 +553,15 @@ async fn cmr_round_trips_and_roundrobin_spreads_thirty_offers_ten_per_resource()
         "urn:xmpp:cmr:roundrobin"
     );
 
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let counters: Vec<_> = bots
-        .into_iter()
-        .map(|(c, o)| (c, rejecting(o, stopped.clone())))
-        .collect();
-    let sipp = Sipp::start_calls(
-        "uac_reject_486.xml",
-        Some(node.node.sip_addr()),
-        "ivr",
-        30,
-        &["-r", "20"],
-        None,
-    );
-    // Every call got its 486: every offer was counted.
-    sipp.passed().await;
-    stop.send(true).expect("counters running");
-    let mut counts = Vec::new();
-    let mut clients = Vec::new();
-    for (c, h) in counters {
-        counts.push(h.await.expect("counted"));
-        clients.push(c);
-    }
+    let counts = offers_per_resource(bots, &node, 30, &["-r", "20"]).await;
     assert_eq!(counts, vec![10, 10, 10], "offers per resource");
 
-    // `all`: every resource is offered every call.
-    clients[1]
-        .set_routing("urn:xmpp:cmr:all")
-        .await
-        .expect("set");
-    let _ = clients;
+    // `all` (bot2's application's, unchanged): every resource is offered every call.
     let mut bots = Vec::new();
     for r in ["s1", "s2", "s3"] {
         bots.push(gw.bot("bot2", r).await);
     }
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let counters: Vec<_> = bots
-        .into_iter()
-        .map(|(c, o)| (c, rejecting(o, stopped.clone())))
-        .collect();
-    let sipp = Sipp::start_calls(
-        "uac_reject_486.xml",
-        Some(node.node.sip_addr()),
-        "ivr",
-        3,
-        &[],
-        None,
-    );
-    sipp.passed().await;
-    stop.send(true).expect("counters running");
-    let mut counts = Vec::new();
-    for (_c, h) in counters {
-        counts.push(h.await.expect("counted"));
-    }
+    let counts = offers_per_resource(bots, &node, 3, &[]).await;
     assert_eq!(
         counts,
         vec![3, 3, 3],
@@ -653,26 +607,14 @@ async fn a_lost_bot_s_calls_are_hung_up_kept_for_the_grace_or_reoffered() {
     gw.wait_rotation(&domains(1)).await;
     // hangup: the bot goes away, its call is hung up at once (sipp gets the BYE).
     let (bot, mut offers) = gw.bot("bot", "a").await;
-    let sipp = Sipp::start(
-        "uac_node_hangs_up.xml",
-        Some(node.node.sip_addr()),
-        "hangup",
-        &[],
-        None,
-    );
+    let sipp = caller("uac_node_hangs_up.xml", &node, "hangup");
     let _call = answered(&mut offers).await;
     bot.close();
     sipp.passed().await;
 
     // keep: the call outlives its bot for the grace (2 s), then is hung up.
     let (bot2, mut offers) = gw.bot("bot2", "a").await;
-    let sipp = Sipp::start(
-        "uac_node_hangs_up.xml",
-        Some(node.node.sip_addr()),
-        "keep",
-        &[],
-        None,
-    );
+    let sipp = caller("uac_node_hangs_up.xml", &node, "keep");
     let _call = answered(&mut offers).await;
     bot2.close();
     let lost = Instant::now();
@@ -687,13 +629,7 @@ async fn a_lost_bot_s_calls_are_hung_up_kept_for_the_grace_or_reoffered() {
     // it from then on.
     let (s1, mut o1) = gw.bot("stranger", "one").await;
     let (s2, mut o2) = gw.bot("stranger", "two").await;
-    let sipp = Sipp::start(
-        "uac_node_hangs_up.xml",
-        Some(node.node.sip_addr()),
-        "reoffer",
-        &[],
-        None,
-    );
+    let sipp = caller("uac_node_hangs_up.xml", &node, "reoffer");
     let (first, first_is_one) = tokio::select! {
         o = next_offer(&mut o1) => (o, true),
         o = next_offer(&mut o2) => (o, false),
@@ -731,13 +667,7 @@ async fn a_node_keeps_its_calls_through_a_gateway_restart() {
     let node = first.node(1, |_| {}).await;
     first.wait_rotation(&domains(1)).await;
     let (_bot, mut offers) = first.bot("bot", "a").await;
-    let sipp = Sipp::start(
-        "uac_hangs_up_after_6s.xml",
-        Some(node.node.sip_addr()),
-        "ivr",
-        &[],
-        None,
-    );
+    let sipp = caller("uac_hangs_up_after_6s.xml", &node, "ivr");
     let _call = answered(&mut offers).await;
     drop(first);
 
@@ -796,26 +726,12 @@ async fn settle(mixer: &mut rayo_client::Mixer) -> Vec<CallEvent> {
 /// neither application's bot hears of the other's calls in it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_applications_mixers_of_one_name_are_two_mixers() {
-    let gw = TestGateway::start(|_| {}).await;
-    let node = gw.node(1, |_| {}).await;
-    gw.wait_rotation(&domains(1)).await;
+    let (gw, node) = one_node().await;
     let (dev, mut dev_offers) = gw.bot("bot", "a").await;
     let (other, mut other_offers) = gw.bot("other", "o").await;
-    let s1 = Sipp::start(
-        "uac_node_hangs_up.xml",
-        Some(node.node.sip_addr()),
-        "ivr",
-        &[],
-        None,
-    );
+    let s1 = caller("uac_node_hangs_up.xml", &node, "ivr");
     let dev_call = answered(&mut dev_offers).await;
-    let s2 = Sipp::start(
-        "uac_node_hangs_up.xml",
-        Some(node.node.sip_addr()),
-        "other",
-        &[],
-        None,
-    );
+    let s2 = caller("uac_node_hangs_up.xml", &node, "other");
     let other_call = answered(&mut other_offers).await;
 
     let mut dev_conf = dev.mixer("conf").expect("mixer");
