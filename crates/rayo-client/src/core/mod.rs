@@ -49,7 +49,7 @@ pub(crate) enum Expect {
 #[derive(Debug)]
 pub(crate) enum Answer {
     /// A result, with its payload if any.
-    Done(#[allow(dead_code)] Option<Element>),
+    Done(Option<Element>),
     /// A new call, registered.
     Call(CallParts),
     /// A new component, registered.
@@ -435,6 +435,21 @@ impl Core {
         self.calls.insert(jid.clone(), tx);
         CallParts { jid, events: rx }
     }
+}
+
+/// The `<query xmlns='http://jabber.org/protocol/disco#info'/>` of a disco#info request.
+pub(crate) fn disco_info_query() -> Element {
+    Element::bare("query", ns::DISCO_INFO)
+}
+
+/// The features a disco#info result lists (XEP-0030 §3.1), sorted.
+pub(crate) fn disco_features(payload: Option<Element>) -> Result<Vec<String>, Error> {
+    let p = payload
+        .filter(|p| p.is("query", ns::DISCO_INFO))
+        .ok_or_else(|| Error::Protocol("the result carries no disco#info <query/>".into()))?;
+    let info = xmpp_parsers::disco::DiscoInfoResult::try_from(p)
+        .map_err(|e| Error::Protocol(format!("bad disco#info: {e}")))?;
+    Ok(info.features.into_iter().collect())
 }
 
 #[cfg(test)]
