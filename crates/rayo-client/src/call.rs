@@ -215,6 +215,19 @@ impl Call {
         self.client.send(m.into())
     }
 
+    /// Asks the server what the call supports (XEP-0030 disco#info on the call's JID) and
+    /// returns the features it lists (sorted), such as `urn:xmpp:rayo:1`. The node holding the call
+    /// answers (behind a gateway, the gateway forwards the request to it); once the call is
+    /// gone the answer is [`Error::Stanza`] with `item-not-found`. Cheap on the server:
+    /// nothing about the call changes.
+    pub async fn info(&self) -> Result<Vec<String>, Error> {
+        let payload = self
+            .client
+            .get(self.to(), crate::core::disco_info_query())
+            .await?;
+        crate::core::disco_features(payload)
+    }
+
     fn to(&self) -> Jid {
         Jid::from(self.jid.clone())
     }

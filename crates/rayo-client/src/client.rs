@@ -251,6 +251,24 @@ impl Client {
         rx.await.unwrap_or(Err(Error::Disconnected))
     }
 
+    /// Sends an IQ `get` and returns its result's payload, if any.
+    pub(crate) async fn get(&self, to: Jid, payload: Element) -> Result<Option<Element>, Error> {
+        if self.shared.stopping() {
+            return Err(Error::Disconnected);
+        }
+        let rx = self.shared.core().query(
+            Instant::now(),
+            to,
+            payload,
+            self.shared.config.command_timeout,
+        )?;
+        self.shared.wake.notify_one();
+        match rx.await.unwrap_or(Err(Error::Disconnected))? {
+            Answer::Done(payload) => Ok(payload),
+            _ => Err(Error::Protocol("a query answered with a new entity".into())),
+        }
+    }
+
     /// Sends a command whose result carries nothing.
     pub(crate) async fn command_ok(&self, to: Jid, payload: Element) -> Result<(), Error> {
         self.command(to, payload, Expect::Nothing).await.map(drop)

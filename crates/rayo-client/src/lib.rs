@@ -41,7 +41,9 @@
 //! [`Call::prompt`] and [`Call::record`] return component handles once the server answers
 //! with their `<ref/>`; each has `complete()`, resolving with the typed
 //! [`proto::event::Complete`] (reason, NLSML match, recording). [`Mixer`]s take components
-//! too. Every command fails with [`Error::Timeout`] after [`Config::command_timeout`].
+//! too. [`Call::info`] asks the server what a call supports (XEP-0030 disco#info), a round
+//! trip that changes nothing. Every command fails with [`Error::Timeout`] after
+//! [`Config::command_timeout`].
 //!
 //! # Transport, and why not tokio-xmpp
 //!

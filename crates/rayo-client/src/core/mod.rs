@@ -437,5 +437,20 @@ impl Core {
     }
 }
 
+/// The `<query xmlns='http://jabber.org/protocol/disco#info'/>` of a disco#info request.
+pub(crate) fn disco_info_query() -> Element {
+    Element::bare("query", ns::DISCO_INFO)
+}
+
+/// The features a disco#info result lists (XEP-0030 §3.1), sorted.
+pub(crate) fn disco_features(payload: Option<Element>) -> Result<Vec<String>, Error> {
+    let p = payload
+        .filter(|p| p.is("query", ns::DISCO_INFO))
+        .ok_or_else(|| Error::Protocol("the result carries no disco#info <query/>".into()))?;
+    let info = xmpp_parsers::disco::DiscoInfoResult::try_from(p)
+        .map_err(|e| Error::Protocol(format!("bad disco#info: {e}")))?;
+    Ok(info.features.into_iter().collect())
+}
+
 #[cfg(test)]
 mod tests;

@@ -424,3 +424,49 @@ fn events_from_unknown_entities_are_kept_only_while_a_ref_is_awaited_and_bounded
     );
     assert!(c.early.is_empty(), "nothing kept once no ref is awaited");
 }
+
+#[test]
+fn disco_info_of_a_call_goes_out_as_a_get_and_its_features_come_back() {
+    let (mut c, _) = core();
+    let mut rx = c
+        .query(
+            Instant::now(),
+            jid(CALL),
+            disco_info_query(),
+            Duration::from_secs(10),
+        )
+        .expect("connected");
+    let out = sent(&mut c);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].attr("type"), Some("get"));
+    assert_eq!(out[0].attr("to"), Some(CALL));
+    let q = out[0].children().next().expect("a payload");
+    assert!(q.is("query", ns::DISCO_INFO), "{}", String::from(&out[0]));
+    let id = out[0].attr("id").expect("id").to_owned();
+    c.handle_stanza(xml(&format!(
+        "<iq xmlns='jabber:client' type='result' id='{id}' from='{CALL}' to='{ME}'>\
+         <query xmlns='http://jabber.org/protocol/disco#info'>\
+         <identity category='client' type='pc'/>\
+         <feature var='urn:xmpp:rayo:1'/><feature var='urn:xmpp:rayo:call:1'/>\
+         </query></iq>"
+    )));
+    let Ok(Ok(Answer::Done(payload))) = rx.try_recv() else {
+        panic!("answered")
+    };
+    assert_eq!(
+        disco_features(payload).expect("features"),
+        vec!["urn:xmpp:rayo:1", "urn:xmpp:rayo:call:1"]
+    );
+}
+
+#[test]
+fn a_disco_info_result_without_its_query_is_a_protocol_error() {
+    assert!(matches!(disco_features(None), Err(Error::Protocol(_))));
+    let other = xml("<ping xmlns='urn:xmpp:ping'/>");
+    assert!(matches!(
+        disco_features(Some(other)),
+        Err(Error::Protocol(_))
+    ));
+    let bad = xml("<query xmlns='http://jabber.org/protocol/disco#info'><feature/></query>");
+    assert!(matches!(disco_features(Some(bad)), Err(Error::Protocol(_))));
+}
