@@ -172,7 +172,7 @@ impl<S: Store> Gateway<S> {
     pub(crate) fn send(&mut self, link: LinkId, side: Side, stanza: Element) {
         if side == Side::External && self.names_node(&stanza) {
             self.withheld += 1;
-            let found = rewrite::node_jids_in(&stanza, &|d| self.cfg.is_node_domain(d));
+            let found = self.node_jids(&stanza);
             tracing::error!(?found, "a stanza for a client named a node: not sent");
             return;
         }
@@ -180,7 +180,15 @@ impl<S: Store> Gateway<S> {
     }
 
     fn names_node(&self, stanza: &Element) -> bool {
-        !rewrite::node_jids_in(stanza, &|d| self.cfg.is_node_domain(d)).is_empty()
+        !self.node_jids(stanza).is_empty()
+    }
+
+    /// The node JIDs a stanza still holds (parsing only values that may hold one).
+    fn node_jids(&self, stanza: &Element) -> Vec<String> {
+        let nodes = &self.cfg.nodes;
+        rewrite::node_jids_among(stanza, &|d| self.cfg.is_node_domain(d), &|v| {
+            rewrite::may_name(v, nodes)
+        })
     }
 
     /// How many stanzas for clients were not sent because they still named a node after
@@ -314,7 +322,12 @@ impl<S: Store> Gateway<S> {
     pub(crate) fn outward(&self, st: &mut Element) {
         let ext = self.cfg.domains.external().clone();
         let cfg = &self.cfg;
-        rewrite::payload_to_external(st, &|d| cfg.is_node_domain(d), &ext);
+        rewrite::payload_to_external_among(
+            st,
+            &|d| cfg.is_node_domain(d),
+            &|v| rewrite::may_name(v, &cfg.nodes),
+            &ext,
+        );
         crate::tenancy::unscope_payload(st, &cfg.applications, &ext);
     }
 

@@ -50,10 +50,36 @@ fn render(jid: &Jid, uri: bool) -> String {
     }
 }
 
+/// Whether `value` may name one of `nodes` (lowercase domains): an ASCII value only if it
+/// holds one of them (case aside), so that the JID parser (IDNA, stringprep) runs only on
+/// values that may matter; a value with anything but ASCII is always parsed, since its
+/// normalised form could name a node in other characters.
+pub fn may_name(value: &str, nodes: &[String]) -> bool {
+    if !value.is_ascii() {
+        return true;
+    }
+    let lower = value.to_ascii_lowercase();
+    nodes.iter().any(|n| lower.contains(n.as_str()))
+}
+
 /// Rewrites, in `el` and everything under it, every attribute holding a JID or `xmpp:` URI
 /// whose domain `is_node` says is a node's, to the same JID under `external`.
 pub fn payload_to_external(el: &mut Element, is_node: &dyn Fn(&str) -> bool, external: &Jid) {
+    payload_to_external_among(el, is_node, &|_| true, external);
+}
+
+/// [`payload_to_external`], parsing only the values `may` says may name a node (see
+/// [`may_name`]).
+pub fn payload_to_external_among(
+    el: &mut Element,
+    is_node: &dyn Fn(&str) -> bool,
+    may: &dyn Fn(&str) -> bool,
+    external: &Jid,
+) {
     for (_, value) in el.attrs_mut().iter_mut() {
+        if !may(value) {
+            continue;
+        }
         let found = jid_in(value).or_else(|| Jid::new(value).ok().map(|j| (j, false)));
         if let Some((jid, uri)) = found {
             if is_node(&jid.domain().as_str().to_ascii_lowercase()) {
@@ -62,7 +88,7 @@ pub fn payload_to_external(el: &mut Element, is_node: &dyn Fn(&str) -> bool, ext
         }
     }
     for child in el.children_mut() {
-        payload_to_external(child, is_node, external);
+        payload_to_external_among(child, is_node, may, external);
     }
 }
 
@@ -116,8 +142,18 @@ pub fn payload_to_node(
 /// Every JID under a node domain found in the stanza: in any attribute value (as a JID or an
 /// `xmpp:` URI) or text. What goes to clients must give an empty list.
 pub fn node_jids_in(el: &Element, is_node: &dyn Fn(&str) -> bool) -> Vec<String> {
+    node_jids_among(el, is_node, &|_| true)
+}
+
+/// [`node_jids_in`], parsing only the values and words `may` says may name a node (see
+/// [`may_name`]).
+pub fn node_jids_among(
+    el: &Element,
+    is_node: &dyn Fn(&str) -> bool,
+    may: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
     let mut found = Vec::new();
-    scan(el, is_node, &mut found);
+    scan(el, &|v| may(v) && names_node(v, is_node), &mut found);
     found
 }
 
@@ -129,20 +165,18 @@ fn names_node(v: &str, is_node: &dyn Fn(&str) -> bool) -> bool {
     jid.is_some_and(|j| is_node(&j.domain().as_str().to_ascii_lowercase()))
 }
 
-fn scan(el: &Element, is_node: &dyn Fn(&str) -> bool, found: &mut Vec<String>) {
+fn scan(el: &Element, names: &dyn Fn(&str) -> bool, found: &mut Vec<String>) {
     for (_, v) in el.attrs().iter() {
-        if names_node(v, is_node) {
+        if names(v) {
             found.push(v.clone());
         }
     }
     for node in el.nodes() {
         match node {
-            Node::Element(c) => scan(c, is_node, found),
-            Node::Text(t) => found.extend(
-                t.split_whitespace()
-                    .filter(|w| names_node(w, is_node))
-                    .map(str::to_owned),
-            ),
+            Node::Element(c) => scan(c, names, found),
+            Node::Text(t) => {
+                found.extend(t.split_whitespace().filter(|w| names(w)).map(str::to_owned))
+            }
         }
     }
 }
@@ -215,6 +249,28 @@ mod tests {
         let mut unknown = el("<join xmlns='urn:xmpp:rayo:1' call-uri='xmpp:zz@shakespeare.lit'/>");
         assert_eq!(payload_to_node(&mut unknown, &ext, &node1, &locate), Ok(()));
         assert_eq!(unknown.attr("call-uri"), Some("xmpp:zz@shakespeare.lit"));
+    }
+
+    /// The prefilter never hides a node: ASCII values in any case, and values with other
+    /// characters, which are always parsed.
+    #[test]
+    fn the_prefilter_keeps_every_value_that_may_name_a_node() {
+        let nodes = vec!["node1.shakespeare.lit".to_owned()];
+        assert!(may_name("xmpp:a@NODE1.Shakespeare.lit/x", &nodes));
+        assert!(may_name("a@node1.shakespeare.lit", &nodes));
+        assert!(!may_name("urn:xmpp:rayo:1", &nodes));
+        assert!(!may_name("sip:bob@127.0.0.1", &nodes));
+        assert!(
+            may_name("a@ｎｏｄｅ1.shakespeare.lit", &nodes),
+            "non-ASCII: parsed"
+        );
+        let e = el("<x xmlns='u' a='q@NODE1.shakespeare.lit/r' b='urn:x'><y>xmpp:node1.shakespeare.lit</y></x>");
+        let may = |v: &str| may_name(v, &nodes);
+        assert_eq!(
+            node_jids_among(&e, &is_node, &may),
+            node_jids_in(&e, &is_node)
+        );
+        assert_eq!(node_jids_among(&e, &is_node, &may).len(), 2);
     }
 
     #[test]
