@@ -142,12 +142,23 @@ pub fn split(input: &str) -> (Vec<Chunk>, Option<SyntaxError>) {
 impl Chunk {
     /// Parses the chunk into an element; an element without a namespace is read as
     /// `jabber:client`, as stanzas on a client stream are.
+    /// An element in no namespace (`xmlns=''`) is refused: nothing in XMPP lives there, and
+    /// it would not print back as itself (it would read back in its parent's namespace, or
+    /// as a `jabber:client` stanza).
     pub fn element(&self) -> Result<Element, Error> {
-        Element::from_reader_with_prefixes(self.text.as_bytes(), ns::JABBER_CLIENT.to_owned())
-            .map_err(|e| Error::Stanza {
-                name: "xml".to_owned(),
-                reason: e.to_string(),
-            })
+        let el =
+            Element::from_reader_with_prefixes(self.text.as_bytes(), ns::JABBER_CLIENT.to_owned())
+                .map_err(|e| Error::Stanza {
+                    name: "xml".to_owned(),
+                    reason: e.to_string(),
+                })?;
+        if let Some(name) = in_no_namespace(&el) {
+            return Err(Error::Stanza {
+                name,
+                reason: "an element in no namespace (xmlns='')".to_owned(),
+            });
+        }
+        Ok(el)
     }
 
     /// Parses and types the chunk: a stanza, or a bare payload. The rules the schema cannot
@@ -178,6 +189,14 @@ impl From<Item> for Element {
             Item::Payload(p) => p.into(),
         }
     }
+}
+
+/// The name of the first element of the tree in no namespace, if any.
+fn in_no_namespace(el: &Element) -> Option<String> {
+    if el.ns().is_empty() {
+        return Some(el.name().to_owned());
+    }
+    el.children().find_map(in_no_namespace)
 }
 
 /// The fuzzing entry point (`fuzz/fuzz_targets/stanza.rs` is a one-line wrapper of it).
@@ -270,6 +289,25 @@ mod tests {
         assert_eq!(chunks.len(), 1);
         let err = err.expect("the SIP tail is reported");
         assert_eq!(err.line, 3);
+    }
+
+    /// Found by the `stanza` fuzz target: `<iq xmlns=''>` read as a payload in no
+    /// namespace printed as `<iq>`, which reads back as a `jabber:client` stanza. Elements in
+    /// no namespace are refused, at the root and below.
+    #[test]
+    fn elements_in_no_namespace_are_refused_and_the_round_trip_holds() {
+        for doc in [
+            "<iq xmlns='' type='result'><query xmlns='urn:xmpp:cmr:0'/></iq>",
+            "<output xmlns='urn:xmpp:rayo:output:1'><x xmlns=''/></output>",
+        ] {
+            let (chunks, err) = split(doc);
+            assert_eq!(err, None);
+            let e = chunks[0].item().expect_err(doc);
+            assert!(e.to_string().contains("no namespace"), "{e}");
+            fuzz_bytes(doc.as_bytes());
+        }
+        let fine = "<iq type='result' id='1'><query xmlns='urn:xmpp:cmr:0'/></iq>";
+        assert!(split(fine).0[0].item().is_ok());
     }
 
     #[test]
