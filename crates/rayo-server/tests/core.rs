@@ -78,6 +78,20 @@ fn stanzas(out: &[CoreOutput]) -> Vec<&Element> {
         .collect()
 }
 
+/// The id and type of each IQ the core sent.
+fn iq_answers(out: &[CoreOutput]) -> Vec<(Option<String>, Option<String>)> {
+    stanzas(out)
+        .iter()
+        .filter(|s| s.name() == "iq")
+        .map(|s| {
+            (
+                s.attr("id").map(str::to_owned),
+                s.attr("type").map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
 fn xml(s: &str) -> Element {
     s.parse().expect("well-formed")
 }
@@ -618,16 +632,7 @@ fn a_command_being_prepared_on_one_call_does_not_hold_another_calls_commands() {
     };
     c.handle_stanza(t0, bot.clone(), answer("a2", &second));
     let out = drain(&mut c);
-    let answered: Vec<_> = stanzas(&out)
-        .iter()
-        .filter(|s| s.name() == "iq")
-        .map(|s| {
-            (
-                s.attr("id").map(str::to_owned),
-                s.attr("type").map(str::to_owned),
-            )
-        })
-        .collect();
+    let answered = iq_answers(&out);
     assert_eq!(
         answered,
         vec![(Some("a2".into()), Some("result".into()))],
@@ -740,16 +745,7 @@ fn behind_a_gateway_only_the_gateway_commands_and_its_presence_changes_nothing()
     assert!(drain(&mut c).is_empty());
     c.handle_stanza(t0, gateway, answer("g1"));
     let out = drain(&mut c);
-    let ids: Vec<_> = stanzas(&out)
-        .iter()
-        .filter(|s| s.name() == "iq")
-        .map(|s| {
-            (
-                s.attr("id").map(str::to_owned),
-                s.attr("type").map(str::to_owned),
-            )
-        })
-        .collect();
+    let ids = iq_answers(&out);
     assert_eq!(
         ids,
         vec![(Some("g1".into()), Some("result".into()))],
