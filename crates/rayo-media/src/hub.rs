@@ -8,6 +8,7 @@ use std::time::Instant;
 use rayo_proto::generated::rayo::JoinDirection;
 use tokio::sync::mpsc;
 
+use crate::backlog::Backlog;
 use crate::bridge::{Bridge, BridgeEvent, Party};
 use crate::components::ComponentCommand;
 use crate::rtp::FRAME_SAMPLES;
@@ -16,6 +17,17 @@ use crate::vad::VadConfig;
 
 /// The most audio kept per call between two ticks (frames beyond are the oldest dropped).
 const MAX_QUEUED: usize = 3 * FRAME_SAMPLES;
+/// The most mixed frames waiting for a session ([`HubInput::Attach`]).
+pub const MIX_QUEUE: usize = 4;
+/// The most inputs of sessions waiting for the hub ([`Hub::inputs`]): frames beyond are
+/// dropped by their sessions; attach and detach wait (the hub never waits on a session).
+pub const INPUT_QUEUE: usize = 8192;
+/// The most commands of the node waiting for the hub ([`Hub::commands`]); beyond, the node
+/// waits (the hub always takes commands, even while its events wait).
+pub const COMMAND_QUEUE: usize = 4096;
+/// The most events waiting for the node ([`Hub::events`]); beyond, the hub stops ticking
+/// until they are taken (it still takes commands and inputs).
+pub const EVENT_QUEUE: usize = 4096;
 
 /// What RTP sessions tell the hub.
 #[derive(Debug)]
@@ -24,8 +36,9 @@ pub enum HubInput {
     Attach {
         /// The call.
         call: String,
-        /// Where its mixed audio goes.
-        mix: mpsc::UnboundedSender<Vec<i16>>,
+        /// Where its mixed audio goes, at most [`MIX_QUEUE`] frames waiting: the hub drops
+        /// a frame the session has no room for (real time: it would be late anyway).
+        mix: mpsc::Sender<Vec<i16>>,
     },
     /// A session leaves (its call ended).
     Detach {
@@ -87,20 +100,20 @@ pub enum HubCommand {
 /// A handle on the running hub.
 #[derive(Debug)]
 pub struct Hub {
-    /// For RTP sessions.
-    pub inputs: mpsc::UnboundedSender<HubInput>,
-    /// For the node.
-    pub commands: mpsc::UnboundedSender<HubCommand>,
-    /// Speakers and mixer components' reports.
-    pub events: mpsc::UnboundedReceiver<BridgeEvent>,
+    /// For RTP sessions, at most [`INPUT_QUEUE`] waiting.
+    pub inputs: mpsc::Sender<HubInput>,
+    /// For the node, at most [`COMMAND_QUEUE`] waiting.
+    pub commands: mpsc::Sender<HubCommand>,
+    /// Speakers and mixer components' reports, at most [`EVENT_QUEUE`] waiting.
+    pub events: mpsc::Receiver<BridgeEvent>,
 }
 
 impl Hub {
     /// Spawns the hub, detecting speakers with `vad`.
     pub fn spawn(vad: VadConfig) -> Hub {
-        let (itx, irx) = mpsc::unbounded_channel();
-        let (ctx, crx) = mpsc::unbounded_channel();
-        let (etx, erx) = mpsc::unbounded_channel();
+        let (itx, irx) = mpsc::channel(INPUT_QUEUE);
+        let (ctx, crx) = mpsc::channel(COMMAND_QUEUE);
+        let (etx, erx) = mpsc::channel(EVENT_QUEUE);
         tokio::spawn(run(Bridge::new(vad), irx, crx, etx));
         Hub {
             inputs: itx,
@@ -126,18 +139,22 @@ fn command(bridge: &mut Bridge, now: Instant, c: HubCommand) {
 
 async fn run(
     mut bridge: Bridge,
-    mut inputs: mpsc::UnboundedReceiver<HubInput>,
-    mut commands: mpsc::UnboundedReceiver<HubCommand>,
-    events: mpsc::UnboundedSender<BridgeEvent>,
+    mut inputs: mpsc::Receiver<HubInput>,
+    mut commands: mpsc::Receiver<HubCommand>,
+    events: mpsc::Sender<BridgeEvent>,
 ) {
     let mut pacer = Pacer::new(Instant::now());
     let mut heard: HashMap<String, VecDeque<i16>> = HashMap::new();
-    let mut sessions: HashMap<String, mpsc::UnboundedSender<Vec<i16>>> = HashMap::new();
+    let mut sessions: HashMap<String, mpsc::Sender<Vec<i16>>> = HashMap::new();
+    // Events the node has not taken yet: ticking pauses at EVENT_QUEUE (commands still
+    // make a few each), so the node, waiting to send a command, is never waited on.
+    let mut pending = Backlog::new(EVENT_QUEUE);
     loop {
         let mut wake = pacer.poll_timeout();
         if let Some(t) = bridge.poll_timeout() {
             wake = wake.min(t);
         }
+        let open = pending.is_open();
         tokio::select! {
             i = inputs.recv() => match i {
                 Some(HubInput::Attach { call, mix }) => { sessions.insert(call, mix); }
@@ -159,10 +176,13 @@ async fn run(
                 Some(c) => command(&mut bridge, Instant::now(), c),
                 None => return,
             },
-            _ = tokio::time::sleep_until(wake.into()) => {}
+            _ = tokio::time::sleep_until(wake.into()), if open => {}
+            Ok(permit) = events.reserve(), if !pending.is_empty() => pending.send_one(permit),
         }
         let now = Instant::now();
-        if pacer.tick(now) {
+        if !open {
+            // Paused: the clock is caught up on when the node takes its events.
+        } else if pacer.tick(now) {
             bridge.tick(
                 now,
                 |call| {
@@ -171,7 +191,7 @@ async fn run(
                 },
                 |call, frame| {
                     if let Some(s) = sessions.get(call) {
-                        let _ = s.send(frame.to_vec());
+                        let _ = s.try_send(frame.to_vec());
                     }
                 },
             );
@@ -179,7 +199,39 @@ async fn run(
             bridge.handle_timeout(now);
         }
         while let Some(e) = bridge.poll_event() {
-            let _ = events.send(e);
+            pending.push(e);
         }
+        if !pending.flush(&events) {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// Issue 12 §16: the hub's queues are bounded, and a node that sends more commands than
+    /// they hold is never stuck: the hub always takes them.
+    #[tokio::test]
+    async fn the_queues_are_bounded_and_commands_always_taken() {
+        let hub = Hub::spawn(VadConfig::default());
+        assert_eq!(hub.inputs.max_capacity(), INPUT_QUEUE);
+        assert_eq!(hub.commands.max_capacity(), COMMAND_QUEUE);
+        assert_eq!(hub.events.max_capacity(), EVENT_QUEUE);
+        tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            for i in 0..3 * COMMAND_QUEUE {
+                let m = format!("m{}", i % 64);
+                let c = if i % 2 == 0 {
+                    HubCommand::CreateMixer(m)
+                } else {
+                    HubCommand::DestroyMixer(m)
+                };
+                hub.commands.send(c).await.expect("hub running");
+            }
+        })
+        .await
+        .expect("commands taken");
     }
 }

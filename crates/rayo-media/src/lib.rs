@@ -35,6 +35,7 @@
 //! ```
 
 pub mod audio;
+pub mod backlog;
 pub mod bridge;
 pub mod components;
 pub mod dtmf;

@@ -107,7 +107,7 @@ pub enum Command {
         /// The call's id, as the hub knows it.
         call: String,
         /// The hub.
-        hub: mpsc::UnboundedSender<HubInput>,
+        hub: mpsc::Sender<HubInput>,
     },
     /// Stop the session.
     Stop,
@@ -133,15 +133,22 @@ pub enum SessionEvent {
     },
 }
 
+/// The most commands waiting for a session ([`Session::commands`]).
+pub const COMMAND_QUEUE: usize = 256;
+/// The most events of a session waiting for its owner ([`Session::events`]).
+pub const EVENT_QUEUE: usize = 256;
+
 /// A handle on a call's RTP task.
 #[derive(Debug)]
 pub struct Session {
     /// The local address (for the SDP).
     pub local: SocketAddr,
-    /// Commands.
-    pub commands: mpsc::UnboundedSender<Command>,
-    /// Events.
-    pub events: mpsc::UnboundedReceiver<SessionEvent>,
+    /// Commands, at most [`COMMAND_QUEUE`] waiting. The session takes each in microseconds:
+    /// a full queue means it has stalled (its owner stops it).
+    pub commands: mpsc::Sender<Command>,
+    /// Events, at most [`EVENT_QUEUE`] waiting: beyond, the session waits for them to be
+    /// taken (it sends and reads no RTP meanwhile).
+    pub events: mpsc::Receiver<SessionEvent>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -155,8 +162,8 @@ impl Session {
         latch_window: Duration,
     ) -> Result<Session, Error> {
         let local = socket.local_addr()?;
-        let (ctx, crx) = mpsc::unbounded_channel();
-        let (etx, erx) = mpsc::unbounded_channel();
+        let (ctx, crx) = mpsc::channel(COMMAND_QUEUE);
+        let (etx, erx) = mpsc::channel(EVENT_QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
         let lock = SourceLock::new(latch_window);
         tokio::spawn(run(socket, cfg, ssrc, lock, dropped.clone(), crx, etx));
@@ -190,8 +197,8 @@ async fn run(
     ssrc: u32,
     mut lock: SourceLock,
     dropped: Arc<AtomicU64>,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<SessionEvent>,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<SessionEvent>,
 ) {
     let mut rx = Receiver::new(cfg.clone());
     let mut tx = Sender::new(cfg, ssrc, (ssrc >> 16) as u16, ssrc.rotate_left(7));
@@ -208,8 +215,8 @@ async fn run(
     let mut heard: VecDeque<i16> = VecDeque::new();
     let mut received = vec![0i16; FRAME_SAMPLES];
     // Joined: the hub, and what it mixed for this call.
-    let mut tap: Option<(String, mpsc::UnboundedSender<HubInput>)> = None;
-    let mut mix_rx: Option<mpsc::UnboundedReceiver<Vec<i16>>> = None;
+    let mut tap: Option<(String, mpsc::Sender<HubInput>)> = None;
+    let mut mix_rx: Option<mpsc::Receiver<Vec<i16>>> = None;
     let mut mixed: VecDeque<i16> = VecDeque::new();
     loop {
         let mut wake = match rx.poll_timeout() {
@@ -243,8 +250,9 @@ async fn run(
                 Some(Command::Component(c)) => components.handle(Instant::now(), c),
                 Some(Command::Tap { call, hub }) => {
                     if tap.is_none() {
-                        let (mtx, mrx) = mpsc::unbounded_channel();
-                        let _ = hub.send(HubInput::Attach { call: call.clone(), mix: mtx });
+                        let (mtx, mrx) = mpsc::channel(crate::hub::MIX_QUEUE);
+                        // Awaited: the hub never waits on a session, so this is short.
+                        let _ = hub.send(HubInput::Attach { call: call.clone(), mix: mtx }).await;
                         mix_rx = Some(mrx);
                         tap = Some((call, hub));
                     }
@@ -270,7 +278,7 @@ async fn run(
         let excess = heard.len().saturating_sub(4 * FRAME_SAMPLES);
         heard.drain(..excess);
         while let Some((d, src)) = rx.poll_dtmf() {
-            let _ = events.send(SessionEvent::Dtmf(d, src));
+            let _ = events.send(SessionEvent::Dtmf(d, src)).await;
         }
         if pacer.tick(now) {
             frame.clear();
@@ -282,7 +290,9 @@ async fn run(
             received.extend(heard.drain(..n));
             received.resize(FRAME_SAMPLES, 0);
             if let Some((call, hub)) = &tap {
-                let _ = hub.send(HubInput::Frame {
+                // Real time: a frame the hub has no room for is dropped (the hub
+                // plays silence for it), never queued behind.
+                let _ = hub.try_send(HubInput::Frame {
                     call: call.clone(),
                     samples: received.clone(),
                 });
@@ -305,21 +315,23 @@ async fn run(
             components.handle_timeout(now);
         }
         while let Some(e) = components.poll_event() {
-            let _ = events.send(SessionEvent::Component(e));
+            let _ = events.send(SessionEvent::Component(e)).await;
         }
     }
     if let Some((call, hub)) = tap {
-        let _ = hub.send(HubInput::Detach { call });
+        let _ = hub.send(HubInput::Detach { call }).await;
     }
     // Components still running when the session ends are the node's to complete (hangup);
     // recorders among them are closed so their files are whole.
     drop(components);
-    let _ = events.send(SessionEvent::Stopped {
-        sent,
-        received: rx.stats(),
-        jitter: rx.jitter_stats(),
-        sources: lock.stats(),
-    });
+    let _ = events
+        .send(SessionEvent::Stopped {
+            sent,
+            received: rx.stats(),
+            jitter: rx.jitter_stats(),
+            sources: lock.stats(),
+        })
+        .await;
 }
 
 #[cfg(test)]
@@ -361,16 +373,20 @@ mod tests {
         )
         .expect("b");
         assert_ne!(a.local, b.local);
-        a.commands.send(Command::Remote(b.local)).expect("running");
-        b.commands.send(Command::Remote(a.local)).expect("running");
-        a.commands.send(Command::Dtmf('4')).expect("running");
+        a.commands
+            .try_send(Command::Remote(b.local))
+            .expect("running");
+        b.commands
+            .try_send(Command::Remote(a.local))
+            .expect("running");
+        a.commands.try_send(Command::Dtmf('4')).expect("running");
         let got = tokio::time::timeout(Duration::from_secs(2), b.events.recv())
             .await
             .expect("in time");
         assert_eq!(got, Some(SessionEvent::Dtmf('4', DtmfSource::Rfc4733)));
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let _ = a.commands.send(Command::Stop);
-        b.commands.send(Command::Stop).expect("running");
+        let _ = a.commands.try_send(Command::Stop);
+        b.commands.try_send(Command::Stop).expect("running");
         match tokio::time::timeout(Duration::from_secs(2), b.events.recv())
             .await
             .expect("in time")

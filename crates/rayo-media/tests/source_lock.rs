@@ -46,12 +46,12 @@ async fn a_foreign_source_is_neither_heard_nor_its_digits_reported() {
     let mut s = Session::spawn(sock, StreamConfig::pcmu(), 77, DEFAULT_LATCH_WINDOW).expect("s");
     let local = s.local;
     s.commands
-        .send(Command::Remote(peer.local_addr().expect("addr")))
+        .try_send(Command::Remote(peer.local_addr().expect("addr")))
         .expect("running");
     // What the call hears, frame by frame, as a joined call hands it to the hub.
-    let (htx, mut hrx) = mpsc::unbounded_channel();
+    let (htx, mut hrx) = mpsc::channel(1024);
     s.commands
-        .send(Command::Tap {
+        .try_send(Command::Tap {
             call: "c".into(),
             hub: htx,
         })
@@ -67,7 +67,7 @@ async fn a_foreign_source_is_neither_heard_nor_its_digits_reported() {
     tokio::join!(peer_talks, foreign_talks);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let dropped = s.dropped_packets();
-    s.commands.send(Command::Stop).expect("running");
+    s.commands.try_send(Command::Stop).expect("running");
 
     let mut frames = Vec::new();
     while let Ok(h) = hrx.try_recv() {
@@ -133,7 +133,7 @@ async fn a_peer_behind_nat_is_latched_and_answered_where_it_sends_from() {
     let nat = UdpSocket::bind("127.0.0.1:0").await.expect("nat");
     let sock = UdpSocket::bind("127.0.0.1:0").await.expect("session");
     let s = Session::spawn(sock, StreamConfig::pcmu(), 78, DEFAULT_LATCH_WINDOW).expect("s");
-    s.commands.send(Command::Remote(sdp)).expect("running");
+    s.commands.try_send(Command::Remote(sdp)).expect("running");
     talk(&nat, s.local, 5, PEER_LEVEL, 10, false).await;
     let mut buf = [0u8; 2048];
     let (_, from) = tokio::time::timeout(Duration::from_secs(1), nat.recv_from(&mut buf))
@@ -143,5 +143,5 @@ async fn a_peer_behind_nat_is_latched_and_answered_where_it_sends_from() {
     assert_eq!(from, s.local);
     // The packets of the probation were dropped, the rest taken.
     assert_eq!(s.dropped_packets(), 2);
-    s.commands.send(Command::Stop).expect("running");
+    s.commands.try_send(Command::Stop).expect("running");
 }

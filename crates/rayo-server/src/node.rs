@@ -114,6 +114,9 @@ impl Transports {
     }
 }
 
+/// The most prepared components waiting for the node's loop.
+const PREPARED_QUEUE: usize = 1024;
+
 enum Control {
     Shutdown(Duration),
 }
@@ -123,7 +126,7 @@ pub struct Node {
     c2s_addr: Option<SocketAddr>,
     sip_addr: SocketAddr,
     fingerprint: Option<String>,
-    control: mpsc::UnboundedSender<Control>,
+    control: mpsc::Sender<Control>,
     stopped: watch::Receiver<bool>,
     grace: Duration,
     listener: Option<Listener>,
@@ -365,7 +368,8 @@ impl Node {
             domain: s.domain.clone(),
         };
 
-        let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
+        // One message ever: `shutdown_within` takes the handle.
+        let (ctl_tx, ctl_rx) = mpsc::channel(1);
         let (stopped_tx, stopped) = watch::channel(false);
         tokio::spawn(run(
             core,
@@ -430,7 +434,7 @@ impl Node {
 
     /// [`Node::shutdown`] with another grace period.
     pub async fn shutdown_within(mut self, grace: Duration) {
-        let _ = self.control.send(Control::Shutdown(grace));
+        let _ = self.control.try_send(Control::Shutdown(grace));
         while !*self.stopped.borrow() {
             if self.stopped.changed().await.is_err() {
                 break;
@@ -457,12 +461,14 @@ async fn run(
     mut stanzas: mpsc::Receiver<(Jid, Element)>,
     mut sip: SipDriver,
     transports: Transports,
-    mut control: mpsc::UnboundedReceiver<Control>,
+    mut control: mpsc::Receiver<Control>,
     published: Published,
     cache: Arc<Cache>,
 ) {
     let Published { stopped, calls } = published;
-    let (ptx, mut prx) = mpsc::unbounded_channel();
+    // Prepared components: the loop always takes them, and the core bounds how many are
+    // being prepared (components per call and per client), so senders wait little.
+    let (ptx, mut prx) = mpsc::channel(PREPARED_QUEUE);
     let mut hub = Hub::spawn(VadConfig::default());
     // What the core said before anything happened (a cluster node's first presence) goes
     // out before the first wait.
@@ -503,8 +509,10 @@ async fn run(
                         }
                     }
                 }
+                // Awaited: the drivers always take commands, so a full queue is a short
+                // wait that pushes back on what the loop takes (stanzas, SIP events).
                 CoreOutput::Sip(c) => {
-                    let _ = sip.commands.send(c);
+                    let _ = sip.commands.send(c).await;
                 }
                 CoreOutput::Prepare { ticket, start } => {
                     let ptx = ptx.clone();
@@ -521,18 +529,18 @@ async fn run(
                                 )
                                 .with_text("fetching or rendering the documents took too long"))
                             });
-                        let _ = ptx.send((ticket, r));
+                        let _ = ptx.send((ticket, r)).await;
                     });
                 }
                 CoreOutput::Hub(c) => {
-                    let _ = hub.commands.send(c);
+                    let _ = hub.commands.send(c).await;
                 }
                 CoreOutput::Tap(call) => {
                     let tap = MediaCommand::Tap {
                         call: call.0.clone(),
                         hub: hub.inputs.clone(),
                     };
-                    let _ = sip.commands.send(SipCommand::Media(call, tap));
+                    let _ = sip.commands.send(SipCommand::Media(call, tap)).await;
                 }
                 CoreOutput::Stopped => done = true,
             }
@@ -541,7 +549,7 @@ async fn run(
             let _ = stopped.send(true);
             // Keep serving until the transports are dropped: late BYEs and stanzas.
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let _ = sip.commands.send(SipCommand::Stop);
+            let _ = sip.commands.send(SipCommand::Stop).await;
             return;
         }
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayo_call::{CallId, SignalAction, SignalEvent};
+use rayo_media::backlog::Backlog;
 use rayo_media::udp::{Command as MediaCommand, Session, SessionEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -68,11 +69,12 @@ pub enum Event {
 pub struct Driver {
     /// The SIP address (UDP and TCP).
     pub local: SocketAddr,
-    /// Commands.
-    pub commands: mpsc::UnboundedSender<Command>,
-    /// Events.
-    /// Events, at most [`EVENT_QUEUE`] waiting: beyond, the driver waits for them to be
-    /// taken (it reads no more SIP meanwhile; peers retransmit).
+    /// Commands, at most [`COMMAND_QUEUE`] waiting: beyond, the sender waits for room. The
+    /// driver always takes them, even while its events wait, so the wait is short and
+    /// cannot close a cycle with [`Driver::events`].
+    pub commands: mpsc::Sender<Command>,
+    /// Events, at most [`EVENT_QUEUE`] waiting: beyond, the driver reads no more SIP and
+    /// runs no timers until they are taken (peers retransmit); it still takes commands.
     pub events: mpsc::Receiver<Event>,
     tcp_count: Arc<AtomicUsize>,
 }
@@ -102,8 +104,13 @@ pub const MAX_QUEUED_PER_CONNECTING_PEER: usize = 32;
 pub const MAX_CONNECTING_PEERS: usize = 256;
 
 /// The most events waiting for the driver's owner ([`Driver::events`]); beyond, the driver
-/// waits for them to be taken.
+/// reads no more SIP and runs no timers until they are taken.
 pub const EVENT_QUEUE: usize = 4096;
+/// The most commands waiting for the driver ([`Driver::commands`]); beyond, senders wait.
+pub const COMMAND_QUEUE: usize = 4096;
+/// The most commands waiting for one call's RTP session; a session that lets more pile up
+/// has stalled and is stopped, ending its call with an error (a BYE).
+pub const SESSION_COMMAND_QUEUE: usize = rayo_media::udp::COMMAND_QUEUE;
 /// The most SIP messages queued for one TCP connection's writer; a peer that lets more
 /// pile up (it does not read) has its connection dropped.
 pub const TCP_WRITE_QUEUE: usize = 256;
@@ -163,7 +170,7 @@ impl Driver {
         let (udp, tcp) = bind_udp_and_tcp(cfg.local).await?;
         let local = udp.local_addr()?;
         let cfg = Config { local, ..cfg };
-        let (ctx, crx) = mpsc::unbounded_channel();
+        let (ctx, crx) = mpsc::channel(COMMAND_QUEUE);
         let (etx, erx) = mpsc::channel(EVENT_QUEUE);
         let tcp_count = Arc::new(AtomicUsize::new(0));
         let caps = Caps {
@@ -302,7 +309,7 @@ async fn run(
     caps: Caps,
     udp: UdpSocket,
     tcp: TcpListener,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
     tcp_count: Arc<AtomicUsize>,
 ) {
@@ -313,12 +320,18 @@ async fn run(
     // After an accept error, no accept before this instant (the loop must not spin on
     // EMFILE, and UDP and timers go on meanwhile).
     let mut accept_after: Option<tokio::time::Instant> = None;
-    let mut sessions: HashMap<CallId, mpsc::UnboundedSender<MediaCommand>> = HashMap::new();
+    let mut sessions: HashMap<CallId, mpsc::Sender<MediaCommand>> = HashMap::new();
+    // Events not yet taken by the owner. The network and the timers pause at
+    // EVENT_QUEUE; commands go on (each makes a few events at most, and at most
+    // COMMAND_QUEUE of them wait), so this stays bounded and the owner, waiting to send a
+    // command, is never waited on in turn.
+    let mut pending = Backlog::new(EVENT_QUEUE);
     let mut buf = vec![0u8; MAX_MESSAGE];
     loop {
         let wake = ua.poll_timeout();
+        let open = pending.is_open();
         tokio::select! {
-            r = udp.recv_from(&mut buf) => {
+            r = udp.recv_from(&mut buf), if open => {
                 if let Ok((n, from)) = r {
                     ua.handle_datagram(Instant::now(), Peer { addr: from, transport: Transport::Udp }, &buf[..n]);
                 }
@@ -328,7 +341,7 @@ async fn run(
                     tokio::time::sleep_until(t).await;
                 }
                 tcp.accept().await
-            } => match r {
+            }, if open => match r {
                 Ok((s, peer)) => {
                     accept_after = None;
                     if under_caps(&conns, peer, caps) {
@@ -347,7 +360,7 @@ async fn run(
                     accept_after = Some(tokio::time::Instant::now() + ACCEPT_ERROR_PAUSE);
                 }
             },
-            Some(i) = irx.recv() => match i {
+            Some(i) = irx.recv(), if open => match i {
                 Internal::Sip(peer, bytes) => ua.handle_datagram(Instant::now(), peer, &bytes),
                 Internal::Media(call, e) => {
                     if let SessionEvent::Stopped { sources, .. } = &e {
@@ -355,7 +368,7 @@ async fn run(
                             tracing::debug!(%call, ?sources, "RTP from other sources was dropped");
                         }
                     }
-                    let _ = events.send(Event::Media(call, e)).await;
+                    pending.push(Event::Media(call, e));
                 }
                 Internal::TcpClosed(peer, id) => {
                     if conns.get(&peer).is_some_and(|c| c.id == id) {
@@ -397,16 +410,14 @@ async fn run(
                         _ => None,
                     };
                     if let Err(e) = ua.handle_action(Instant::now(), a) {
-                        let _ = events.send(match dial {
+                        pending.push(match dial {
                             Some(call) => Event::DialFailed { call, reason: e.to_string() },
                             None => Event::ActionFailed(e.to_string()),
-                        }).await;
+                        });
                     }
                 }
                 Some(Command::Media(call, m)) => {
-                    if let Some(s) = sessions.get(&call) {
-                        let _ = s.send(m);
-                    }
+                    to_session(&mut ua, &mut sessions, &call, m);
                 }
                 Some(Command::Stop) | None => break,
             },
@@ -415,7 +426,9 @@ async fn run(
                     Some(t) => tokio::time::sleep_until(t.into()).await,
                     None => std::future::pending::<()>().await,
                 }
-            } => ua.handle_timeout(Instant::now()),
+            }, if open => ua.handle_timeout(Instant::now()),
+            // Room again for the events waiting.
+            Ok(permit) = events.reserve(), if !pending.is_empty() => pending.send_one(permit),
         }
         while let Some(o) = ua.poll_output() {
             match o {
@@ -451,7 +464,7 @@ async fn run(
                         },
                         None => Event::Signal(call, event),
                     };
-                    let _ = events.send(ev).await;
+                    pending.push(ev);
                 }
                 Output::MediaStart {
                     call,
@@ -461,12 +474,18 @@ async fn run(
                     ssrc,
                 } => match UdpSocket::bind(local).await {
                     Ok(sock) => {
-                        if let Ok(mut s) = Session::spawn(sock, config, ssrc, caps.latch) {
-                            let _ = s.commands.send(MediaCommand::Remote(remote));
-                            sessions.insert(call.clone(), s.commands.clone());
+                        if let Ok(Session {
+                            commands,
+                            events: mut session_events,
+                            ..
+                        }) = Session::spawn(sock, config, ssrc, caps.latch)
+                        {
+                            // The map holds the only sender: dropping it stops the session.
+                            let _ = commands.try_send(MediaCommand::Remote(remote));
+                            sessions.insert(call.clone(), commands);
                             let itx = itx.clone();
                             tokio::spawn(async move {
-                                while let Some(e) = s.events.recv().await {
+                                while let Some(e) = session_events.recv().await {
                                     let _ = itx.send(Internal::Media(call.clone(), e)).await;
                                 }
                             });
@@ -476,27 +495,52 @@ async fn run(
                         // No media: the call ends (BYE or 500, `Ended` with error) rather
                         // than going on silent.
                         tracing::warn!(%call, %local, error = %e, "RTP port could not be bound");
-                        let _ = events
-                            .send(Event::ActionFailed(format!("RTP port {local}: {e}")))
-                            .await;
+                        pending.push(Event::ActionFailed(format!("RTP port {local}: {e}")));
                         ua.media_failed(Instant::now(), &call);
                     }
                 },
                 Output::MediaUpdate { call, remote } => {
-                    if let Some(s) = sessions.get(&call) {
-                        let _ = s.send(MediaCommand::Remote(remote));
-                    }
+                    to_session(&mut ua, &mut sessions, &call, MediaCommand::Remote(remote));
                 }
                 Output::MediaStop { call } => {
                     if let Some(s) = sessions.remove(&call) {
-                        let _ = s.send(MediaCommand::Stop);
+                        stop_session(&s);
                     }
                 }
             }
         }
+        // What fits now goes at once; the rest waits for the `reserve` branch.
+        pending.flush(&events);
         tcp_count.store(conns.len(), Ordering::Relaxed);
     }
     for s in sessions.values() {
-        let _ = s.send(MediaCommand::Stop);
+        stop_session(s);
     }
+}
+
+/// Gives `m` to `call`'s RTP session. A session whose queue is full has stalled (it takes
+/// a command in microseconds): it is stopped and the call ends with an error (a BYE), rather
+/// than going on with commands lost.
+fn to_session(
+    ua: &mut UserAgent,
+    sessions: &mut HashMap<CallId, mpsc::Sender<MediaCommand>>,
+    call: &CallId,
+    m: MediaCommand,
+) {
+    let Some(s) = sessions.get(call) else {
+        return;
+    };
+    if let Err(mpsc::error::TrySendError::Full(_)) = s.try_send(m) {
+        tracing::warn!(%call, "RTP session not taking commands: stopped, call ended");
+        if let Some(s) = sessions.remove(call) {
+            stop_session(&s);
+        }
+        ua.media_failed(Instant::now(), call);
+    }
+}
+
+/// Stops a session: by its command when there is room; else dropping its sender (the
+/// driver holds the only one) closes its queue and it stops once it has drained it.
+fn stop_session(s: &mpsc::Sender<MediaCommand>) {
+    let _ = s.try_send(MediaCommand::Stop);
 }

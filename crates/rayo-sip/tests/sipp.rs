@@ -49,7 +49,9 @@ async fn next_signal(d: &mut Driver) -> (CallId, SignalEvent) {
 }
 
 fn act(d: &Driver, a: SignalAction) {
-    d.commands.send(Command::Action(a)).expect("driver running");
+    d.commands
+        .try_send(Command::Action(a))
+        .expect("driver running");
 }
 
 async fn incoming(d: &mut Driver) -> CallId {
@@ -442,12 +444,12 @@ async fn media_commands_reach_the_session() {
     // Playing audio into a call with no session is ignored, not an error.
     let d = node(|_| {}).await;
     d.commands
-        .send(Command::Media(
+        .try_send(Command::Media(
             CallId("none".into()),
             MediaCommand::Dtmf('1'),
         ))
         .expect("running");
-    d.commands.send(Command::Stop).expect("running");
+    d.commands.try_send(Command::Stop).expect("running");
 }
 
 #[tokio::test]

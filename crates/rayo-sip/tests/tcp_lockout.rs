@@ -209,7 +209,7 @@ async fn an_unreachable_tcp_peer_does_not_hold_up_other_signalling() {
     // Its address now drops connections; the node must answer it over a new one.
     let _hole = blackhole(caller).await;
     d.commands
-        .send(Command::Action(rayo_call::SignalAction::Reject {
+        .try_send(Command::Action(rayo_call::SignalAction::Reject {
             call,
             cause: rayo_call::RejectCause::Busy,
             headers: vec![],
@@ -247,7 +247,7 @@ async fn a_dial_whose_tcp_connection_is_refused_ends_at_once() {
     let port = rayo_peers::free_tcp_port();
     let call = rayo_call::CallId("refused".into());
     d.commands
-        .send(Command::Action(rayo_call::SignalAction::Dial {
+        .try_send(Command::Action(rayo_call::SignalAction::Dial {
             call: call.clone(),
             to: format!("sip:bob@{LOOPBACK}:{port}"),
             from: None,
