@@ -46,14 +46,20 @@ impl<S: Store> Gateway<S> {
         };
         let from = rewrite::with_domain(&adm.from, self.cfg.domains.external());
         let from = crate::tenancy::unscope_jid(&from, &self.cfg.applications);
+        let ended = is_presence && st.attr("type") == Some("unavailable");
         let mut st = st;
         self.outward(&mut st);
-        for to in &targets {
-            let mut s = st.clone();
-            envelope::address(&mut s, &from, to);
-            self.send_to_client(to, s);
+        // A copy for every target but the last, which takes the stanza itself.
+        if let Some((last, others)) = targets.split_last() {
+            for to in others {
+                let mut s = st.clone();
+                envelope::address(&mut s, &from, to);
+                self.send_to_client(to, s);
+            }
+            envelope::address(&mut st, &from, last);
+            self.send_to_client(last, st);
         }
-        if !(is_presence && st.attr("type") == Some("unavailable")) {
+        if !ended {
             return;
         }
         let removed = match (resource, entity) {
