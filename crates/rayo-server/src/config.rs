@@ -224,6 +224,9 @@ pub struct Sip {
     /// SIP server transactions alive at once from one source IP address; beyond, the same
     /// 503.
     pub max_transactions_per_source: usize,
+    /// How many of those 503s go out per second at most; a request beyond is dropped
+    /// unanswered (UDP peers retransmit; a spoofed flood is not reflected).
+    pub max_refusals_per_second: u32,
 }
 
 impl Default for Sip {
@@ -235,6 +238,7 @@ impl Default for Sip {
             max_tcp_connections_per_source: 32,
             max_transactions: 20_000,
             max_transactions_per_source: 2_000,
+            max_refusals_per_second: 1_000,
         }
     }
 }
@@ -572,6 +576,9 @@ impl Config {
         }
         if self.sip.max_transactions == 0 || self.sip.max_transactions_per_source == 0 {
             return bad("sip.max_transactions(_per_source) must be at least 1".into());
+        }
+        if self.sip.max_refusals_per_second == 0 {
+            return bad("sip.max_refusals_per_second must be at least 1".into());
         }
         if let Some(c) = &self.c2s {
             if c.cert.is_some() != c.key.is_some() {

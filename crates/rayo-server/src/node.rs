@@ -224,6 +224,7 @@ impl Node {
             max_transactions: cfg.sip.max_transactions,
             max_transactions_per_source: cfg.sip.max_transactions_per_source,
             retry_after: Duration::from_secs(u64::from(cfg.limits.source_retry_after.max(1))),
+            max_refusals_per_second: cfg.sip.max_refusals_per_second,
         };
         ua.trunks = cfg
             .trunks

@@ -198,7 +198,12 @@ pub struct Transactions {
     servers: ServerCounts,
     /// Requests answered 503 because a limit was reached.
     pub overloaded: u64,
+    /// Requests over a limit dropped unanswered: more 503s than
+    /// [`Limits::max_refusals_per_second`] would have gone out.
+    pub refusals_dropped: u64,
     next_overload_log: Option<Instant>,
+    /// The second in which 503s are being counted, and how many went out in it.
+    refusal_window: Option<(Instant, u32)>,
 }
 
 /// A response to `req` with its Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6), and
@@ -255,8 +260,19 @@ impl Transactions {
         shrink(&mut self.txs);
     }
 
-    /// Answers `msg` 503 without creating state: the node is over a limit.
+    /// Answers `msg` 503 without creating state: the node is over a limit. Beyond
+    /// [`Limits::max_refusals_per_second`] 503s in a second, the request is dropped instead.
     fn refuse(&mut self, now: Instant, msg: &Message, peer: Peer) {
+        let window = match self.refusal_window {
+            Some((start, n)) if now < start + Duration::from_secs(1) => (start, n),
+            _ => (now, 0),
+        };
+        if window.1 >= self.limits.max_refusals_per_second.max(1) {
+            self.refusal_window = Some(window);
+            self.refusals_dropped += 1;
+            return;
+        }
+        self.refusal_window = Some((window.0, window.1 + 1));
         self.overloaded += 1;
         if self.next_overload_log.is_none_or(|t| now >= t) {
             self.next_overload_log = Some(now + OVERLOAD_LOG_INTERVAL);
@@ -264,6 +280,7 @@ impl Transactions {
                 source = %peer.addr,
                 live = self.servers.total(),
                 refused = self.overloaded,
+                dropped = self.refusals_dropped,
                 "SIP transaction limit reached: new requests answered 503"
             );
         }

@@ -20,6 +20,7 @@ fn ua(total: usize, per_source: usize) -> UserAgent {
         max_transactions: total,
         max_transactions_per_source: per_source,
         retry_after: Duration::from_secs(7),
+        ..Limits::default()
     };
     UserAgent::new(cfg)
 }
@@ -143,20 +144,25 @@ fn an_options_flood_from_one_source_gets_503_and_leaves_nothing_after_timer_j() 
 fn an_options_flood_from_many_sources_is_bounded_in_all() {
     let mut ua = ua(300, 50);
     let t0 = Instant::now();
-    let mut ok = 0;
+    let (mut ok, mut refused, mut dropped) = (0, 0, 0);
     for n in 0..2000u32 {
         let from = source(n % 1000, Transport::Udp);
         match &send(&mut ua, t0, "OPTIONS", from, n)[..] {
             [200] => ok += 1,
-            [503] => {}
+            [503] => refused += 1,
+            // Past `max_refusals_per_second` 503s in this second: dropped unanswered.
+            [] => dropped += 1,
             s => panic!("{s:?}"),
         }
     }
     assert_eq!(ok, 300);
+    assert_eq!((refused, dropped), (1000, 700));
     assert_eq!(ua.server_transactions(), 300);
-    // Full: a new caller is told to come back too, statelessly.
+    // Full: a new caller (in the next second: a new budget of 503s) is told to come back
+    // too, statelessly.
     let caller = source(0xffff, Transport::Udp);
-    assert_eq!(send(&mut ua, t0, "INVITE", caller, 5000), [503]);
+    let t = t0 + Duration::from_secs(1);
+    assert_eq!(send(&mut ua, t, "INVITE", caller, 5000), [503]);
     assert_eq!(ua.calls(), 0);
 
     let t1 = t0 + AFTER_TIMER_J;

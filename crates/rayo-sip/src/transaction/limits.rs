@@ -21,6 +21,10 @@ pub struct Limits {
     /// The `Retry-After` of the 503 a request beyond either gets (whole seconds, at
     /// least 1). 5 s by default.
     pub retry_after: Duration,
+    /// How many of those 503s go out per second, at most (at least 1); a request beyond is
+    /// dropped unanswered (a UDP peer retransmits, and a flood from spoofed addresses is not
+    /// reflected at whoever they belong to). 1 000 by default.
+    pub max_refusals_per_second: u32,
 }
 
 impl Default for Limits {
@@ -29,6 +33,7 @@ impl Default for Limits {
             max_transactions: 20_000,
             max_transactions_per_source: 2_000,
             retry_after: Duration::from_secs(5),
+            max_refusals_per_second: 1_000,
         }
     }
 }

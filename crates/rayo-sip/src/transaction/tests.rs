@@ -262,6 +262,7 @@ fn beyond_the_limits_a_request_gets_a_stateless_503() {
         max_transactions: 10,
         max_transactions_per_source: 2,
         retry_after: Duration::from_millis(300),
+        ..Limits::default()
     });
     for b in ["z9hG4bK1", "z9hG4bK2", "z9hG4bK3"] {
         tx.handle_message(t0, request("OPTIONS", b), peer(Transport::Udp));
@@ -302,4 +303,39 @@ fn a_transport_error_ends_the_client_transaction_with_a_503_at_once() {
     assert!(tx.poll_event().is_none());
     let (_, later) = run(&mut tx, t0, 33 * S);
     assert!(later.is_empty(), "no timer B afterwards: {later:?}");
+}
+
+/// Issue 12 §13: under a flood from many addresses the 503s themselves are bounded: at most
+/// `max_refusals_per_second` go out in a second, the rest is dropped unanswered and counted;
+/// the next second has its own budget.
+#[test]
+fn the_503s_of_a_flood_are_rate_limited() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default()).with_limits(Limits {
+        max_transactions: 1,
+        max_transactions_per_source: 1,
+        max_refusals_per_second: 5,
+        ..Limits::default()
+    });
+    let flood = |tx: &mut Transactions, at: Instant, from: u32, n: u32| {
+        for i in from..from + n {
+            let p = Peer {
+                addr: SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 5070)),
+                transport: Transport::Udp,
+            };
+            tx.handle_message(at, request("OPTIONS", &format!("z9hG4bKf{i}")), p);
+        }
+        std::iter::from_fn(|| tx.poll_transmit()).count()
+    };
+    // One transaction admitted (nobody answers it), 5 refused with a 503, 94 dropped.
+    assert_eq!(flood(&mut tx, t0, 0, 100), 5);
+    assert_eq!(
+        (tx.server_len(), tx.overloaded, tx.refusals_dropped),
+        (1, 5, 94)
+    );
+    // Still within the same second: nothing more goes out.
+    assert_eq!(flood(&mut tx, t0 + Duration::from_millis(900), 100, 10), 0);
+    // A second later, another 5.
+    assert_eq!(flood(&mut tx, t0 + Duration::from_millis(1000), 200, 10), 5);
+    assert_eq!((tx.overloaded, tx.refusals_dropped), (10, 109));
 }
