@@ -125,7 +125,7 @@ impl Call {
     /// After [`Call::take_events`] this is an empty, ended stream.
     pub fn events(&mut self) -> &mut CallEvents {
         self.events.get_or_insert_with(|| {
-            let (_, rx) = tokio::sync::mpsc::unbounded_channel();
+            let (_, rx) = crate::event_queue::channel();
             CallEvents::new(rx)
         })
     }

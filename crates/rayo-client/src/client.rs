@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use rayo_proto::generated::rayo::{Dial, Header};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use xmpp_parsers::presence::Show;
 
 use crate::call::{Call, JoinTarget};
@@ -89,7 +89,7 @@ impl Client {
     pub async fn connect(config: Config) -> Result<(Client, Offers), Error> {
         let service = config.service()?;
         let session = crate::stream::open(&config).await?;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = crate::event_queue::channel();
         let mut core = Core::new(service, tx);
         core.connected(session.jid.clone());
         let shared = Arc::new(Shared {

@@ -8,7 +8,7 @@ use minidom::Element;
 use rayo_proto::command::ComponentStart;
 use rayo_proto::event::Complete;
 use rayo_proto::generated::{ext, output, record};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::client::Client;
 use crate::core::{Answer, Expect};
@@ -22,7 +22,7 @@ pub struct Component {
     client: Client,
     jid: FullJid,
     complete: oneshot::Receiver<Complete>,
-    events: mpsc::UnboundedReceiver<ComponentEvent>,
+    events: crate::event_queue::Receiver<ComponentEvent>,
 }
 
 /// Starts a component on `on` (a call or a mixer) and waits for its `<ref/>`.

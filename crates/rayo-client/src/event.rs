@@ -5,7 +5,6 @@ use std::task::{Context, Poll};
 
 use futures_util::Stream;
 use rayo_proto::generated::rayo::{EndReason, Header, Joined, Unjoined};
-use tokio::sync::mpsc;
 
 use crate::error::Error;
 
@@ -56,17 +55,18 @@ pub enum ComponentEvent {
     InputTimersStarted,
 }
 
-/// The events of one call or mixer, in order. Also a [`Stream`].
+/// The events of one call or mixer, in order, at most
+/// [`EVENT_QUEUE`](crate::event_queue::EVENT_QUEUE) waiting. Also a [`Stream`].
 #[derive(Debug)]
 pub struct Events<T> {
-    rx: mpsc::UnboundedReceiver<T>,
+    rx: crate::event_queue::Receiver<T>,
 }
 
 /// A call's events.
 pub type CallEvents = Events<CallEvent>;
 
 impl<T> Events<T> {
-    pub(crate) fn new(rx: mpsc::UnboundedReceiver<T>) -> Self {
+    pub(crate) fn new(rx: crate::event_queue::Receiver<T>) -> Self {
         Events { rx }
     }
 
@@ -79,6 +79,13 @@ impl<T> Events<T> {
     /// The next event if one is already there.
     pub fn try_next(&mut self) -> Option<T> {
         self.rx.try_recv().ok()
+    }
+
+    /// How many events were dropped, oldest first, because more than
+    /// [`EVENT_QUEUE`](crate::event_queue::EVENT_QUEUE) waited unread (the newest, and
+    /// a call's `End`, are always kept).
+    pub fn lost(&self) -> u64 {
+        self.rx.lost()
     }
 }
 

@@ -78,6 +78,7 @@ mod core;
 mod driver;
 mod error;
 mod event;
+pub mod event_queue;
 mod mixer;
 mod offer;
 mod spec;

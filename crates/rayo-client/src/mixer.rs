@@ -26,7 +26,7 @@ impl Mixer {
         client: Client,
         name: String,
         jid: BareJid,
-        events: tokio::sync::mpsc::UnboundedReceiver<MixerEvent>,
+        events: crate::event_queue::Receiver<MixerEvent>,
     ) -> Self {
         Mixer {
             client,

@@ -5,7 +5,6 @@ use std::task::{Context, Poll};
 
 use futures_util::Stream;
 use rayo_proto::generated::rayo::Header;
-use tokio::sync::mpsc;
 
 use crate::call::Call;
 use crate::client::Client;
@@ -30,11 +29,11 @@ pub struct Offer {
 #[derive(Debug)]
 pub struct Offers {
     client: Client,
-    rx: mpsc::UnboundedReceiver<NewOffer>,
+    rx: crate::event_queue::Receiver<NewOffer>,
 }
 
 impl Offers {
-    pub(crate) fn new(client: Client, rx: mpsc::UnboundedReceiver<NewOffer>) -> Self {
+    pub(crate) fn new(client: Client, rx: crate::event_queue::Receiver<NewOffer>) -> Self {
         Offers { client, rx }
     }
 

@@ -24,7 +24,7 @@ use rayo_proto::address::jid_from_uri;
 use rayo_proto::event::Complete;
 use rayo_proto::generated::rayo::{Offer, Ref};
 use rayo_proto::ns;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use xmpp_parsers::presence::{Presence, Show};
 
 mod route;
@@ -63,7 +63,7 @@ pub(crate) type Reply = Result<Answer, Error>;
 #[derive(Debug)]
 pub(crate) struct CallParts {
     pub jid: BareJid,
-    pub events: mpsc::UnboundedReceiver<CallEvent>,
+    pub events: crate::event_queue::Receiver<CallEvent>,
 }
 
 /// A component's registration.
@@ -71,7 +71,7 @@ pub(crate) struct CallParts {
 pub(crate) struct ComponentParts {
     pub jid: FullJid,
     pub complete: oneshot::Receiver<Complete>,
-    pub events: mpsc::UnboundedReceiver<ComponentEvent>,
+    pub events: crate::event_queue::Receiver<ComponentEvent>,
 }
 
 /// An offer presence, its call registered.
@@ -93,7 +93,7 @@ struct Pending {
 
 struct ComponentEntry {
     complete: Option<oneshot::Sender<Complete>>,
-    events: mpsc::UnboundedSender<ComponentEvent>,
+    events: crate::event_queue::Sender<ComponentEvent>,
 }
 
 /// The client's state.
@@ -103,10 +103,10 @@ pub(crate) struct Core {
     jid: Option<FullJid>,
     seq: u64,
     pending: HashMap<String, Pending>,
-    calls: HashMap<BareJid, mpsc::UnboundedSender<CallEvent>>,
+    calls: HashMap<BareJid, crate::event_queue::Sender<CallEvent>>,
     components: HashMap<FullJid, ComponentEntry>,
-    mixers: HashMap<BareJid, mpsc::UnboundedSender<CallEvent>>,
-    offers: mpsc::UnboundedSender<NewOffer>,
+    mixers: HashMap<BareJid, crate::event_queue::Sender<CallEvent>>,
+    offers: crate::event_queue::Sender<NewOffer>,
     out: VecDeque<Element>,
     show: Option<Show>,
     /// Presences from entities not yet known, kept while a `<ref/>` is awaited.
@@ -129,7 +129,7 @@ fn iq(type_: &str, id: &str, to: Option<&str>) -> Element {
 
 impl Core {
     /// A disconnected core for the Rayo service `service`; offers go to `offers`.
-    pub(crate) fn new(service: Jid, offers: mpsc::UnboundedSender<NewOffer>) -> Core {
+    pub(crate) fn new(service: Jid, offers: crate::event_queue::Sender<NewOffer>) -> Core {
         Core {
             service,
             connected: false,
@@ -170,7 +170,7 @@ impl Core {
     /// every call's and mixer's event stream end, and pending completions fail.
     pub(crate) fn shutdown(&mut self) {
         self.disconnected();
-        self.offers = mpsc::unbounded_channel().0;
+        self.offers = crate::event_queue::channel().0;
         self.calls.clear();
         self.components.clear();
         self.mixers.clear();
@@ -271,8 +271,8 @@ impl Core {
     }
 
     /// Registers a mixer's events (by its JID).
-    pub(crate) fn watch_mixer(&mut self, jid: BareJid) -> mpsc::UnboundedReceiver<CallEvent> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    pub(crate) fn watch_mixer(&mut self, jid: BareJid) -> crate::event_queue::Receiver<CallEvent> {
+        let (tx, rx) = crate::event_queue::channel();
         self.mixers.insert(jid, tx);
         rx
     }
@@ -411,7 +411,7 @@ impl Core {
                     .try_into_full()
                     .map_err(|j| Error::Protocol(format!("component ref {j} has no resource")))?;
                 let (ctx, crx) = oneshot::channel();
-                let (etx, erx) = mpsc::unbounded_channel();
+                let (etx, erx) = crate::event_queue::channel();
                 self.components.insert(
                     jid.clone(),
                     ComponentEntry {
@@ -431,7 +431,7 @@ impl Core {
     }
 
     fn register_call(&mut self, jid: BareJid) -> CallParts {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = crate::event_queue::channel();
         self.calls.insert(jid.clone(), tx);
         CallParts { jid, events: rx }
     }

@@ -18,8 +18,8 @@ fn xml(s: &str) -> Element {
     s.parse().expect("xml")
 }
 
-fn core() -> (Core, mpsc::UnboundedReceiver<NewOffer>) {
-    let (tx, rx) = mpsc::unbounded_channel();
+fn core() -> (Core, crate::event_queue::Receiver<NewOffer>) {
+    let (tx, rx) = crate::event_queue::channel();
     let mut c = Core::new(jid("rayo.test"), tx);
     c.connected(FullJid::new(ME).expect("jid"));
     (c, rx)
@@ -77,7 +77,7 @@ fn ref_result(c: &mut Core, id: &str, from: &str, uri: &str) {
     )));
 }
 
-fn offer(c: &mut Core, offers: &mut mpsc::UnboundedReceiver<NewOffer>) -> CallParts {
+fn offer(c: &mut Core, offers: &mut crate::event_queue::Receiver<NewOffer>) -> CallParts {
     c.handle_stanza(xml(&format!(
         "<presence xmlns='jabber:client' from='{CALL}' to='{ME}'>\
          <c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:xmpp:rayo:call:1' ver='x'/>\
@@ -192,6 +192,37 @@ fn a_ref_that_is_missing_or_bad_is_a_protocol_error() {
     assert!(matches!(rx.try_recv(), Ok(Err(Error::Protocol(_)))));
 }
 
+/// Every queue is bounded: a bot that never reads a call's events keeps the newest
+/// EVENT_QUEUE of them (its `End` among them, last), and is told how many were lost.
+#[test]
+fn unread_call_events_are_bounded_and_the_end_is_kept() {
+    use crate::event_queue::EVENT_QUEUE;
+    let (mut c, mut offers) = core();
+    let mut call = offer(&mut c, &mut offers);
+    let n = EVENT_QUEUE + 500;
+    for i in 0..n {
+        c.handle_stanza(xml(&format!(
+            "<message xmlns='jabber:client' from='{CALL}' type='normal'><body>{i}</body></message>"
+        )));
+    }
+    c.handle_stanza(xml(&format!(
+        "<presence xmlns='jabber:client' type='unavailable' from='{CALL}'>\
+         <end xmlns='urn:xmpp:rayo:1'><hungup/></end></presence>"
+    )));
+    assert_eq!(call.events.lost(), 501);
+    let mut got = Vec::new();
+    while let Ok(e) = call.events.try_recv() {
+        got.push(e);
+    }
+    assert_eq!(got.len(), EVENT_QUEUE);
+    assert_eq!(
+        got[0],
+        CallEvent::Message("501".into()),
+        "the oldest went first"
+    );
+    assert!(matches!(got.last(), Some(CallEvent::End { .. })));
+}
+
 #[test]
 fn offers_and_call_events_are_routed() {
     let (mut c, mut offers) = core();
@@ -231,7 +262,7 @@ fn offers_and_call_events_are_routed() {
     assert!(
         matches!(
             call.events.try_recv(),
-            Err(mpsc::error::TryRecvError::Disconnected)
+            Err(crate::event_queue::TryRecvError::Disconnected)
         ),
         "the stream ends after end"
     );
@@ -366,7 +397,7 @@ fn a_calls_events_that_overtake_its_ref_reach_it() {
     ));
     assert!(matches!(
         call.events.try_recv(),
-        Err(mpsc::error::TryRecvError::Disconnected)
+        Err(crate::event_queue::TryRecvError::Disconnected)
     ));
 }
 
@@ -418,7 +449,7 @@ fn events_from_unknown_entities_are_kept_only_while_a_ref_is_awaited_and_bounded
     assert!(
         matches!(
             call.events.try_recv(),
-            Err(mpsc::error::TryRecvError::Empty)
+            Err(crate::event_queue::TryRecvError::Empty)
         ),
         "the end sent before the dial is not this call's"
     );
