@@ -35,25 +35,38 @@ struct Args {
     log: String,
 }
 
-async fn wait_for_signal() {
+/// SIGTERM, listened for from before the listeners are announced: a signal sent as soon
+/// as they are printed drains the server instead of killing it (`None` where there is no
+/// such signal).
+#[cfg(unix)]
+type Term = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Term = Option<()>;
+
+fn listen_for_term() -> Term {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        signal(SignalKind::terminate()).ok()
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        None
+    }
+}
+
+async fn wait_for_signal(term: Term) {
+    match term {
+        #[cfg(unix)]
+        Some(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -108,6 +121,7 @@ async fn main() -> ExitCode {
         println!("configuration ok");
         return ExitCode::SUCCESS;
     }
+    let term = listen_for_term();
     let gw = match Running::start(cfg).await {
         Ok(g) => g,
         Err(e) => {
@@ -124,7 +138,7 @@ async fn main() -> ExitCode {
     if let Some(a) = gw.node_addr() {
         println!("node listener (XEP-0114) on {a}");
     }
-    wait_for_signal().await;
+    wait_for_signal(term).await;
     tracing::info!("draining: no new calls or dials; live calls get the drain time");
     gw.shutdown().await;
     tracing::info!("stopped");
