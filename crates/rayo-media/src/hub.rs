@@ -212,26 +212,52 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
-    /// Issue 12 §16: the hub's queues are bounded, and a node that sends more commands than
-    /// they hold is never stuck: the hub always takes them.
+    /// Issue 12 §16: the hub's queues are bounded, and a node that stops reading events
+    /// while it sends far more commands than the queues hold is never stuck (the hub always
+    /// takes commands) and loses no event once it reads again.
     #[tokio::test]
-    async fn the_queues_are_bounded_and_commands_always_taken() {
-        let hub = Hub::spawn(VadConfig::default());
+    async fn the_queues_are_bounded_and_commands_taken_while_events_wait() {
+        use crate::components::Running;
+        use crate::output::{Player, Rendered};
+        let mut hub = Hub::spawn(VadConfig::default());
         assert_eq!(hub.inputs.max_capacity(), INPUT_QUEUE);
         assert_eq!(hub.commands.max_capacity(), COMMAND_QUEUE);
         assert_eq!(hub.events.max_capacity(), EVENT_QUEUE);
-        tokio::time::timeout(std::time::Duration::from_secs(20), async {
-            for i in 0..3 * COMMAND_QUEUE {
-                let m = format!("m{}", i % 64);
-                let c = if i % 2 == 0 {
-                    HubCommand::CreateMixer(m)
-                } else {
-                    HubCommand::DestroyMixer(m)
+        // Each output started and stopped with a report completes: one event per pair.
+        let n = EVENT_QUEUE + COMMAND_QUEUE;
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            for i in 0..n {
+                let doc = Rendered {
+                    source: "inline".into(),
+                    samples: std::sync::Arc::new(vec![0; 8000]),
                 };
-                hub.commands.send(c).await.expect("hub running");
+                let player = Player::new(&Default::default(), vec![doc], Instant::now());
+                let id = format!("o{i}");
+                for command in [
+                    ComponentCommand::Start {
+                        id: id.clone(),
+                        component: Running::Output(player),
+                    },
+                    ComponentCommand::Stop { id, report: true },
+                ] {
+                    let c = HubCommand::MixerComponent {
+                        mixer: "m".into(),
+                        command,
+                    };
+                    hub.commands.send(c).await.expect("hub running");
+                }
             }
         })
         .await
-        .expect("commands taken");
+        .expect("commands taken while the events wait");
+        let mut got = 0;
+        while got < n {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), hub.events.recv()).await
+            {
+                Ok(Some(BridgeEvent::Component { .. })) => got += 1,
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => panic!("{got} of {n} completions"),
+            }
+        }
     }
 }

@@ -108,9 +108,6 @@ pub const MAX_CONNECTING_PEERS: usize = 256;
 pub const EVENT_QUEUE: usize = 4096;
 /// The most commands waiting for the driver ([`Driver::commands`]); beyond, senders wait.
 pub const COMMAND_QUEUE: usize = 4096;
-/// The most commands waiting for one call's RTP session; a session that lets more pile up
-/// has stalled and is stopped, ending its call with an error (a BYE).
-pub const SESSION_COMMAND_QUEUE: usize = rayo_media::udp::COMMAND_QUEUE;
 /// The most SIP messages queued for one TCP connection's writer; a peer that lets more
 /// pile up (it does not read) has its connection dropped.
 pub const TCP_WRITE_QUEUE: usize = 256;
@@ -518,9 +515,10 @@ async fn run(
     }
 }
 
-/// Gives `m` to `call`'s RTP session. A session whose queue is full has stalled (it takes
-/// a command in microseconds): it is stopped and the call ends with an error (a BYE), rather
-/// than going on with commands lost.
+/// Gives `m` to `call`'s RTP session. A session whose queue
+/// ([`rayo_media::udp::COMMAND_QUEUE`]) is full has stalled (it takes a command in
+/// microseconds): it is stopped and the call ends with an error (a BYE), rather than going
+/// on with commands lost.
 fn to_session(
     ua: &mut UserAgent,
     sessions: &mut HashMap<CallId, mpsc::Sender<MediaCommand>>,
