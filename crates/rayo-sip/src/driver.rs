@@ -542,3 +542,6 @@ fn to_session(
 fn stop_session(s: &mpsc::Sender<MediaCommand>) {
     let _ = s.try_send(MediaCommand::Stop);
 }
+
+#[cfg(test)]
+mod tests;
