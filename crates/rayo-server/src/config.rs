@@ -227,6 +227,20 @@ pub struct Sip {
     /// How many of those 503s go out per second at most; a request beyond is dropped
     /// unanswered (UDP peers retransmit; a spoofed flood is not reflected).
     pub max_refusals_per_second: u32,
+    /// How many of `max_transactions` only sources known to receive what the node sends
+    /// them may take (a source that answered a request of the node's, or acknowledged one
+    /// of its 2xx quoting that 2xx's To tag, in the last hour): a flood from strangers,
+    /// however many addresses it comes from, leaves this many places to trunks and callers
+    /// the node has talked with. Absent: a tenth of `max_transactions`.
+    pub reserved_for_known: Option<usize>,
+}
+
+impl Sip {
+    /// [`Sip::reserved_for_known`], or its default: a tenth of `max_transactions`.
+    pub fn reserved_for_known(&self) -> usize {
+        self.reserved_for_known
+            .unwrap_or(self.max_transactions / 10)
+    }
 }
 
 impl Default for Sip {
@@ -239,6 +253,7 @@ impl Default for Sip {
             max_transactions: 20_000,
             max_transactions_per_source: 2_000,
             max_refusals_per_second: 1_000,
+            reserved_for_known: None,
         }
     }
 }
@@ -577,6 +592,13 @@ impl Config {
         if self.sip.max_transactions == 0 || self.sip.max_transactions_per_source == 0 {
             return bad("sip.max_transactions(_per_source) must be at least 1".into());
         }
+        if self.sip.reserved_for_known() >= self.sip.max_transactions {
+            return bad(format!(
+                "sip.reserved_for_known ({}) must be below sip.max_transactions ({})",
+                self.sip.reserved_for_known(),
+                self.sip.max_transactions
+            ));
+        }
         if self.sip.max_refusals_per_second == 0 {
             return bad("sip.max_refusals_per_second must be at least 1".into());
         }
@@ -718,6 +740,14 @@ mod tests {
             ),
             (20_000, 9)
         );
+        assert_eq!(cfg.sip.reserved_for_known(), 2_000, "a tenth");
+        let cfg = Config::from_toml("[sip]\nmax_transactions=50\n").expect("parses");
+        assert_eq!(cfg.sip.reserved_for_known(), 5);
+        let cfg = Config::from_toml("[sip]\nreserved_for_known=0\n").expect("none reserved");
+        assert_eq!(cfg.sip.reserved_for_known(), 0);
+        let e = Config::from_toml("[sip]\nmax_transactions=10\nreserved_for_known=10\n")
+            .expect_err("all reserved");
+        assert!(e.to_string().contains("sip.reserved_for_known (10)"), "{e}");
         let e = Config::from_toml("[rtp]\nlatch_window=-1\n").expect_err("negative");
         assert!(e.to_string().contains("rtp.latch_window"), "{e}");
         let cfg = Config::from_toml("[rtp]\nlatch_window=0\n").expect("strict");

@@ -15,8 +15,11 @@ use ezk_sip_types::Method;
 use crate::message::Message;
 use crate::Error;
 
+mod known;
 mod limits;
 
+use known::KnownSources;
+pub use known::{CAPACITY as KNOWN_SOURCES, LIFETIME as KNOWN_SOURCE_LIFETIME};
 pub(crate) use limits::shrink;
 pub use limits::Limits;
 use limits::{overload_response, ServerCounts};
@@ -174,6 +177,9 @@ struct Tx {
     interval: Duration,
     /// Server INVITE: Call-ID and CSeq number, to match the ACK of a 2xx.
     dialog_match: Option<(String, u32)>,
+    /// Server INVITE answered 2xx: the To tag of that 2xx, which its ACK must quote for
+    /// the source to become known.
+    local_tag: Option<Box<str>>,
     acked: bool,
     /// Server non-INVITE: where its [`Timer::Unanswered`] is in the table, taken out when
     /// the final response is sent (timer J then stands for it).
@@ -196,6 +202,7 @@ pub struct Transactions {
     pub dropped: u64,
     limits: Limits,
     servers: ServerCounts,
+    known: KnownSources,
     /// Requests answered 503 because a limit was reached.
     pub overloaded: u64,
     /// Requests over a limit dropped unanswered: more 503s than
@@ -338,6 +345,7 @@ impl Transactions {
                 ack: None,
                 interval: t1,
                 dialog_match: None,
+                local_tag: None,
                 acked: false,
                 guard: None,
             },
@@ -368,6 +376,7 @@ impl Transactions {
             }
             (true, 200..=299) => {
                 tx.state = State::Accepted;
+                tx.local_tag = msg.to_tag().ok().flatten().map(Into::into);
                 Some(State::Accepted)
             }
             (true, _) => {
@@ -460,12 +469,20 @@ impl Transactions {
             }
             // ACK of a 2xx: stops the 2xx retransmissions, and goes to the TU.
             if let (Ok(cid), Ok((n, _))) = (msg.call_id(), msg.cseq()) {
+                let tag = msg.to_tag().ok().flatten();
+                let mut proved = false;
                 for k in self.by_dialog.get(&(cid, n)).into_iter().flatten() {
                     if let Some(tx) = self.txs.get_mut(k) {
                         if tx.state == State::Accepted {
                             tx.acked = true;
+                            proved |= tx.peer.addr.ip() == peer.addr.ip()
+                                && tx.local_tag.is_some()
+                                && tx.local_tag.as_deref() == tag.as_deref();
                         }
                     }
+                }
+                if proved {
+                    self.known.prove(now, peer.addr.ip());
                 }
             }
             let key = TxKey {
@@ -499,7 +516,11 @@ impl Transactions {
                 return;
             }
         };
-        if !self.servers.admits(&self.limits, peer.addr.ip()) {
+        let ip = peer.addr.ip();
+        if !self
+            .servers
+            .admits(&self.limits, ip, self.known.knows(now, ip))
+        {
             self.refuse(now, &msg, peer);
             return;
         }
@@ -533,6 +554,7 @@ impl Transactions {
                 interval: t.t1,
                 // Only an INVITE's ACK is matched by dialog.
                 dialog_match: dialog_match.filter(|_| invite),
+                local_tag: None,
                 acked: false,
                 guard,
             },
@@ -556,6 +578,10 @@ impl Transactions {
             self.events.push_back(TxEvent::Stray { msg, peer });
             return;
         };
+        if tx.peer.addr.ip() == peer.addr.ip() {
+            // It quotes the branch drawn for this request: it receives what it is sent.
+            self.known.prove(now, peer.addr.ip());
+        }
         let udp = tx.peer.transport == Transport::Udp;
         match (tx.invite, tx.state, code) {
             (_, State::Initial | State::Proceeding, 100..=199) => {
@@ -722,6 +748,12 @@ impl Transactions {
     /// Whether no transaction is live.
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()
+    }
+
+    /// Source addresses remembered as known to receive what the node sends them (at most
+    /// [`KNOWN_SOURCES`]; they may use [`Limits::reserved_for_known`]).
+    pub fn known_sources(&self) -> usize {
+        self.known.len()
     }
 
     /// Live server transactions (what [`Limits`] bounds).

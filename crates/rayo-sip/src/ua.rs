@@ -445,6 +445,12 @@ impl UserAgent {
         self.tx.capacity()
     }
 
+    /// Source addresses known to receive what the node sends them (they may use
+    /// [`Limits::reserved_for_known`](crate::transaction::Limits::reserved_for_known)).
+    pub fn known_sources(&self) -> usize {
+        self.tx.known_sources()
+    }
+
     /// Requests answered 503 because a transaction limit was reached.
     pub fn overloaded(&self) -> u64 {
         self.tx.overloaded

@@ -14,12 +14,18 @@ use rayo_sip::ua::{Config, Output, UserAgent};
 /// Past timer J (64·T1 = 32 s) of a UDP transaction.
 const AFTER_TIMER_J: Duration = Duration::from_millis(32_001);
 
+/// A user agent with these limits and no place reserved for known sources.
 fn ua(total: usize, per_source: usize) -> UserAgent {
+    ua_reserving(total, per_source, 0)
+}
+
+fn ua_reserving(total: usize, per_source: usize, reserved: usize) -> UserAgent {
     let mut cfg = Config::new("127.0.0.1:5060".parse().expect("addr"));
     cfg.transaction_limits = Limits {
         max_transactions: total,
         max_transactions_per_source: per_source,
         retry_after: Duration::from_secs(7),
+        reserved_for_known: reserved,
         ..Limits::default()
     };
     UserAgent::new(cfg)
@@ -72,10 +78,20 @@ fn assert_overload_503(ua: &mut UserAgent, now: Instant, from: Peer, n: u32) {
     assert!(sip[0].to_tag().expect("To").is_some(), "a To tag");
 }
 
-/// An INVITE from a source of its own is offered and answered.
+/// The caller of [`call_gets_through`], a source of its own.
+const CALLER: u32 = 0xffff;
+
+/// An INVITE from [`CALLER`] is offered and answered, and its ACK (quoting the 2xx's To tag)
+/// absorbed.
 fn call_gets_through(ua: &mut UserAgent, now: Instant) {
-    let caller = source(0xffff, Transport::Udp);
-    ua.handle_datagram(now, caller, &request("INVITE", caller, 999_999));
+    call_from_gets_through(ua, now, CALLER, 999_999);
+}
+
+/// Call number `n` (under a million) from source `from` is offered, answered and
+/// acknowledged.
+fn call_from_gets_through(ua: &mut UserAgent, now: Instant, from: u32, n: u32) {
+    let caller = source(from, Transport::Udp);
+    ua.handle_datagram(now, caller, &request("INVITE", caller, n));
     let (sip, calls) = outputs(ua);
     assert_eq!(
         sip.iter().filter_map(Message::status).collect::<Vec<_>>(),
@@ -95,9 +111,12 @@ fn call_gets_through(ua: &mut UserAgent, now: Instant) {
         [200]
     );
     let tag = sip[0].to_tag().expect("To").expect("a tag");
-    let ack = String::from_utf8(request("ACK", caller, 999_999))
+    let ack = String::from_utf8(request("ACK", caller, n))
         .expect("text")
-        .replace("branch=z9hG4bK999999", "branch=z9hG4bKack")
+        .replace(
+            &format!("branch=z9hG4bK{n}\r"),
+            &format!("branch=z9hG4bKack{n}\r"),
+        )
         .replace(
             "To: <sip:svc@127.0.0.1:5060>",
             &format!("To: <sip:svc@127.0.0.1:5060>;tag={tag}"),
@@ -196,4 +215,69 @@ fn over_tcp_the_state_goes_at_once_and_the_table_shrinks_after_a_flood() {
     assert_eq!(ua.server_transactions(), 1);
     ua.handle_timeout(t1);
     assert_eq!(ua.server_transactions(), 0);
+}
+
+/// Issue 12 §13, the flood from many addresses: it fills the table up to the reserve, and a
+/// caller the node has talked with (it acknowledged a 2xx quoting its To tag) still gets in,
+/// while a stranger, or a source whose ACK did not quote the tag, is told to come back.
+#[test]
+fn a_caller_the_node_knows_still_gets_in_during_a_flood_from_many_addresses() {
+    let mut ua = ua_reserving(300, 50, 100);
+    let t0 = Instant::now();
+    call_gets_through(&mut ua, t0);
+    assert_eq!(ua.known_sources(), 1);
+    // A source whose ACK names no tag of the node's: not known.
+    let spoofer = source(0xfffe, Transport::Udp);
+    ua.handle_datagram(t0, spoofer, &request("INVITE", spoofer, 500_000));
+    let (_, calls) = outputs(&mut ua);
+    let answer = SignalAction::Answer {
+        call: calls[0].clone(),
+        headers: vec![],
+    };
+    ua.handle_action(t0, answer).expect("answer");
+    outputs(&mut ua);
+    let ack = String::from_utf8(request("ACK", spoofer, 500_000))
+        .expect("text")
+        .replace("branch=z9hG4bK500000\r", "branch=z9hG4bKack500000\r")
+        .replace(
+            "To: <sip:svc@127.0.0.1:5060>",
+            "To: <sip:svc@127.0.0.1:5060>;tag=guessed",
+        );
+    ua.handle_datagram(t0, spoofer, ack.as_bytes());
+    outputs(&mut ua);
+    assert_eq!(
+        ua.known_sources(),
+        1,
+        "an ACK without the 2xx's tag proves nothing"
+    );
+
+    // The flood: 2 000 OPTIONS from 1 000 addresses in a second.
+    let (mut ok, mut refused) = (0, 0);
+    for n in 0..2000u32 {
+        match &send(&mut ua, t0, "OPTIONS", source(n % 1000, Transport::Udp), n)[..] {
+            [200] => ok += 1,
+            [503] => refused += 1,
+            [] => {}
+            s => panic!("{s:?}"),
+        }
+    }
+    // Two INVITE transactions (answered, absorbing retransmissions until timer L) and the
+    // flood's 198: the 200 places strangers may take.
+    assert_eq!((ok, refused), (198, 1000));
+    assert_eq!(ua.server_transactions(), 200);
+    let t = t0 + Duration::from_secs(1);
+    assert_eq!(
+        send(
+            &mut ua,
+            t,
+            "INVITE",
+            source(0xfffd, Transport::Udp),
+            600_000
+        ),
+        [503]
+    );
+    assert_eq!(send(&mut ua, t, "INVITE", spoofer, 600_001), [503]);
+    // The known caller's next call is offered and answered, from the reserve.
+    call_from_gets_through(&mut ua, t, CALLER, 600_002);
+    assert_eq!(ua.server_transactions(), 201);
 }

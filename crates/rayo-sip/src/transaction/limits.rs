@@ -25,6 +25,13 @@ pub struct Limits {
     /// dropped unanswered (a UDP peer retransmits, and a flood from spoofed addresses is not
     /// reflected at whoever they belong to). 1 000 by default.
     pub max_refusals_per_second: u32,
+    /// How many of `max_transactions` only sources known to receive what the node sends
+    /// them may take (a source that answered a request of the node's, or acknowledged its
+    /// 2xx quoting that 2xx's To tag, within [`KNOWN_SOURCE_LIFETIME`](super::KNOWN_SOURCE_LIFETIME)): a flood from strangers, however many
+    /// addresses it comes from, fills the table up to this reserve, and a trunk or caller
+    /// the node has talked with still gets in. Strangers always have at least one place.
+    /// 2 000 by default.
+    pub reserved_for_known: usize,
 }
 
 impl Default for Limits {
@@ -34,6 +41,7 @@ impl Default for Limits {
             max_transactions_per_source: 2_000,
             retry_after: Duration::from_secs(5),
             max_refusals_per_second: 1_000,
+            reserved_for_known: 2_000,
         }
     }
 }
@@ -46,9 +54,16 @@ pub(super) struct ServerCounts {
 }
 
 impl ServerCounts {
-    /// Whether one more from `ip` stays within `limits`.
-    pub(super) fn admits(&self, limits: &Limits, ip: IpAddr) -> bool {
-        self.total < limits.max_transactions.max(1)
+    /// Whether one more from `ip` stays within `limits`; a `known` source may use the
+    /// reserve.
+    pub(super) fn admits(&self, limits: &Limits, ip: IpAddr, known: bool) -> bool {
+        let total = limits.max_transactions.max(1);
+        let cap = if known {
+            total
+        } else {
+            total.saturating_sub(limits.reserved_for_known).max(1)
+        };
+        self.total < cap
             && self.per_source.get(&ip).copied().unwrap_or(0)
                 < limits.max_transactions_per_source.max(1)
     }

@@ -262,6 +262,7 @@ fn beyond_the_limits_a_request_gets_a_stateless_503() {
         max_transactions: 10,
         max_transactions_per_source: 2,
         retry_after: Duration::from_millis(300),
+        reserved_for_known: 0,
         ..Limits::default()
     });
     for b in ["z9hG4bK1", "z9hG4bK2", "z9hG4bK3"] {
@@ -338,4 +339,45 @@ fn the_503s_of_a_flood_are_rate_limited() {
     // A second later, another 5.
     assert_eq!(flood(&mut tx, t0 + Duration::from_millis(1000), 200, 10), 5);
     assert_eq!((tx.overloaded, tx.refusals_dropped), (10, 109));
+}
+
+/// Issue 12 §13: a source that answers a request of the node's (quoting its random branch)
+/// becomes known, and may use the places reserved for known sources; the same response from
+/// another address proves nothing.
+#[test]
+fn a_source_that_answers_a_request_becomes_known_and_may_use_the_reserve() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default()).with_limits(Limits {
+        max_transactions: 3,
+        max_transactions_per_source: 3,
+        reserved_for_known: 2,
+        ..Limits::default()
+    });
+    let trunk = peer(Transport::Udp);
+    let other = Peer {
+        addr: "127.0.0.9:5070".parse().expect("addr"),
+        transport: Transport::Udp,
+    };
+    // Strangers have one place: the trunk's second request is refused.
+    tx.handle_message(t0, request("OPTIONS", "z9hG4bKs1"), trunk);
+    tx.handle_message(t0, request("OPTIONS", "z9hG4bKs2"), trunk);
+    assert_eq!((tx.server_len(), tx.overloaded), (1, 1));
+    // The node's OPTIONS to the trunk, answered from elsewhere: nothing proved.
+    let ping = request("OPTIONS", "z9hG4bKping1");
+    tx.send_request(t0, ping.clone(), trunk).expect("sent");
+    tx.handle_message(t0, response_to(&ping, 200, Some("x")), other);
+    assert_eq!(tx.known_sources(), 0);
+    // Answered by the trunk itself: known.
+    tx.handle_message(t0, response_to(&ping, 200, Some("x")), trunk);
+    assert_eq!(tx.known_sources(), 1);
+    tx.handle_message(t0, request("OPTIONS", "z9hG4bKs3"), trunk);
+    tx.handle_message(t0, request("OPTIONS", "z9hG4bKs4"), trunk);
+    assert_eq!(
+        (tx.server_len(), tx.overloaded),
+        (3, 1),
+        "the reserve is the trunk's"
+    );
+    // A stranger still has no room.
+    tx.handle_message(t0, request("OPTIONS", "z9hG4bKs5"), other);
+    assert_eq!(tx.overloaded, 2);
 }
