@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p rayo-benches --bin gateway             # the whole bench, ~1–2 min
 //! cargo run --release -p rayo-benches --bin gateway -- --smoke  # a few calls (a test runs it)
+//! cargo run --release -p rayo-benches --bin gateway -- --latency  # the command latency only
 //! ```
 //!
 //! - Calls per second: for 3 s at each rate (50…2 000/s), sipp
@@ -82,6 +83,14 @@ const FULL: Plan = Plan {
     command_seconds: 2.0,
 };
 
+/// The command latency only (to profile the forwarding path alone).
+const LATENCY: Plan = Plan {
+    rates: &[],
+    rate_seconds: 0.0,
+    command_rates: FULL.command_rates,
+    command_seconds: FULL.command_seconds,
+};
+
 const SMOKE: Plan = Plan {
     rates: &[5],
     rate_seconds: 1.0,
@@ -104,8 +113,11 @@ fn main() {
     let plan = match args.first().map(String::as_str) {
         None | Some("--full") => &FULL,
         Some("--smoke") => &SMOKE,
+        Some("--latency") => &LATENCY,
         Some(other) => {
-            eprintln!("usage: gateway [--full | --smoke]   (unknown argument {other:?})");
+            eprintln!(
+                "usage: gateway [--full | --smoke | --latency]   (unknown argument {other:?})"
+            );
             std::process::exit(2);
         }
     };
