@@ -18,7 +18,7 @@ use crate::gateway::{Gateway, Output};
 use crate::link::{Admitted, LinkId, Refusal, Side};
 use crate::pending::{PendingIq, Purpose};
 use crate::rewrite;
-use crate::store::{Claim, ClientRecord, ClientShow, MixerRecord, Store};
+use crate::store::{CallRecord, Claim, ClientRecord, ClientShow, MixerRecord, Store};
 
 impl<S: Store> Gateway<S> {
     /// A stanza from a client, admitted.
@@ -105,8 +105,13 @@ impl<S: Store> Gateway<S> {
 
     /// Whether `client` may command the call: its DCP, or a PCP; a PCP's `accept`, `answer`,
     /// `redirect` or `reject` claims it (XEP-0327 §6.2.2: the first of those makes the DCP).
-    fn authorize_call(&mut self, id: &str, client: &Jid, st: &Element) -> Result<String, Refusal> {
-        let call = self.store.call(id)?.ok_or(Refusal::UnknownEntity)?;
+    fn authorize_call(
+        &mut self,
+        call: CallRecord,
+        client: &Jid,
+        st: &Element,
+    ) -> Result<String, Refusal> {
+        let id = call.id.as_str();
         match &call.controller {
             Some(c) if c == client => return Ok(call.node),
             Some(_) => return Err(Refusal::NotController),
@@ -158,7 +163,7 @@ impl<S: Store> Gateway<S> {
             .map(|n| n.as_str().to_owned())
             .unwrap_or_default();
         let (internal_id, node) = match self.store.call(&id)? {
-            Some(_) => (id.clone(), self.authorize_call(&id, &adm.from, &st)?),
+            Some(call) => (id.clone(), self.authorize_call(call, &adm.from, &st)?),
             None => {
                 let app = self.app_of(&adm.from).ok_or(Refusal::UnknownEntity)?;
                 let scoped = crate::tenancy::scoped(&app, &id);

@@ -66,6 +66,7 @@ impl<S: Store> Gateway<S> {
         }
         let mut offer = st;
         self.outward(&mut offer);
+        let offer = std::sync::Arc::new(offer);
         let record = CallRecord {
             id: id.clone(),
             node: node.to_owned(),

@@ -80,7 +80,7 @@ impl<S: Store> Gateway<S> {
     /// Hands a lost client's call to another available resource of its bare JID, offering
     /// it the call; `false` if there is none (or the call changed hands meanwhile).
     fn reoffer(&mut self, call: &CallRecord, lost: &Jid) -> bool {
-        let Some(mut offer) = call.offer.clone() else {
+        let Some(mut offer) = call.offer.as_deref().cloned() else {
             return false; // A dialled call: nothing to offer.
         };
         let others = self.store.clients_of(&lost.to_bare()).unwrap_or_default();

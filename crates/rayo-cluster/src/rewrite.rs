@@ -58,8 +58,45 @@ pub fn may_name(value: &str, nodes: &[String]) -> bool {
     if !value.is_ascii() {
         return true;
     }
-    let lower = value.to_ascii_lowercase();
-    nodes.iter().any(|n| lower.contains(n.as_str()))
+    let bytes = value.as_bytes();
+    let holds = |hay: &[u8]| nodes.iter().any(|n| contains(hay, n.as_bytes()));
+    if !bytes.iter().any(u8::is_ascii_uppercase) {
+        // Already lowercase, as most values are: searched as they are.
+        return holds(bytes);
+    }
+    let mut buf = [0u8; 256];
+    match buf.get_mut(..bytes.len()) {
+        Some(lower) => {
+            lower.copy_from_slice(bytes);
+            lower.make_ascii_lowercase();
+            holds(lower)
+        }
+        None => holds(value.to_ascii_lowercase().as_bytes()),
+    }
+}
+
+/// Whether `needle` occurs in `hay`: its first byte found with `memchr`, the rest compared
+/// (the needles are node domains and the values short: building a substring searcher for
+/// each would cost more than the search).
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let mut from = 0;
+    while let Some(i) = hay
+        .get(from..=last_start)
+        .and_then(|h| memchr::memchr(first, h))
+    {
+        let at = from + i;
+        if hay.get(at + 1..at + needle.len()) == Some(rest) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// Rewrites, in `el` and everything under it, every attribute holding a JID or `xmpp:` URI
@@ -264,6 +301,16 @@ mod tests {
             may_name("a@ｎｏｄｅ1.shakespeare.lit", &nodes),
             "non-ASCII: parsed"
         );
+        let long = format!("{}@Node1.Shakespeare.LIT", "x".repeat(300));
+        assert!(may_name(&long, &nodes), "longer than the stack buffer");
+        assert!(!may_name(&"X".repeat(300), &nodes));
+        assert!(!may_name("node1", &nodes), "shorter than any node");
+        assert!(may_name("node1.shakespeare.lit", &nodes), "the whole value");
+        assert!(
+            may_name("nnode1.shakespeare.lit.", &nodes),
+            "after a false start"
+        );
+        assert!(!may_name("node1.shakespeare.li", &nodes));
         let e = el("<x xmlns='u' a='q@NODE1.shakespeare.lit/r' b='urn:x'><y>xmpp:node1.shakespeare.lit</y></x>");
         let may = |v: &str| may_name(v, &nodes);
         assert_eq!(

@@ -116,7 +116,8 @@ pub struct CallRecord {
     pub passed: Vec<Jid>,
     /// The offer presence as clients get it (rewritten, unaddressed), kept to offer the call
     /// again (an offer timed out, or its controlling client lost, [`crate::ClientLoss::Reoffer`]).
-    pub offer: Option<minidom::Element>,
+    /// Shared, not copied, when the record is read.
+    pub offer: Option<std::sync::Arc<minidom::Element>>,
     /// The application (tenant) the call belongs to, when known.
     pub application: Option<String>,
 }
