@@ -85,6 +85,8 @@ pub(crate) enum Timer {
 /// A Rayo gateway: two domains, the links, the node registry, and the shared [`Store`].
 pub struct Gateway<S: Store = MemoryStore> {
     pub(crate) cfg: Config,
+    /// `cfg.nodes` prepared for the node-name prefilter.
+    node_names: rewrite::NodeNames,
     pub(crate) store: S,
     pub(crate) links: Links,
     pub(crate) registry: Registry,
@@ -115,6 +117,7 @@ impl<S: Store> Gateway<S> {
             n.make_ascii_lowercase();
         }
         Gateway {
+            node_names: rewrite::NodeNames::new(&cfg.nodes),
             cfg,
             store,
             links: Links::default(),
@@ -185,9 +188,8 @@ impl<S: Store> Gateway<S> {
 
     /// The node JIDs a stanza still holds (parsing only values that may hold one).
     fn node_jids(&self, stanza: &Element) -> Vec<String> {
-        let nodes = &self.cfg.nodes;
         rewrite::node_jids_among(stanza, &|d| self.cfg.is_node_domain(d), &|v| {
-            rewrite::may_name(v, nodes)
+            self.node_names.may_name(v)
         })
     }
 
@@ -325,7 +327,7 @@ impl<S: Store> Gateway<S> {
         rewrite::payload_to_external_among(
             st,
             &|d| cfg.is_node_domain(d),
-            &|v| rewrite::may_name(v, &cfg.nodes),
+            &|v| self.node_names.may_name(v),
             &ext,
         );
         crate::tenancy::unscope_payload(st, &cfg.applications, &ext);
