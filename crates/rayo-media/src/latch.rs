@@ -9,9 +9,16 @@
 //!   negotiated peer wins.
 //! - While nothing is locked and the *latch window* (from when the SDP address was set, 2 s
 //!   by default) is open, another source may be latched onto, but only after
-//!   [`PROBATION`] packets in a row from the same address and SSRC with consecutive
-//!   sequence numbers (the ones before are dropped): one stray or forged packet latches
-//!   nothing. A window of zero never latches onto another source.
+//!   [`PROBATION`] packets in a row from the same address and SSRC with increasing
+//!   sequence numbers (each at most [`PROBATION_GAP`] past the one before, for packets lost
+//!   on the way; the ones before are dropped): one stray or forged packet latches nothing.
+//!   A window of zero never latches onto another source.
+//! - The address the call's signalling comes from (its SIP peer, [`SourceLock::preferring`])
+//!   ranks next: a phone behind NAT sends its RTP from the same public address as its SIP.
+//!   While the window is open, a source from that address (after the same probation) takes
+//!   the lock from a source latched onto from elsewhere, so a stranger who sends first
+//!   cannot keep the call's audio. (Sources from elsewhere still latch, for a media path
+//!   that does not follow the signalling, say behind a proxy.)
 //! - Once locked, packets from any other address are dropped. From the locked address, a
 //!   new SSRC is taken only when the current one has been silent for [`SSRC_SILENCE`] (a
 //!   peer that switches streams); one interleaved with a live stream is dropped.
@@ -22,12 +29,16 @@
 //! [`LOG_INTERVAL`]. Packets go back to where the accepted ones come from
 //! ([`SourceLock::send_to`]), so a peer behind NAT hears the node.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-/// Packets in a row, with consecutive sequence numbers from one address and SSRC, before
+/// Packets in a row, with increasing sequence numbers from one address and SSRC, before
 /// a session latches onto a source other than the SDP address.
 pub const PROBATION: u32 = 3;
+
+/// How far past the one before a probation packet's sequence number may be (a few packets
+/// lost; some senders, sipp's RFC 4733 among them, step by 2).
+pub const PROBATION_GAP: u16 = 8;
 
 /// How long the SSRC of the locked source must have been silent before another SSRC from
 /// the same address is taken.
@@ -77,6 +88,7 @@ struct Candidate {
 #[derive(Debug, Clone)]
 pub struct SourceLock {
     window: Duration,
+    preferred: Option<IpAddr>,
     remote: Option<(SocketAddr, Instant)>,
     locked: Option<Locked>,
     candidate: Option<Candidate>,
@@ -90,11 +102,22 @@ impl SourceLock {
     pub fn new(window: Duration) -> Self {
         SourceLock {
             window,
+            preferred: None,
             remote: None,
             locked: None,
             candidate: None,
             stats: SourceStats::default(),
             next_log: None,
+        }
+    }
+
+    /// The lock, ranking sources from `ip` (the address the call's signalling comes from)
+    /// after the SDP address and before any other: within the window, one of them takes
+    /// the lock from a source latched onto from elsewhere.
+    pub fn preferring(self, ip: IpAddr) -> Self {
+        SourceLock {
+            preferred: Some(ip),
+            ..self
         }
     }
 
@@ -169,6 +192,12 @@ impl SourceLock {
                 return true;
             }
             Some(_) if from == sdp => return self.lock(now, from, ssrc),
+            // Latched onto a source from elsewhere: one from the signalling address may take
+            // over, on probation like any candidate.
+            Some(l)
+                if self.preferred == Some(from.ip())
+                    && l.addr != sdp
+                    && Some(l.addr.ip()) != self.preferred => {}
             Some(_) => {
                 self.stats.foreign_source += 1;
                 return false;
@@ -182,7 +211,9 @@ impl SourceLock {
         }
         let count = match self.candidate {
             Some(c)
-                if c.addr == from && c.ssrc == ssrc && sequence == c.sequence.wrapping_add(1) =>
+                if c.addr == from
+                    && c.ssrc == ssrc
+                    && (1..=PROBATION_GAP).contains(&sequence.wrapping_sub(c.sequence)) =>
             {
                 c.count + 1
             }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -153,19 +153,19 @@ pub struct Session {
 }
 
 impl Session {
-    /// Spawns the RTP task of a call on `socket`; it latches onto a source other than the
-    /// peer's SDP address only during `latch_window` ([`SourceLock`]).
+    /// Spawns the RTP task of a call on `socket`; it takes what arrives from the sources
+    /// `lock` accepts (the peer's SDP address, and others only as its window and
+    /// preference allow).
     pub fn spawn(
         socket: UdpSocket,
         cfg: StreamConfig,
         ssrc: u32,
-        latch_window: Duration,
+        lock: SourceLock,
     ) -> Result<Session, Error> {
         let local = socket.local_addr()?;
         let (ctx, crx) = mpsc::channel(COMMAND_QUEUE);
         let (etx, erx) = mpsc::channel(EVENT_QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
-        let lock = SourceLock::new(latch_window);
         tokio::spawn(run(socket, cfg, ssrc, lock, dropped.clone(), crx, etx));
         Ok(Session {
             local,
@@ -338,6 +338,7 @@ async fn run(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use std::time::Duration;
 
     const W: Duration = crate::latch::DEFAULT_LATCH_WINDOW;
 
@@ -362,14 +363,14 @@ mod tests {
             range.bind().await.expect("port"),
             StreamConfig::pcmu(),
             1,
-            W,
+            SourceLock::new(W),
         )
         .expect("a");
         let mut b = Session::spawn(
             range.bind().await.expect("port"),
             StreamConfig::pcmu(),
             2,
-            W,
+            SourceLock::new(W),
         )
         .expect("b");
         assert_ne!(a.local, b.local);

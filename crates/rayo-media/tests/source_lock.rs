@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use rayo_media::hub::HubInput;
-use rayo_media::latch::DEFAULT_LATCH_WINDOW;
+use rayo_media::latch::{SourceLock, DEFAULT_LATCH_WINDOW};
 use rayo_media::stream::{Sender, StreamConfig};
 use rayo_media::udp::{Command, Session, SessionEvent};
 use tokio::net::UdpSocket;
@@ -43,7 +43,13 @@ async fn a_foreign_source_is_neither_heard_nor_its_digits_reported() {
     let peer = UdpSocket::bind("127.0.0.1:0").await.expect("peer");
     let foreign = UdpSocket::bind("127.0.0.1:0").await.expect("foreign");
     let sock = UdpSocket::bind("127.0.0.1:0").await.expect("session");
-    let mut s = Session::spawn(sock, StreamConfig::pcmu(), 77, DEFAULT_LATCH_WINDOW).expect("s");
+    let mut s = Session::spawn(
+        sock,
+        StreamConfig::pcmu(),
+        77,
+        SourceLock::new(DEFAULT_LATCH_WINDOW),
+    )
+    .expect("s");
     let local = s.local;
     s.commands
         .try_send(Command::Remote(peer.local_addr().expect("addr")))
@@ -132,7 +138,13 @@ async fn a_peer_behind_nat_is_latched_and_answered_where_it_sends_from() {
     let sdp: SocketAddr = "127.0.0.1:9".parse().expect("addr");
     let nat = UdpSocket::bind("127.0.0.1:0").await.expect("nat");
     let sock = UdpSocket::bind("127.0.0.1:0").await.expect("session");
-    let s = Session::spawn(sock, StreamConfig::pcmu(), 78, DEFAULT_LATCH_WINDOW).expect("s");
+    let s = Session::spawn(
+        sock,
+        StreamConfig::pcmu(),
+        78,
+        SourceLock::new(DEFAULT_LATCH_WINDOW),
+    )
+    .expect("s");
     s.commands.try_send(Command::Remote(sdp)).expect("running");
     talk(&nat, s.local, 5, PEER_LEVEL, 10, false).await;
     let mut buf = [0u8; 2048];

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use rayo_call::{CallId, SignalAction, SignalEvent};
 use rayo_media::backlog::Backlog;
+use rayo_media::latch::SourceLock;
 use rayo_media::udp::{Command as MediaCommand, Session, SessionEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -469,14 +470,19 @@ async fn run(
                     remote,
                     config,
                     ssrc,
+                    signalling,
                 } => match UdpSocket::bind(local).await {
                     Ok(sock) => {
                         if let Ok(Session {
                             commands,
                             events: mut session_events,
                             ..
-                        }) = Session::spawn(sock, config, ssrc, caps.latch)
-                        {
+                        }) = Session::spawn(
+                            sock,
+                            config,
+                            ssrc,
+                            SourceLock::new(caps.latch).preferring(signalling),
+                        ) {
                             // The map holds the only sender: dropping it stops the session.
                             let _ = commands.try_send(MediaCommand::Remote(remote));
                             sessions.insert(call.clone(), commands);

@@ -128,6 +128,9 @@ pub enum Output {
         config: StreamConfig,
         /// The synchronisation source of what the node sends (random, RFC 3550 §8).
         ssrc: u32,
+        /// Where the call's signalling comes from (its SIP peer): the source of RTP
+        /// preferred after the SDP address when latching.
+        signalling: std::net::IpAddr,
     },
     /// The peer moved or changed its media (re-INVITE).
     MediaUpdate {
@@ -510,6 +513,7 @@ impl UserAgent {
         }
         let Some(n) = c.negotiated else { return };
         let local = c.local_rtp;
+        let signalling = c.dialog.peer.addr.ip();
         let config = self.stream_config(&n);
         if let Some(c) = self.calls.get_mut(id) {
             c.media_started = true;
@@ -524,6 +528,7 @@ impl UserAgent {
             remote: n.remote,
             config,
             ssrc,
+            signalling,
         });
     }
 

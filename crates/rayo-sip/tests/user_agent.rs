@@ -95,7 +95,10 @@ fn answered(ua: &mut UserAgent, now: Instant) -> (CallId, String) {
     let (sip, _, media) = drain(ua);
     assert_eq!(statuses(&sip), vec![200]);
     assert!(
-        matches!(&media[..], [Output::MediaStart { remote, .. }] if *remote == "127.0.0.1:6000".parse::<SocketAddr>().expect("addr"))
+        matches!(&media[..], [Output::MediaStart { remote, signalling, .. }]
+            if *remote == "127.0.0.1:6000".parse::<SocketAddr>().expect("addr")
+                && *signalling == peer().addr.ip()),
+        "media to the SDP address, the signalling source preferred when latching: {media:?}"
     );
     let tag = sip[0].to_tag().expect("to").expect("tag");
     ua.handle_datagram(

@@ -74,6 +74,28 @@ fn a_single_foreign_packet_or_a_broken_sequence_latches_nothing() {
         assert!(!l.accept(ms(t0, u64::from(i)), a(NAT), 3, i));
     }
     assert_eq!(l.locked(), None);
+    // A sequence that goes back, or jumps too far, starts the probation again.
+    let (t0, mut l) = fresh();
+    for (i, seq) in [10u16, 11, 9, 10, 10 + PROBATION_GAP + 1]
+        .into_iter()
+        .enumerate()
+    {
+        assert!(!l.accept(ms(t0, i as u64), a(NAT), 3, seq), "packet {i}");
+    }
+    assert_eq!(l.locked(), None);
+}
+
+/// Packets lost on the way (or a sender stepping by 2) do not stop a probation.
+#[test]
+fn a_probation_survives_small_gaps() {
+    let (t0, mut l) = fresh();
+    let got: Vec<bool> = [100u16, 102, 110, 111]
+        .into_iter()
+        .enumerate()
+        .map(|(i, seq)| l.accept(ms(t0, 20 * i as u64), a(NAT), 3, seq))
+        .collect();
+    assert_eq!(got, [false, false, true, true]);
+    assert_eq!(l.locked(), Some((a(NAT), 3)));
 }
 
 #[test]
@@ -131,4 +153,79 @@ fn a_new_sdp_address_restarts_the_lock() {
     assert!(!l.accept(ms(t0, 10_001), a(PEER), 7, 2));
     assert!(l.accept(ms(t0, 10_002), a(NAT), 5, 1));
     assert_eq!(l.stats().latches, 2);
+}
+
+/// Issue 12 §8, the latch-window race: behind NAT (the SDP address never sends), a stranger
+/// who sends first latches, but the real peer, sending from its signalling address, takes
+/// the lock back within the window; past the window, nothing changes the lock.
+#[test]
+fn a_stranger_who_latched_first_loses_the_lock_to_the_signalling_address() {
+    let t0 = Instant::now();
+    let mut l = SourceLock::new(DEFAULT_LATCH_WINDOW).preferring(a(NAT).ip());
+    l.set_remote(t0, a(PEER));
+    let evil: Vec<bool> = (0..4u16)
+        .map(|i| l.accept(ms(t0, 10 + u64::from(i)), a(EVIL), 9, 10 + i))
+        .collect();
+    assert_eq!(
+        evil,
+        [false, false, true, true],
+        "the stranger latched first"
+    );
+    let peer: Vec<bool> = (0..4u16)
+        .map(|i| l.accept(ms(t0, 100 + 20 * u64::from(i)), a(NAT), 3, 500 + i))
+        .collect();
+    assert_eq!(
+        peer,
+        [false, false, true, true],
+        "after probation, the peer"
+    );
+    assert_eq!(l.locked(), Some((a(NAT), 3)));
+    assert_eq!(l.send_to(), Some(a(NAT)));
+    // The stranger cannot take it back, in the window or after.
+    for i in 0..4u16 {
+        assert!(!l.accept(ms(t0, 200 + u64::from(i)), a(EVIL), 9, 20 + i));
+    }
+    assert_eq!(l.stats().latches, 2);
+}
+
+#[test]
+fn past_the_window_the_signalling_address_does_not_move_the_lock() {
+    let t0 = Instant::now();
+    let mut l = SourceLock::new(DEFAULT_LATCH_WINDOW).preferring(a(NAT).ip());
+    l.set_remote(t0, a(PEER));
+    for i in 0..3u16 {
+        l.accept(ms(t0, 10 + u64::from(i)), a(EVIL), 9, 10 + i);
+    }
+    assert_eq!(l.locked(), Some((a(EVIL), 9)));
+    let late = t0 + DEFAULT_LATCH_WINDOW;
+    for i in 0..5u16 {
+        assert!(!l.accept(
+            late + Duration::from_millis(u64::from(i)),
+            a(NAT),
+            3,
+            500 + i
+        ));
+    }
+    assert_eq!(l.locked(), Some((a(EVIL), 9)));
+    // The SDP address still wins, always.
+    assert!(l.accept(late, a(PEER), 7, 1));
+    assert_eq!(l.locked(), Some((a(PEER), 7)));
+}
+
+/// A lock onto the signalling address is not taken by another source from that address's
+/// rivals: only a source from elsewhere can be displaced.
+#[test]
+fn a_lock_onto_the_signalling_address_stays() {
+    let t0 = Instant::now();
+    let mut l = SourceLock::new(DEFAULT_LATCH_WINDOW).preferring(a(NAT).ip());
+    l.set_remote(t0, a(PEER));
+    for i in 0..3u16 {
+        l.accept(ms(t0, 10 + u64::from(i)), a(NAT), 3, 500 + i);
+    }
+    assert_eq!(l.locked(), Some((a(NAT), 3)));
+    let other_port = "198.51.100.7:31002";
+    for i in 0..5u16 {
+        assert!(!l.accept(ms(t0, 50 + u64::from(i)), a(other_port), 4, 900 + i));
+    }
+    assert_eq!(l.locked(), Some((a(NAT), 3)));
 }
