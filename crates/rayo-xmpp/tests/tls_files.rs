@@ -93,3 +93,38 @@ fn a_configured_key_writable_by_others_or_in_a_shared_directory_is_refused() {
     assert!(err.contains("writable by group or others"), "{err}");
     chmod(&made, 0o700);
 }
+
+/// Issue 12 §15: a key file owned by another user (who could have planted or may change it)
+/// is refused, whatever its mode. Run as root, the test hands a fresh key to `nobody`
+/// (uid 65534); run as anyone else, it points at `/etc/passwd` (root's, mode 0644): either
+/// way the owner is not this user.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_configured_key_owned_by_another_user_is_refused() {
+    use std::os::unix::fs::MetadataExt;
+    let base = Dir::new("tls-owner");
+    let made = base.path().join("made");
+    TlsIdentity::load(&self_signed(&made), "localhost").expect("generated");
+    let me = std::fs::metadata("/proc/self").expect("proc").uid();
+    let (key, other) = if me == 0 {
+        let key = made.join("key.pem");
+        std::os::unix::fs::chown(&key, Some(65_534), None).expect("chown");
+        (key, 65_534)
+    } else {
+        (Path::new("/etc/passwd").to_owned(), 0)
+    };
+    let files = TlsSource::Files {
+        cert: made.join("cert.pem"),
+        key: key.clone(),
+    };
+    let err = TlsIdentity::load(&files, "localhost")
+        .expect_err("a key owned by another user is refused")
+        .to_string();
+    assert!(err.contains(&key.display().to_string()), "{err}");
+    assert!(
+        err.contains(&format!(
+            "owned by uid {other}, not by this user (uid {me})"
+        )),
+        "{err}"
+    );
+}
