@@ -58,8 +58,19 @@ impl MemoryStore {
         }
     }
 
+    /// Forgets the components of `parent`: a range of the map (keys sort by parent first),
+    /// not a scan of every live component.
     fn drop_components(&mut self, parent: &str) {
-        self.components.retain(|(p, _), _| p != parent);
+        let first = (parent.to_owned(), String::new());
+        let keys: Vec<(String, String)> = self
+            .components
+            .range(first..)
+            .take_while(|((p, _), _)| p == parent)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in keys {
+            self.components.remove(&k);
+        }
     }
 }
 
@@ -341,8 +352,16 @@ mod tests {
         assert_eq!(s.put_component_owner("a", "c1", j.clone()), Ok(()));
         assert_eq!(s.component_owner("a", "c1"), Ok(Some(j.clone())));
         assert_eq!(s.calls_on("n1").map(|v| v.len()), Ok(1));
+        assert_eq!(s.put_component_owner("a", "c2", j.clone()), Ok(()));
+        assert_eq!(s.put_component_owner("ab", "c1", j.clone()), Ok(()));
         assert!(matches!(s.remove_call("a"), Ok(Some(_))));
         assert_eq!(s.component_owner("a", "c1"), Ok(None));
+        assert_eq!(s.component_owner("a", "c2"), Ok(None));
+        assert_eq!(
+            s.component_owner("ab", "c1"),
+            Ok(Some(j.clone())),
+            "another call's components stay"
+        );
         let c = |jid: Jid| ClientRecord {
             jid,
             show: ClientShow::Available,
