@@ -65,22 +65,27 @@ pub fn may_name(value: &str, nodes: &[String]) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct NodeNames {
     domains: Vec<String>,
-    suffix: String,
+    /// Bytes, not a `str`: the shared tail of two non-ASCII domains may end inside a
+    /// character.
+    suffix: Vec<u8>,
 }
 
 impl NodeNames {
     /// `nodes` prepared.
     pub fn new(nodes: &[String]) -> Self {
         let domains: Vec<String> = nodes.iter().map(|n| n.to_ascii_lowercase()).collect();
-        let mut suffix = domains.first().cloned().unwrap_or_default();
+        let mut suffix: Vec<u8> = domains
+            .first()
+            .map(|d| d.as_bytes().to_vec())
+            .unwrap_or_default();
         for d in &domains {
             let shared = suffix
-                .bytes()
+                .iter()
                 .rev()
-                .zip(d.bytes().rev())
+                .zip(d.as_bytes().iter().rev())
                 .take_while(|(a, b)| a == b)
                 .count();
-            suffix = suffix.split_off(suffix.len() - shared);
+            suffix.drain(..suffix.len() - shared);
         }
         NodeNames { domains, suffix }
     }
@@ -92,8 +97,7 @@ impl NodeNames {
         }
         let bytes = value.as_bytes();
         let holds = |hay: &[u8]| {
-            contains(hay, self.suffix.as_bytes())
-                && self.domains.iter().any(|n| contains(hay, n.as_bytes()))
+            contains(hay, &self.suffix) && self.domains.iter().any(|n| contains(hay, n.as_bytes()))
         };
         if !bytes.iter().any(u8::is_ascii_uppercase) {
             // Already lowercase, as most values are: searched as they are.
@@ -355,7 +359,7 @@ mod tests {
         .map(String::from)
         .to_vec();
         let names = NodeNames::new(&many);
-        assert_eq!(names.suffix, ".shakespeare.lit");
+        assert_eq!(names.suffix, b".shakespeare.lit");
         assert!(names.may_name("xmpp:a@NODE1.shakespeare.lit"));
         assert!(names.may_name("n3.shakespeare.lit"));
         assert!(!names.may_name("juliet@shakespeare.lit"));
@@ -364,6 +368,10 @@ mod tests {
         assert!(unrelated.may_name("x@b.test") && unrelated.may_name("a.example"));
         assert!(!unrelated.may_name("c.example"));
         assert!(NodeNames::new(&[]).suffix.is_empty() && !NodeNames::new(&[]).may_name("x@y"));
+        // Non-ASCII domains whose shared tail ends inside a character (C3 A9, C5 A9).
+        let idn = NodeNames::new(&["é.x".into(), "ũ.x".into()]);
+        assert_eq!(idn.suffix, b"\xa9.x");
+        assert!(idn.may_name("a@é.x") && !idn.may_name("a@b.x"));
         let e = el("<x xmlns='u' a='q@NODE1.shakespeare.lit/r' b='urn:x'><y>xmpp:node1.shakespeare.lit</y></x>");
         let may = |v: &str| may_name(v, &nodes);
         assert_eq!(

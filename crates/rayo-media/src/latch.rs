@@ -18,7 +18,8 @@
 //!   While the window is open, a source from that address (after the same probation) takes
 //!   the lock from a source latched onto from elsewhere, so a stranger who sends first
 //!   cannot keep the call's audio. (Sources from elsewhere still latch, for a media path
-//!   that does not follow the signalling, say behind a proxy.)
+//!   that does not follow the signalling, say behind a proxy; such a call, in its window,
+//!   can in turn lose its latch to packets spoofing the signalling address.)
 //! - Once locked, packets from any other address are dropped. From the locked address, a
 //!   new SSRC is taken only when the current one has been silent for [`SSRC_SILENCE`] (a
 //!   peer that switches streams); one interleaved with a live stream is dropped.
@@ -116,7 +117,8 @@ impl SourceLock {
     /// the lock from a source latched onto from elsewhere.
     pub fn preferring(self, ip: IpAddr) -> Self {
         SourceLock {
-            preferred: Some(ip),
+            // An IPv4 peer seen on a dual-stack SIP socket is `::ffff:a.b.c.d` there.
+            preferred: Some(ip.to_canonical()),
             ..self
         }
     }
@@ -195,9 +197,9 @@ impl SourceLock {
             // Latched onto a source from elsewhere: one from the signalling address may take
             // over, on probation like any candidate.
             Some(l)
-                if self.preferred == Some(from.ip())
+                if self.preferred == Some(from.ip().to_canonical())
                     && l.addr != sdp
-                    && Some(l.addr.ip()) != self.preferred => {}
+                    && Some(l.addr.ip().to_canonical()) != self.preferred => {}
             Some(_) => {
                 self.stats.foreign_source += 1;
                 return false;

@@ -225,7 +225,7 @@ impl Node {
             max_transactions_per_source: cfg.sip.max_transactions_per_source,
             retry_after: Duration::from_secs(u64::from(cfg.limits.source_retry_after.max(1))),
             max_refusals_per_second: cfg.sip.max_refusals_per_second,
-            reserved_for_known: cfg.sip.reserved_for_known(),
+            reserved_for_known: Some(cfg.sip.reserved_for_known()),
         };
         ua.trunks = cfg
             .trunks

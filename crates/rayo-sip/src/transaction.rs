@@ -177,8 +177,12 @@ struct Tx {
     interval: Duration,
     /// Server INVITE: Call-ID and CSeq number, to match the ACK of a 2xx.
     dialog_match: Option<(String, u32)>,
-    /// Server INVITE answered 2xx: the To tag of that 2xx, which its ACK must quote for
-    /// the source to become known.
+    /// Server INVITE that starts a dialog (its To has no tag): its 2xx carries a tag the
+    /// node draws at random now. A re-INVITE's 2xx carries the dialog's tag, which the
+    /// peer knows already, so its ACK proves nothing.
+    initial: bool,
+    /// Server INVITE starting a dialog, answered 2xx: the To tag of that 2xx, which its ACK
+    /// must quote, from the INVITE's source, for that source to become known.
     local_tag: Option<Box<str>>,
     acked: bool,
     /// Server non-INVITE: where its [`Timer::Unanswered`] is in the table, taken out when
@@ -345,6 +349,7 @@ impl Transactions {
                 ack: None,
                 interval: t1,
                 dialog_match: None,
+                initial: false,
                 local_tag: None,
                 acked: false,
                 guard: None,
@@ -376,7 +381,9 @@ impl Transactions {
             }
             (true, 200..=299) => {
                 tx.state = State::Accepted;
-                tx.local_tag = msg.to_tag().ok().flatten().map(Into::into);
+                if tx.initial {
+                    tx.local_tag = msg.to_tag().ok().flatten().map(Into::into);
+                }
                 Some(State::Accepted)
             }
             (true, _) => {
@@ -509,6 +516,7 @@ impl Transactions {
             return;
         }
         let invite = method == Method::INVITE;
+        let initial = invite && matches!(msg.to_tag(), Ok(None));
         let dialog_match = match (msg.call_id(), msg.cseq()) {
             (Ok(c), Ok((n, _))) => Some((c, n)),
             _ => {
@@ -554,6 +562,7 @@ impl Transactions {
                 interval: t.t1,
                 // Only an INVITE's ACK is matched by dialog.
                 dialog_match: dialog_match.filter(|_| invite),
+                initial,
                 local_tag: None,
                 acked: false,
                 guard,

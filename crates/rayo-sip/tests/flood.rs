@@ -25,7 +25,7 @@ fn ua_reserving(total: usize, per_source: usize, reserved: usize) -> UserAgent {
         max_transactions: total,
         max_transactions_per_source: per_source,
         retry_after: Duration::from_secs(7),
-        reserved_for_known: reserved,
+        reserved_for_known: Some(reserved),
         ..Limits::default()
     };
     UserAgent::new(cfg)

@@ -95,8 +95,9 @@ fn a_configured_key_writable_by_others_or_in_a_shared_directory_is_refused() {
 }
 
 /// Issue 12 §15: a key file owned by another user (who could have planted or may change it)
-/// is refused, whatever its mode. Run as root, the test hands a fresh key to `nobody`
-/// (uid 65534); run as anyone else, it points at `/etc/passwd` (root's, mode 0644): either
+/// is refused, whatever its mode. Run as root, the test hands a fresh key to another uid
+/// (`nobody`, else the first of a few that this system maps); run as anyone else, it points
+/// at a system file another user owns and nobody else may write (`/etc/passwd`, …): either
 /// way the owner is not this user.
 #[cfg(target_os = "linux")]
 #[test]
@@ -108,10 +109,19 @@ fn a_configured_key_owned_by_another_user_is_refused() {
     let me = std::fs::metadata("/proc/self").expect("proc").uid();
     let (key, other) = if me == 0 {
         let key = made.join("key.pem");
-        std::os::unix::fs::chown(&key, Some(65_534), None).expect("chown");
-        (key, 65_534)
+        let other = [65_534, 1, 2, 1000]
+            .into_iter()
+            .find(|uid| std::os::unix::fs::chown(&key, Some(*uid), None).is_ok())
+            .expect("root can hand a file to another uid");
+        (key, other)
     } else {
-        (Path::new("/etc/passwd").to_owned(), 0)
+        ["/etc/passwd", "/etc/hosts", "/etc/os-release", "/bin/sh"]
+            .iter()
+            .map(std::path::PathBuf::from)
+            .filter_map(|p| std::fs::metadata(&p).ok().map(|m| (p, m)))
+            .find(|(_, m)| m.uid() != me && m.mode() & 0o022 == 0)
+            .map(|(p, m)| (p, m.uid()))
+            .expect("a system file another user owns")
     };
     let files = TlsSource::Files {
         cert: made.join("cert.pem"),

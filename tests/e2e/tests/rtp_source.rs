@@ -108,13 +108,13 @@ async fn a_stranger_spraying_rtp_ports_injects_no_digit() {
 /// behind NAT), its RTP comes from 127.0.0.1 like its SIP. A stranger from 127.0.0.5 sprays
 /// every port with audio from the answer on, so it is latched onto first; sipp's digits,
 /// 2.5 s after the answer (inside a 5 s window), take the lock back, and the stranger's own
-/// digits, from 3 s on, are dropped: the bot's input matches `12` (with the stranger keeping
+/// digits, from 4 s on, are dropped: the bot's input matches `12` (with the stranger keeping
 /// the lock, it would match `99`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_nat_a_stranger_who_latched_first_loses_the_call_to_the_caller() {
     let (node, _client, sipp, call, input, rtp) =
         answered_with_input("uac_dtmf_behind_nat.xml", Some(5.0)).await;
-    let sprayed = spray_from("127.0.0.5:0", rtp, 200, 150).await;
+    let sprayed = spray_from("127.0.0.5:0", rtp, 240, 200).await;
     assert!(sprayed > 1000, "{sprayed} packets sprayed");
 
     matches_12_then_hang_up(input, call, sipp, node).await;

@@ -146,11 +146,14 @@ async fn an_options_flood_gets_503_with_retry_after_and_a_call_still_gets_throug
     Sipp::start("uac_source_busy_503.xml", Some(sip), "full", &[], None)
         .passed()
         .await;
-    // The known caller gets in, from the reserve.
+    // The known caller gets in, from the reserve, while strangers are still refused.
     let call = Sipp::start("uac_reject_503.xml", Some(sip), "again", &known, None);
     let o = offer(&mut offers).await;
     assert!(o.to.contains("again@"), "called URI: {}", o.to);
     call.passed().await;
+    Sipp::start("uac_source_busy_503.xml", Some(sip), "still", &[], None)
+        .passed()
+        .await;
     tokio::time::sleep(Duration::from_secs(33)).await;
     let call = Sipp::start("uac_reject_503.xml", Some(sip), "after", &[], None);
     let o = offer(&mut offers).await;

@@ -229,3 +229,20 @@ fn a_lock_onto_the_signalling_address_stays() {
     }
     assert_eq!(l.locked(), Some((a(NAT), 3)));
 }
+
+/// The signalling address as a dual-stack SIP socket sees an IPv4 peer (`::ffff:a.b.c.d`)
+/// still names that peer's RTP.
+#[test]
+fn an_ipv4_mapped_signalling_address_is_the_same_peer() {
+    let t0 = Instant::now();
+    let mapped: IpAddr = "::ffff:198.51.100.7".parse().expect("ip");
+    let mut l = SourceLock::new(DEFAULT_LATCH_WINDOW).preferring(mapped);
+    l.set_remote(t0, a(PEER));
+    for i in 0..3u16 {
+        l.accept(ms(t0, 10 + u64::from(i)), a(EVIL), 9, 10 + i);
+    }
+    for i in 0..3u16 {
+        l.accept(ms(t0, 100 + u64::from(i)), a(NAT), 3, 500 + i);
+    }
+    assert_eq!(l.locked(), Some((a(NAT), 3)));
+}

@@ -30,8 +30,16 @@ pub struct Limits {
     /// 2xx quoting that 2xx's To tag, within [`KNOWN_SOURCE_LIFETIME`](super::KNOWN_SOURCE_LIFETIME)): a flood from strangers, however many
     /// addresses it comes from, fills the table up to this reserve, and a trunk or caller
     /// the node has talked with still gets in. Strangers always have at least one place.
-    /// 2 000 by default.
-    pub reserved_for_known: usize,
+    /// `None` (the default): a tenth of `max_transactions`.
+    pub reserved_for_known: Option<usize>,
+}
+
+impl Limits {
+    /// [`Limits::reserved_for_known`], or its default: a tenth of `max_transactions`.
+    pub fn reserved(&self) -> usize {
+        self.reserved_for_known
+            .unwrap_or(self.max_transactions / 10)
+    }
 }
 
 impl Default for Limits {
@@ -41,7 +49,7 @@ impl Default for Limits {
             max_transactions_per_source: 2_000,
             retry_after: Duration::from_secs(5),
             max_refusals_per_second: 1_000,
-            reserved_for_known: 2_000,
+            reserved_for_known: None,
         }
     }
 }
@@ -61,7 +69,7 @@ impl ServerCounts {
         let cap = if known {
             total
         } else {
-            total.saturating_sub(limits.reserved_for_known).max(1)
+            total.saturating_sub(limits.reserved()).max(1)
         };
         self.total < cap
             && self.per_source.get(&ip).copied().unwrap_or(0)

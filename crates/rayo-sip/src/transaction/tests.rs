@@ -262,7 +262,7 @@ fn beyond_the_limits_a_request_gets_a_stateless_503() {
         max_transactions: 10,
         max_transactions_per_source: 2,
         retry_after: Duration::from_millis(300),
-        reserved_for_known: 0,
+        reserved_for_known: Some(0),
         ..Limits::default()
     });
     for b in ["z9hG4bK1", "z9hG4bK2", "z9hG4bK3"] {
@@ -350,7 +350,7 @@ fn a_source_that_answers_a_request_becomes_known_and_may_use_the_reserve() {
     let mut tx = Transactions::new(Timers::default()).with_limits(Limits {
         max_transactions: 3,
         max_transactions_per_source: 3,
-        reserved_for_known: 2,
+        reserved_for_known: Some(2),
         ..Limits::default()
     });
     let trunk = peer(Transport::Udp);
@@ -380,4 +380,57 @@ fn a_source_that_answers_a_request_becomes_known_and_may_use_the_reserve() {
     // A stranger still has no room.
     tx.handle_message(t0, request("OPTIONS", "z9hG4bKs5"), other);
     assert_eq!(tx.overloaded, 2);
+}
+
+/// Only the ACK of a 2xx that opened a dialog (a To tag the node drew just then), from the
+/// INVITE's own source, makes that source known: not one from elsewhere quoting the tag, and
+/// not the ACK of a re-INVITE's 2xx (its tag is the dialog's, known to the peer already), even
+/// from the address the re-INVITE came from.
+#[test]
+fn only_the_ack_of_a_fresh_dialogs_2xx_from_its_source_proves_it() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let caller = peer(Transport::Udp);
+    let spoofed = Peer {
+        addr: "127.0.0.9:5070".parse().expect("addr"),
+        transport: Transport::Udp,
+    };
+    let answer = |tx: &mut Transactions, inv: &Message, from: Peer| {
+        while tx.poll_event().is_some() {}
+        tx.handle_message(t0, inv.clone(), from);
+        let Some(TxEvent::Request { key, .. }) = tx.poll_event() else {
+            panic!("the INVITE reaches the TU")
+        };
+        tx.send_response(t0, &key, response_to(inv, 200, Some("n0de")))
+            .expect("answered");
+        while tx.poll_transmit().is_some() {}
+    };
+    let ack = |inv: &Message, branch: &str| {
+        let mut a = request("ACK", branch);
+        a.remove("To");
+        a.push("To", &format!("{};tag=n0de", inv.header("To").expect("To")));
+        a.remove("CSeq");
+        a.push("CSeq", &format!("{} ACK", inv.cseq().expect("CSeq").0));
+        a
+    };
+    // A fresh dialog's 2xx acknowledged from elsewhere: nothing proved.
+    let inv = request("INVITE", "z9hG4bKf1");
+    answer(&mut tx, &inv, caller);
+    tx.handle_message(t0, ack(&inv, "z9hG4bKa1"), spoofed);
+    assert_eq!(tx.known_sources(), 0);
+    // A re-INVITE (To tagged) from the spoofed address, its 2xx acknowledged from there.
+    let mut reinvite = request("INVITE", "z9hG4bKr1");
+    reinvite.remove("To");
+    reinvite.push("To", "<sip:bob@127.0.0.1:5070>;tag=n0de");
+    reinvite.remove("CSeq");
+    reinvite.push("CSeq", "2 INVITE");
+    answer(&mut tx, &reinvite, spoofed);
+    let mut re_ack = ack(&reinvite, "z9hG4bKa2");
+    re_ack.remove("To");
+    re_ack.push("To", "<sip:bob@127.0.0.1:5070>;tag=n0de");
+    tx.handle_message(t0, re_ack, spoofed);
+    assert_eq!(tx.known_sources(), 0, "a re-INVITE's ACK proves nothing");
+    // The fresh dialog's ACK from the caller itself: known.
+    tx.handle_message(t0, ack(&inv, "z9hG4bKa3"), caller);
+    assert_eq!(tx.known_sources(), 1);
 }
