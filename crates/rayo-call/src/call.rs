@@ -441,7 +441,10 @@ impl<P: Policy> Engine<P> {
         self.media(MediaAction::ReleaseCall { call: id.clone() });
         // A controlling party waited for only by this call is no longer waited for.
         if let Some(dcp) = &call.dcp {
-            if !self.calls.values().any(|c| c.dcp.as_ref() == Some(dcp)) {
+            // Only a client that went away is looked for among the live calls (a scan of
+            // them all at every call end otherwise).
+            if self.gone.contains(dcp) && !self.calls.values().any(|c| c.dcp.as_ref() == Some(dcp))
+            {
                 self.gone.remove(dcp);
             }
         }
