@@ -2,7 +2,7 @@
 //! in one run against a stand-alone node and against the same node behind a gateway.
 //!
 //! ```sh
-//! cargo run --release -p rayo-benches --bin gateway             # the whole bench, ~1–2 min
+//! cargo run --release -p rayo-benches --bin gateway             # the whole bench, ~2.5 min
 //! cargo run --release -p rayo-benches --bin gateway -- --smoke  # a few calls (a test runs it)
 //! cargo run --release -p rayo-benches --bin gateway -- --latency  # the command latency only
 //! ```
@@ -74,6 +74,10 @@ struct Plan {
     /// `command_seconds`; the escalation stops after the first rate with a failed command.
     command_rates: &'static [u32],
     command_seconds: f64,
+    /// How long to wait between the calls and the commands: the node keeps each call's SIP
+    /// transactions 32 s after it (RFC 3261 timers J, L), and their expiry would be counted
+    /// in the commands' CPU and latency.
+    settle_seconds: f64,
 }
 
 const FULL: Plan = Plan {
@@ -81,6 +85,7 @@ const FULL: Plan = Plan {
     rate_seconds: 3.0,
     command_rates: &[1_000, 2_000, 5_000, 10_000],
     command_seconds: 2.0,
+    settle_seconds: 33.0,
 };
 
 /// The command latency only (to profile the forwarding path alone).
@@ -89,6 +94,7 @@ const LATENCY: Plan = Plan {
     rate_seconds: 0.0,
     command_rates: FULL.command_rates,
     command_seconds: FULL.command_seconds,
+    settle_seconds: 0.0,
 };
 
 const SMOKE: Plan = Plan {
@@ -96,6 +102,7 @@ const SMOKE: Plan = Plan {
     rate_seconds: 1.0,
     command_rates: &[500],
     command_seconds: 0.6,
+    settle_seconds: 0.0,
 };
 
 /// A runtime whose threads are named `name` (so that their CPU can be told apart).
@@ -505,6 +512,17 @@ async fn sipp_done(child: tokio::process::Child, limit: Duration) -> (bool, Stri
 // The measurements.
 
 /// Phase 1 on one path: the highest rate without a failed call (0: none).
+/// Waits out the calls' SIP transactions before the commands are measured.
+async fn settle(plan: &Plan) {
+    if plan.settle_seconds > 0.0 && !plan.rates.is_empty() {
+        println!(
+            "  (waiting {} s for the calls' SIP transactions to expire)",
+            plan.settle_seconds
+        );
+        tokio::time::sleep(Duration::from_secs_f64(plan.settle_seconds)).await;
+    }
+}
+
 async fn calls_per_second(plan: &Plan, path: &str, sip: &str, bot: &Bot, dir: &TempDir) -> u32 {
     let mut best = 0;
     for &rate in plan.rates {
@@ -728,6 +746,7 @@ async fn run(plan: &Plan, rts: &Runtimes) -> bool {
     let (node, sip, cfg) = direct_node(rts.node.handle()).await;
     let mut bot = Bot::start(rts.bot.handle(), cfg).await;
     let direct_cps = calls_per_second(plan, "direct", &sip, &bot, &dir).await;
+    settle(plan).await;
     println!("\ncommand latency: disco#info to an answered call, paced");
     let direct_lat = latency(plan, "direct", &sip, &mut bot, rts.bot.handle(), &dir).await;
     bot.stop().await;
@@ -737,6 +756,7 @@ async fn run(plan: &Plan, rts: &Runtimes) -> bool {
     let (gw, node, sip, cfg) = gateway_and_node(rts.node.handle(), rts.gateway.handle()).await;
     let mut bot = Bot::start(rts.bot.handle(), cfg).await;
     let gw_cps = calls_per_second(plan, "gateway", &sip, &bot, &dir).await;
+    settle(plan).await;
     let gw_lat = latency(plan, "gateway", &sip, &mut bot, rts.bot.handle(), &dir).await;
     bot.stop().await;
     node.stop().await;
