@@ -26,6 +26,9 @@ use xmpp_parsers::presence::Presence;
 
 use crate::policy::{NodePolicy, Prepared};
 
+mod placement;
+use placement::Placement;
+
 /// Something the core wants done.
 #[derive(Debug)]
 pub enum CoreOutput {
@@ -72,8 +75,8 @@ pub struct NodeCore {
     engine: Engine<NodePolicy>,
     out: VecDeque<CoreOutput>,
     live: HashSet<CallId>,
-    /// Which call each media component runs on.
-    component_call: HashMap<ComponentId, CallId>,
+    /// Which call each media component runs on (and each call's components).
+    component_call: Placement,
     /// Which mixer each mixer component runs on.
     component_mixer: HashMap<ComponentId, MixerId>,
     /// Calls whose media goes through the hub.
@@ -147,7 +150,7 @@ impl NodeCore {
             engine,
             out: VecDeque::new(),
             live: HashSet::new(),
-            component_call: HashMap::new(),
+            component_call: Placement::default(),
             component_mixer: HashMap::new(),
             tapped: HashSet::new(),
             pending: HashMap::new(),
@@ -553,7 +556,7 @@ impl NodeCore {
                 }
             }
         }
-        self.component_call.retain(|_, c| c != call);
+        self.component_call.forget_call(call);
         if self.tapped.remove(call) {
             self.out
                 .push_back(CoreOutput::Hub(HubCommand::CallEnded(call.0.clone())));
