@@ -264,7 +264,11 @@ impl Default for Sip {
 pub struct Rtp {
     /// The address RTP is bound to and announced in SDP (absent: the SIP address's).
     pub ip: Option<IpAddr>,
-    /// The first port of the range (even).
+    /// The first port of the range (even). Keep the range outside the kernel's ephemeral
+    /// ports (Linux: `net.ipv4.ip_local_port_range`, 32768–60999 by default): a call binds
+    /// its port when its media starts, and a port there may by then belong to any socket
+    /// bound to port 0, which ends that call with an error. The node warns at start when the
+    /// two overlap.
     pub first_port: u16,
     /// The last port of the range.
     pub last_port: u16,

@@ -217,6 +217,18 @@ impl Node {
         ua.rtp_first = cfg.rtp.first_port;
         ua.rtp_last = cfg.rtp.last_port;
         ua.rtp_latch_window = cfg.rtp.latch_window();
+        if let Some((lo, hi)) = ephemeral_ports()
+            .filter(|&(lo, hi)| cfg.rtp.first_port <= hi && cfg.rtp.last_port >= lo)
+        {
+            // A call's RTP port is bound when its media starts: one of the kernel's ephemeral
+            // ports may by then be some other socket's, and that call ends with an error.
+            tracing::warn!(
+                first = cfg.rtp.first_port,
+                last = cfg.rtp.last_port,
+                "the RTP port range overlaps the kernel's ephemeral ports ({lo}–{hi}, \
+                 net.ipv4.ip_local_port_range): calls may fail to bind their RTP port"
+            );
+        }
         ua.inband_dtmf = cfg.sip.inband_dtmf;
         ua.max_tcp_connections = cfg.sip.max_tcp_connections;
         ua.max_tcp_connections_per_source = cfg.sip.max_tcp_connections_per_source;
@@ -555,6 +567,14 @@ async fn run(
             return;
         }
     }
+}
+
+/// The kernel's ephemeral port range (Linux's `net.ipv4.ip_local_port_range`), where it can
+/// be read.
+fn ephemeral_ports() -> Option<(u16, u16)> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let mut it = text.split_whitespace().map(|w| w.parse::<u16>().ok());
+    Some((it.next()??, it.next()??))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub mod prosody;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
@@ -49,21 +49,33 @@ impl Drop for TempDir {
     }
 }
 
-static NEXT: AtomicU16 = AtomicU16::new(0);
+/// Where [`free_udp_ports`] hands out ports: below the kernel's ephemeral range (Linux's
+/// default is 32768–60999, `net.ipv4.ip_local_port_range`). A port of that range that is
+/// free when a test picks it can be taken a moment later by any socket bound to port 0 (a
+/// stranger's socket in a test, a peer's, the SDK's) — and the node binds a call's RTP port
+/// only when the call's media starts, so such a clash ended calls at random.
+const PORTS: std::ops::Range<u16> = 10_000..32_000;
 
-/// `n` consecutive ports free for UDP and TCP (even first), spread by process id and a counter so that
-/// tests running at once do not pick the same.
+/// Ports handed out so far by this process.
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// `n` consecutive ports free for UDP and TCP (even first), below the ephemeral range. Each
+/// process starts at its own offset (from its id) and moves on by `n` each time, so that a
+/// range is handed out again only after the whole of [`PORTS`] has been (ranges are not
+/// bound at once: a node binds its RTP ports call by call).
 pub fn free_udp_ports(n: u16) -> u16 {
-    let pid = std::process::id() as u16;
-    // Free for TCP too: the node's SIP listens on both, and a port of the OS's ephemeral
-    // range may be the local end of some TCP connection.
+    let span = u32::from(PORTS.end - PORTS.start);
+    let n32 = u32::from(n.max(1)).div_ceil(2) * 2;
+    let offset = (std::process::id() % 500) * 44;
+    // Free for TCP too: the node's SIP listens on both.
     let free = |p: u16| {
         UdpSocket::bind((LOOPBACK, p)).is_ok() && std::net::TcpListener::bind((LOOPBACK, p)).is_ok()
     };
     for _ in 0..10_000 {
-        let k = NEXT.fetch_add(1, Ordering::Relaxed);
-        let base = 30000 + (pid.wrapping_mul(53) % 500) * 40 + (k % 100) * 96 % 9000;
-        let base = base & !1;
+        let at = (offset + NEXT.fetch_add(n32, Ordering::Relaxed)) % span;
+        // A range never runs past the end: it starts again at the beginning.
+        let at = if at + n32 > span { 0 } else { at };
+        let base = PORTS.start + at as u16;
         if (0..n).all(|i| free(base + i)) {
             return base;
         }
