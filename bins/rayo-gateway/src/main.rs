@@ -35,41 +35,6 @@ struct Args {
     log: String,
 }
 
-/// SIGTERM, listened for from before the listeners are announced: a signal sent as soon
-/// as they are printed drains the server instead of killing it (`None` where there is no
-/// such signal).
-#[cfg(unix)]
-type Term = Option<tokio::signal::unix::Signal>;
-#[cfg(not(unix))]
-type Term = Option<()>;
-
-fn listen_for_term() -> Term {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        signal(SignalKind::terminate()).ok()
-    }
-    #[cfg(not(unix))]
-    {
-        None
-    }
-}
-
-async fn wait_for_signal(term: Term) {
-    match term {
-        #[cfg(unix)]
-        Some(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
 fn secret(given: Option<String>, what: &str) -> Result<String, String> {
     match given {
         Some(s) => Ok(s),
@@ -80,13 +45,7 @@ fn secret(given: Option<String>, what: &str) -> Result<String, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&args.log))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    rayo_daemon::logging::init(&args.log);
 
     let cfg = match &args.config {
         Some(path) => match Config::from_file(path) {
@@ -121,7 +80,7 @@ async fn main() -> ExitCode {
         println!("configuration ok");
         return ExitCode::SUCCESS;
     }
-    let term = listen_for_term();
+    let stop = rayo_daemon::signals::Stop::listen();
     let gw = match Running::start(cfg).await {
         Ok(g) => g,
         Err(e) => {
@@ -138,7 +97,7 @@ async fn main() -> ExitCode {
     if let Some(a) = gw.node_addr() {
         println!("node listener (XEP-0114) on {a}");
     }
-    wait_for_signal(term).await;
+    stop.requested().await;
     tracing::info!("draining: no new calls or dials; live calls get the drain time");
     gw.shutdown().await;
     tracing::info!("stopped");
