@@ -50,15 +50,6 @@ fn render(jid: &Jid, uri: bool) -> String {
     }
 }
 
-/// Whether `value` may name one of `nodes` (lowercase domains): an ASCII value only if it
-/// holds one of them (case aside), so that the JID parser (IDNA, stringprep) runs only on
-/// values that may matter; a value with anything but ASCII is always parsed, since its
-/// normalised form could name a node in other characters. [`NodeNames::may_name`] is the
-/// same test with the domains prepared once.
-pub fn may_name(value: &str, nodes: &[String]) -> bool {
-    NodeNames::new(nodes).may_name(value)
-}
-
 /// The node domains, prepared for [`NodeNames::may_name`]: lowercase, and the suffix they
 /// all share (`.example.net` of `node1.example.net` and `node2.example.net`), searched first
 /// so that a value without it is passed over in one search whatever the number of nodes.
@@ -90,7 +81,10 @@ impl NodeNames {
         NodeNames { domains, suffix }
     }
 
-    /// [`may_name`] for these domains.
+    /// Whether `value` may name one of these domains: an ASCII value only if it holds one
+    /// of them (case aside), so that the JID parser (IDNA, stringprep) runs only on values
+    /// that may matter; a value with anything but ASCII is always parsed, since its
+    /// normalised form could name a node in other characters.
     pub fn may_name(&self, value: &str) -> bool {
         if !value.is_ascii() {
             return true;
@@ -146,7 +140,7 @@ pub fn payload_to_external(el: &mut Element, is_node: &dyn Fn(&str) -> bool, ext
 }
 
 /// [`payload_to_external`], parsing only the values `may` says may name a node (see
-/// [`may_name`]).
+/// [`NodeNames::may_name`]).
 pub fn payload_to_external_among(
     el: &mut Element,
     is_node: &dyn Fn(&str) -> bool,
@@ -223,7 +217,7 @@ pub fn node_jids_in(el: &Element, is_node: &dyn Fn(&str) -> bool) -> Vec<String>
 }
 
 /// [`node_jids_in`], parsing only the values and words `may` says may name a node (see
-/// [`may_name`]).
+/// [`NodeNames::may_name`]).
 pub fn node_jids_among(
     el: &Element,
     is_node: &dyn Fn(&str) -> bool,
@@ -333,6 +327,7 @@ mod tests {
     #[test]
     fn the_prefilter_keeps_every_value_that_may_name_a_node() {
         let nodes = vec!["node1.shakespeare.lit".to_owned()];
+        let may_name = |v: &str, nodes: &[String]| NodeNames::new(nodes).may_name(v);
         assert!(may_name("xmpp:a@NODE1.Shakespeare.lit/x", &nodes));
         assert!(may_name("a@node1.shakespeare.lit", &nodes));
         assert!(!may_name("urn:xmpp:rayo:1", &nodes));
