@@ -13,11 +13,12 @@ use rayo_proto::generated::rayo::{
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::stanza_error::{DefinedCondition as C, ErrorType as T};
 
-use crate::engine::{Engine, Output, Request, Timer};
+use crate::engine::{Engine, Output, Request};
 use crate::media::{MediaAction, Party};
 use crate::policy::{Policy, Refusal};
 use crate::signal::{RejectCause, SignalAction, SignalEvent};
 use crate::state::{Call, CallState};
+use crate::timers::Timer;
 use crate::{CallId, MixerId};
 
 /// The entity an IQ set addresses, resolved against the engine's tables.
@@ -174,8 +175,7 @@ impl<P: Policy> Engine<P> {
         }
         if won {
             self.offers.remove(id);
-            let id = id.clone();
-            self.cancel_timers(|t| matches!(t, Timer::Offer(c, _) if *c == id));
+            self.cancel_timers(id, |t| matches!(t, Timer::Offer(..)));
         }
     }
 
@@ -382,7 +382,7 @@ impl<P: Policy> Engine<P> {
             SignalEvent::Answered { headers } => {
                 if !inbound && state != CallState::Answered {
                     self.set_state(&id, CallState::Answered);
-                    self.cancel_timers(|t| matches!(t, Timer::Dial(c) if *c == id));
+                    self.cancel_timers(&id, |t| matches!(t, Timer::Dial(_)));
                     if let Some(dcp) = dcp.clone() {
                         self.call_event(&id, &dcp, Event::Answered(Answered { headers }));
                     }
@@ -434,10 +434,7 @@ impl<P: Policy> Engine<P> {
             return;
         };
         self.offers.remove(id);
-        let cid = id.clone();
-        self.cancel_timers(|t| match t {
-            Timer::Offer(c, _) | Timer::Dial(c) | Timer::Orphaned(c) => *c == cid,
-        });
+        self.cancel_timers(id, |_| true);
         self.media(MediaAction::ReleaseCall { call: id.clone() });
         // A controlling party waited for only by this call is no longer waited for.
         if let Some(dcp) = &call.dcp {

@@ -1,6 +1,6 @@
 //! The engine: one `Input` in, `Output`s and a wake-up time out; no socket, no clock.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use jid::{BareJid, FullJid, Jid, NodePart, ResourcePart};
@@ -20,6 +20,7 @@ use crate::offer::Route;
 use crate::policy::{AllowAll, Policy, Refusal, ZoneScope};
 use crate::signal::{SignalAction, SignalEvent};
 use crate::state::{Call, Component, Mixer};
+use crate::timers::{Timer, Timers};
 use crate::{CallId, ComponentId, MixerId};
 
 /// The default of [`Config::max_components_per_party`].
@@ -115,17 +116,6 @@ pub enum Output {
     Prepare(crate::component::PendingComponent),
 }
 
-/// What a timer is for.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Timer {
-    /// The current round of offers of a call expires; `u64` is the round.
-    Offer(CallId, u64),
-    /// An outbound call was not answered in time.
-    Dial(CallId),
-    /// A call's controlling party went away (its stream ended) and has not come back.
-    Orphaned(CallId),
-}
-
 /// The Rayo engine of one node: clients, calls, mixers, components and joins.
 pub struct Engine<P: Policy = AllowAll> {
     pub(crate) cfg: Config,
@@ -137,7 +127,7 @@ pub struct Engine<P: Policy = AllowAll> {
     pub(crate) components: HashMap<ComponentId, Component>,
     /// Joins, both ways: `joins[a][b]` is the direction from `a`'s point of view.
     pub(crate) joins: BTreeMap<Party, BTreeMap<Party, crate::state::JoinParams>>,
-    timers: BTreeSet<(Instant, Timer)>,
+    timers: Timers,
     out: VecDeque<Output>,
     /// Caps of calls and mixers: constant, computed once (XEP-0115 §5 hashing is not free).
     pub(crate) call_caps: Element,
@@ -171,7 +161,7 @@ impl<P: Policy> Engine<P> {
             mixer_names: HashMap::new(),
             components: HashMap::new(),
             joins: BTreeMap::new(),
-            timers: BTreeSet::new(),
+            timers: Timers::default(),
             out: VecDeque::new(),
             offers: HashMap::new(),
             gone: Default::default(),
@@ -207,13 +197,7 @@ impl<P: Policy> Engine<P> {
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some((at, _)) = self.timers.first() {
-            if *at > now {
-                break;
-            }
-            let Some((_, timer)) = self.timers.pop_first() else {
-                break;
-            };
+        while let Some(timer) = self.timers.pop_due(now) {
             match timer {
                 Timer::Offer(call, round) => self.offer_expired(now, call, round),
                 Timer::Dial(call) => self.dial_expired(now, call),
@@ -229,7 +213,7 @@ impl<P: Policy> Engine<P> {
 
     /// When [`Engine::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(at, _)| *at)
+        self.timers.next()
     }
 
     /// A fresh call id, for the signalling driver to announce an incoming call with; an
@@ -289,11 +273,12 @@ impl<P: Policy> Engine<P> {
     }
 
     pub(crate) fn set_timer(&mut self, at: Instant, t: Timer) {
-        self.timers.insert((at, t));
+        self.timers.set(at, t);
     }
 
-    pub(crate) fn cancel_timers(&mut self, pred: impl Fn(&Timer) -> bool) {
-        self.timers.retain(|(_, t)| !pred(t));
+    /// Cancels `call`'s timers that `pred` picks.
+    pub(crate) fn cancel_timers(&mut self, call: &CallId, pred: impl Fn(&Timer) -> bool) {
+        self.timers.cancel(call, pred);
     }
 
     /// A random id of 16 lowercase base-32 characters (80 bits) from the configured source.

@@ -59,6 +59,7 @@ mod offer;
 pub mod policy;
 pub mod signal;
 pub mod state;
+mod timers;
 
 pub use component::PendingComponent;
 pub use engine::{

@@ -9,10 +9,11 @@ use rayo_proto::event::Event;
 use rayo_proto::generated::rayo::{EndReason, Header, Offer};
 use xmpp_parsers::presence::{Presence, Show, Type as PresenceType};
 
-use crate::engine::{Engine, Timer};
+use crate::engine::Engine;
 use crate::policy::Policy;
 use crate::signal::{RejectCause, SignalAction};
 use crate::state::{Call, CallState, OfferState};
+use crate::timers::Timer;
 use crate::CallId;
 
 /// A potential controlling party a route selected.
