@@ -273,23 +273,20 @@ impl StreamReader {
 }
 
 /// Rebuilds `el` with every element in namespace `from` moved to `to` (component streams
-/// carry stanzas in `jabber:component:accept`; handlers see `jabber:client`).
-pub fn renamespace(el: Element, from: &str, to: &str) -> Element {
-    if from == to {
+/// carry stanzas in `jabber:component:accept`; handlers see `jabber:client`). Only the
+/// elements on the way to one in `from` are rebuilt: a subtree with none (a stanza's payload,
+/// as a rule) is moved as it is, and attributes are moved, not copied.
+pub fn renamespace(mut el: Element, from: &str, to: &str) -> Element {
+    if from == to || !holds_ns(&el, from) {
         return el;
     }
-    let ns = el.ns();
-    let target = if ns == from { to.to_owned() } else { ns };
-    let mut builder = Element::builder(el.name(), target);
-    for ((attr_ns, name), value) in el.attrs().iter() {
-        if attr_ns.is_none() {
-            builder = builder.attr(name.clone(), value.clone());
-        } else {
-            builder = builder.attr_ns(attr_ns.clone(), name.clone(), value.clone());
-        }
-    }
-    let mut out = builder.build();
-    let mut el = el;
+    let target = if el.has_ns(from) {
+        to.to_owned()
+    } else {
+        el.ns()
+    };
+    let mut out = Element::builder(el.name(), target).build();
+    *out.attrs_mut() = std::mem::take(el.attrs_mut());
     for node in el.take_nodes() {
         match node {
             Node::Element(child) => {
@@ -301,16 +298,20 @@ pub fn renamespace(el: Element, from: &str, to: &str) -> Element {
     out
 }
 
+/// Whether `el` or an element below it is in namespace `ns`.
+fn holds_ns(el: &Element, ns: &str) -> bool {
+    el.has_ns(ns) || el.children().any(|c| holds_ns(c, ns))
+}
+
 /// Serialises a stanza into a stream whose default namespace is `stream_ns`: a top-level
 /// element in `jabber:client` or `jabber:component:accept` is written in the stream's
-/// namespace.
+/// namespace (with every element of its namespace below it, as [`renamespace`] would move
+/// them, without building that copy).
 pub fn write_stanza(out: &mut String, el: &Element, stream_ns: &str) {
-    let ns = el.ns();
-    if ns == stream_ns || (ns != JABBER_CLIENT && ns != JABBER_COMPONENT) {
-        write_element(out, el, stream_ns);
-    } else {
-        write_element(out, &renamespace(el.clone(), &ns, stream_ns), stream_ns);
-    }
+    let rename = [JABBER_CLIENT, JABBER_COMPONENT]
+        .into_iter()
+        .find(|ns| *ns != stream_ns && el.has_ns(*ns));
+    write_in(out, el, stream_ns, rename.map(|from| (from, stream_ns)));
 }
 
 /// Sets (or replaces) an unqualified attribute.
@@ -357,12 +358,26 @@ pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
 /// out in the stream's namespace (`jabber:client` or `jabber:component:accept`) without
 /// repeating it.
 pub fn write_element(out: &mut String, el: &Element, parent_ns: &str) {
-    let ns = el.ns();
+    write_in(out, el, parent_ns, None);
+}
+
+/// [`write_element`], writing every element in namespace `rename.0` in `rename.1`.
+fn write_in(out: &mut String, el: &Element, parent_ns: &str, rename: Option<(&str, &str)>) {
+    // The element's namespace, copied out of it only where it changes (its `ns()` is a copy).
+    let own;
+    let ns: &str = match rename {
+        Some((from, to)) if el.has_ns(from) => to,
+        _ if el.has_ns(parent_ns) => parent_ns,
+        _ => {
+            own = el.ns();
+            &own
+        }
+    };
     out.push('<');
     out.push_str(el.name());
     if ns != parent_ns {
         out.push_str(" xmlns='");
-        out.push_str(&escape(&ns));
+        out.push_str(&escape(ns));
         out.push('\'');
     }
     let mut extra = 0usize;
@@ -391,7 +406,7 @@ pub fn write_element(out: &mut String, el: &Element, parent_ns: &str) {
     out.push('>');
     for node in nodes {
         match node {
-            Node::Element(child) => write_element(out, child, &ns),
+            Node::Element(child) => write_in(out, child, ns, rename),
             Node::Text(t) => out.push_str(&escape(t)),
         }
     }
@@ -468,6 +483,43 @@ mod tests {
 
     const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
         xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>";
+
+    /// Elements of the stanza's namespace are moved wherever they are (an `<error>`, a
+    /// message forwarded inside a payload), the rest is left as it was; writing a stanza
+    /// into a stream of the other namespace gives what writing its moved copy gives.
+    #[test]
+    fn a_stanzas_namespace_moves_everywhere_below_it_and_nothing_else_does() {
+        let el: Element = "<message xmlns='jabber:component:accept' to='a@b' type='chat'>\
+            <body>hi</body><x xmlns='urn:x' k='v'><y/>text</x>\
+            <forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:component:accept' \
+            id='1'><body>inner</body></message></forwarded></message>"
+            .parse()
+            .expect("xml");
+        let moved = renamespace(el.clone(), JABBER_COMPONENT, JABBER_CLIENT);
+        assert!(moved.has_ns(JABBER_CLIENT) && moved.attr("to") == Some("a@b"));
+        let inner = moved
+            .get_child("forwarded", "urn:xmpp:forward:0")
+            .and_then(|f| f.get_child("message", JABBER_CLIENT))
+            .expect("the forwarded message moved");
+        assert!(inner.get_child("body", JABBER_CLIENT).is_some());
+        assert_eq!(moved.get_child("x", "urn:x"), el.get_child("x", "urn:x"));
+        let mut direct = String::new();
+        write_stanza(&mut direct, &el, JABBER_CLIENT);
+        let mut via_copy = String::new();
+        write_element(&mut via_copy, &moved, JABBER_CLIENT);
+        assert_eq!(direct, via_copy);
+        assert!(
+            direct.starts_with("<message to='a@b' type='chat'><body>hi</body>"),
+            "{direct}"
+        );
+        assert!(!direct.contains("component"), "{direct}");
+        // And back: a client stanza written into a component stream.
+        let mut back = String::new();
+        write_stanza(&mut back, &moved, JABBER_COMPONENT);
+        let mut original = String::new();
+        write_element(&mut original, &el, JABBER_COMPONENT);
+        assert_eq!(back, original);
+    }
 
     fn feed_all(r: &mut StreamReader, data: &[u8]) -> Result<Vec<XmlEvent>, ReadError> {
         let mut out = VecDeque::new();
