@@ -188,6 +188,10 @@ struct Tx {
     /// Server non-INVITE: where its [`Timer::Unanswered`] is in the table, taken out when
     /// the final response is sent (timer J then stands for it).
     guard: Option<(Instant, u64)>,
+    /// Where its pending timers are in the table, taken out with it: a transaction that
+    /// ends early (timer K after a response) leaves no entry behind to wait for its
+    /// timer F.
+    timers: Vec<(Instant, u64)>,
 }
 
 /// Every transaction of an endpoint.
@@ -256,6 +260,9 @@ impl Transactions {
         let Some(tx) = self.txs.remove(key) else {
             return;
         };
+        for h in &tx.timers {
+            self.timers.remove(h);
+        }
         if key.server {
             self.servers.remove(tx.peer.addr.ip());
         }
@@ -299,10 +306,16 @@ impl Transactions {
         self.send(peer, r.to_bytes());
     }
 
+    /// Sets timer `t` of transaction `key` (noted in the transaction when it is in the
+    /// table already; a new one is given the handles when it is put there).
     fn set(&mut self, at: Instant, key: &TxKey, t: Timer) -> (Instant, u64) {
         self.timer_seq += 1;
-        self.timers.insert((at, self.timer_seq), (key.clone(), t));
-        (at, self.timer_seq)
+        let handle = (at, self.timer_seq);
+        self.timers.insert(handle, (key.clone(), t));
+        if let Some(tx) = self.txs.get_mut(key) {
+            tx.timers.push(handle);
+        }
+        handle
     }
 
     fn send(&mut self, peer: Peer, bytes: Vec<u8>) {
@@ -330,14 +343,15 @@ impl Transactions {
         let bytes = msg.to_bytes();
         let t1 = self.timers_cfg.t1;
         self.send(peer, bytes.clone());
+        let mut timers = Vec::with_capacity(2);
         if peer.transport == Transport::Udp {
-            self.set(now + t1, &key, if invite { Timer::A } else { Timer::E });
+            timers.push(self.set(now + t1, &key, if invite { Timer::A } else { Timer::E }));
         }
-        self.set(
+        timers.push(self.set(
             now + 64 * t1,
             &key,
             if invite { Timer::B } else { Timer::F },
-        );
+        ));
         self.txs.insert(
             key.clone(),
             Tx {
@@ -353,6 +367,7 @@ impl Transactions {
                 local_tag: None,
                 acked: false,
                 guard: None,
+                timers,
             },
         );
         Ok(key)
@@ -396,6 +411,7 @@ impl Transactions {
             }
         };
         if let Some(g) = next.and(tx.guard.take()) {
+            tx.timers.retain(|h| *h != g);
             self.timers.remove(&g);
         }
         self.send(peer, bytes);
@@ -566,6 +582,7 @@ impl Transactions {
                 local_tag: None,
                 acked: false,
                 guard,
+                timers: guard.into_iter().collect(),
             },
         );
         self.events.push_back(TxEvent::Request { key, msg, peer });
@@ -686,10 +703,11 @@ impl Transactions {
             if entry.key().0 > now {
                 break;
             }
-            let (key, timer) = entry.remove();
+            let (handle, (key, timer)) = entry.remove_entry();
             let Some(tx) = self.txs.get_mut(&key) else {
                 continue;
             };
+            tx.timers.retain(|h| *h != handle);
             match (timer, tx.state) {
                 (Timer::A, State::Initial) => {
                     tx.interval *= 2;

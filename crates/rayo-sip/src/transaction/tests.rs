@@ -434,3 +434,28 @@ fn only_the_ack_of_a_fresh_dialogs_2xx_from_its_source_proves_it() {
     tx.handle_message(t0, ack(&inv, "z9hG4bKa3"), caller);
     assert_eq!(tx.known_sources(), 1);
 }
+
+/// A transaction that ends before its longest timer takes that timer with it: after an
+/// answered OPTIONS (timer K, 5 s) nothing is left to wake for at 32 s (timer F), and the
+/// next wake-up is the next live transaction's.
+#[test]
+fn an_ended_transaction_leaves_no_timer_behind() {
+    let t0 = Instant::now();
+    let mut tx = Transactions::new(Timers::default());
+    let opts = request("OPTIONS", "z9hG4bK9");
+    tx.send_request(t0, opts.clone(), peer(Transport::Udp))
+        .expect("sent");
+    tx.handle_message(
+        t0 + 100 * MS,
+        response_to(&opts, 200, Some("t")),
+        peer(Transport::Udp),
+    );
+    let (_, events) = run(&mut tx, t0, 6 * S);
+    assert!(matches!(&events[..], [TxEvent::Response { msg, .. }] if msg.status() == Some(200)));
+    assert!(tx.is_empty(), "timer K ended it");
+    assert_eq!(tx.poll_timeout(), None, "timer F went with it");
+    let inv = request("INVITE", "z9hG4bK10");
+    tx.send_request(t0 + 6 * S, inv, peer(Transport::Tcp))
+        .expect("sent");
+    assert_eq!(tx.poll_timeout(), Some(t0 + 6 * S + 32 * S), "timer B only");
+}
