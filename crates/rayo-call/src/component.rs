@@ -58,9 +58,7 @@ impl<P: Policy> Engine<P> {
             return;
         };
         if self.policy.needs_preparation(&on, &spec) {
-            self.next_pending += 1;
-            let seq = self.next_pending;
-            self.pending.insert(seq, (req.from.to_bare(), on.clone()));
+            let seq = self.load.prepare(req.from.to_bare(), on.clone());
             self.emit(Output::Prepare(PendingComponent {
                 req: req.clone(),
                 on,
@@ -82,7 +80,7 @@ impl<P: Policy> Engine<P> {
     pub fn accept_component(&mut self, now: Instant, pending: PendingComponent) {
         let _ = now;
         let PendingComponent { req, on, spec, seq } = pending;
-        if self.pending.remove(&seq).is_none() {
+        if !self.load.prepared(seq) {
             return;
         }
         if let Some((parent_jid, early)) = self.admit_component(&req, &on, &spec) {
@@ -92,25 +90,21 @@ impl<P: Policy> Engine<P> {
 
     /// A pending component could not be prepared: the client gets `refusal`.
     pub fn refuse_component(&mut self, pending: PendingComponent, refusal: Refusal) {
-        if self.pending.remove(&pending.seq).is_some() {
+        if self.load.prepared(pending.seq) {
             self.refuse(&pending.req, refusal);
         }
     }
 
     /// Components started or pending on `on`, and those of `client`.
     fn component_load(&self, on: &Party, client: &BareJid) -> (usize, usize) {
-        let pending_on = self.pending.values().filter(|(_, p)| p == on).count();
-        let pending_of = self.pending.values().filter(|(c, _)| c == client).count();
         let on_party = match on {
             Party::Call(c) => self.calls.get(c).map_or(0, |c| c.components.len()),
             Party::Mixer(m) => self.mixers.get(m).map_or(0, |m| m.components.len()),
         };
-        let by_client = self
-            .components
-            .values()
-            .filter(|c| c.owner.to_bare() == *client)
-            .count();
-        (on_party + pending_on, by_client + pending_of)
+        (
+            on_party + self.load.pending_on(on),
+            self.load.of_client(client),
+        )
     }
 
     /// The engine's checks of a component start (its parent exists, is in a state for it,
@@ -223,6 +217,7 @@ impl<P: Policy> Engine<P> {
             ComponentStart::Input(_) => false,
         };
         let jid: Jid = jid.into();
+        self.load.started(req.from.to_bare());
         self.components.insert(
             id.clone(),
             Component {
@@ -389,6 +384,7 @@ impl<P: Policy> Engine<P> {
         let Some(comp) = self.components.remove(id) else {
             return;
         };
+        self.load.ended(&comp.owner.to_bare());
         match &comp.on {
             Party::Call(c) => {
                 if let Some(call) = self.calls.get_mut(c) {

@@ -136,10 +136,9 @@ pub struct Engine<P: Policy = AllowAll> {
     pub(crate) offers: HashMap<CallId, rayo_proto::generated::rayo::Offer>,
     /// Controlling parties that went unavailable while they controlled calls.
     pub(crate) gone: std::collections::HashSet<Jid>,
-    /// Component starts being prepared, by sequence number: their client and parent (they
+    /// Component starts being prepared, and the components of each client and party (they
     /// count in the component limits).
-    pub(crate) pending: HashMap<u64, (BareJid, Party)>,
-    pub(crate) next_pending: u64,
+    pub(crate) load: crate::load::Load,
 }
 
 impl Engine<AllowAll> {
@@ -165,8 +164,7 @@ impl<P: Policy> Engine<P> {
             out: VecDeque::new(),
             offers: HashMap::new(),
             gone: Default::default(),
-            pending: HashMap::new(),
-            next_pending: 0,
+            load: Default::default(),
             call_caps: crate::caps::caps(rayo_proto::ns::CALL_CAPS, &crate::caps::call_info())
                 .into(),
             mixer_caps: crate::caps::caps(rayo_proto::ns::MIXER_CAPS, &crate::caps::mixer_info())

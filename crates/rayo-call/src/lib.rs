@@ -53,6 +53,7 @@ mod clients;
 mod component;
 mod engine;
 mod join;
+mod load;
 pub mod media;
 mod message;
 mod offer;
