@@ -76,9 +76,9 @@ pub struct NodeCore {
     out: VecDeque<CoreOutput>,
     live: HashSet<CallId>,
     /// Which call each media component runs on (and each call's components).
-    component_call: Placement,
+    component_call: Placement<CallId>,
     /// Which mixer each mixer component runs on.
-    component_mixer: HashMap<ComponentId, MixerId>,
+    component_mixer: Placement<MixerId>,
     /// Calls whose media goes through the hub.
     tapped: HashSet<CallId>,
     /// Admitted component starts waiting for their preparation, by ticket.
@@ -151,7 +151,7 @@ impl NodeCore {
             out: VecDeque::new(),
             live: HashSet::new(),
             component_call: Placement::default(),
-            component_mixer: HashMap::new(),
+            component_mixer: Placement::default(),
             tapped: HashSet::new(),
             pending: HashMap::new(),
             held: HashMap::new(),
@@ -556,7 +556,7 @@ impl NodeCore {
                 }
             }
         }
-        self.component_call.forget_call(call);
+        self.component_call.forget_parent(call);
         if self.tapped.remove(call) {
             self.out
                 .push_back(CoreOutput::Hub(HubCommand::CallEnded(call.0.clone())));
@@ -755,7 +755,7 @@ impl NodeCore {
                 .out
                 .push_back(CoreOutput::Hub(HubCommand::CreateMixer(mixer.0))),
             MediaAction::DestroyMixer { mixer } => {
-                self.component_mixer.retain(|_, m| *m != mixer);
+                self.component_mixer.forget_parent(&mixer);
                 self.out
                     .push_back(CoreOutput::Hub(HubCommand::DestroyMixer(mixer.0)))
             }
