@@ -280,12 +280,26 @@ async fn session(
             let _ = tokio::time::timeout(Duration::from_secs(5), flush).await;
             return Ok(());
         }
-        let pending: Option<Vec<u8>> = conn
-            .poll_transmit()
-            .map(|b| b[..b.len().min(64 * 1024)].to_vec());
+        // Move what the owner queued (up to one channel's worth, so that reading and
+        // writing get their turns) into the stream's byte-bounded queue: one stanza per
+        // wake-up left a backlog behind a pipelining peer.
+        if tx.is_none() {
+            for _ in 0..rx.max_capacity() {
+                match rx.try_recv() {
+                    Ok(el) => {
+                        conn.send_stanza(&el, Instant::now());
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => return Err(Error::Closed),
+                }
+            }
+        }
         let deadline = conn
             .poll_timeout()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        // Written from the connection's own queue (not a copy of it: the copy, made at each
+        // turn of the loop, grew with the backlog).
+        let pending = conn.poll_transmit();
         tokio::select! {
             r = rd.read(&mut buf) => {
                 let n = r?;
@@ -294,7 +308,7 @@ async fn session(
                 }
                 conn.handle_input(&buf[..n], Instant::now());
             }
-            w = async { wr.write(pending.as_deref().unwrap_or_default()).await }, if pending.is_some() => {
+            w = async { wr.write(pending.unwrap_or_default()).await }, if pending.is_some() => {
                 conn.handle_transmitted(w?);
             }
             m = rx.recv(), if tx.is_none() => match m {

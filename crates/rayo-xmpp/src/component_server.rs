@@ -307,12 +307,14 @@ async fn run_connection(tcp: TcpStream, peer: SocketAddr, id: u64, mut ctx: Ctx)
             if core.is_closed() {
                 return Ok(());
             }
-            let pending: Option<Vec<u8>> = core
-                .poll_transmit()
-                .map(|b| b[..b.len().min(WRITE_CHUNK)].to_vec());
             let deadline = core
                 .poll_timeout()
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            // Written from the connection's own queue, a chunk at a time (a copy of it at
+            // each turn of the loop grew with the backlog).
+            let pending = core
+                .poll_transmit()
+                .map(|b| &b[..b.len().min(WRITE_CHUNK)]);
             tokio::select! {
                 r = rd.read(&mut buf) => {
                     let n = r?;
@@ -321,7 +323,7 @@ async fn run_connection(tcp: TcpStream, peer: SocketAddr, id: u64, mut ctx: Ctx)
                     }
                     core.handle_input(&buf[..n], Instant::now());
                 }
-                w = async { wr.write(pending.as_deref().unwrap_or_default()).await }, if pending.is_some() => {
+                w = async { wr.write(pending.unwrap_or_default()).await }, if pending.is_some() => {
                     core.handle_transmitted(w?);
                 }
                 m = async {

@@ -507,12 +507,12 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             .await;
             return Ok(None);
         }
-        let pending: Option<Vec<u8>> = core
-            .poll_transmit()
-            .map(|b| b[..b.len().min(WRITE_CHUNK)].to_vec());
         let deadline = core
             .poll_timeout()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        // Written from the connection's own queue, a chunk at a time (a copy of it at each
+        // turn of the loop grew with the backlog).
+        let pending = core.poll_transmit().map(|b| &b[..b.len().min(WRITE_CHUNK)]);
         tokio::select! {
             r = rd.read(&mut buf) => {
                 let n = r?;
@@ -527,7 +527,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                 core.handle_input(&buf[..n], now);
             }
             io = async {
-                match pending.as_deref() {
+                match pending {
                     Some(p) => wr.write(p).await.map(Some),
                     None => wr.flush().await.map(|()| None),
                 }

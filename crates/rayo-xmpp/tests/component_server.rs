@@ -314,3 +314,36 @@ async fn failed_handshakes_from_one_address_are_rate_limited() {
         "closed unread once over the rate: {closed}"
     );
 }
+
+/// A burst of pipelined requests both ways of the link: 3 000 echo requests queued at once
+/// for the node, each answered, every answer back in the order asked (the node's writer
+/// takes its backlog in batches and writes it from its own queue).
+#[tokio::test]
+async fn a_burst_of_pipelined_requests_is_answered_whole_and_in_order() {
+    const N: usize = 3000;
+    let (listener, mut events) = listener().await;
+    let mut node = node(&listener, SECRET, Duration::from_secs(30));
+    let (_, tx) = up(&mut events).await;
+    node.wait_connected(WAIT).await.expect("connected");
+    let sender = tokio::spawn(async move {
+        for i in 0..N {
+            tx.send(stanza(&format!(
+                "<iq xmlns='jabber:client' type='get' id='b{i}' from='juliet@gw.test/x' \
+                 to='{DOMAIN}'><echo xmlns='{TEST_NS}'>{i}</echo></iq>"
+            )))
+            .await
+            .expect("queued");
+        }
+        tx
+    });
+    for i in 0..N {
+        let LinkEvent::Stanza { stanza: answer, .. } = next(&mut events).await else {
+            panic!("expected answer {i}")
+        };
+        let id = format!("b{i}");
+        assert_eq!(answer.attr("id"), Some(id.as_str()), "answer {i}");
+        assert_eq!(answer.attr("type"), Some("result"));
+    }
+    drop(sender.await.expect("sent"));
+    node.shutdown();
+}
