@@ -274,6 +274,14 @@ struct Links {
     internal: Option<mpsc::Receiver<ComponentLinkEvent>>,
 }
 
+/// Events taken from each link at most between two waits.
+const BATCH: usize = 256;
+
+/// An event already queued on `rx`, if any.
+fn try_recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    rx.as_mut().and_then(|r| r.try_recv().ok())
+}
+
 async fn recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(r) => r.recv().await,
@@ -457,6 +465,31 @@ async fn run(
                     None => std::future::pending::<()>().await,
                 }
             } => d.input(Input::Timeout),
+        }
+        // What the links queued meanwhile is taken before waiting again (a bounded batch,
+        // so that timers and control still get their turn): one event per wake-up made a
+        // burst pay the wake-up and the timer's re-arming once per stanza.
+        for _ in 0..BATCH {
+            let taken = match (
+                try_recv(&mut links.sessions),
+                try_recv(&mut links.nodes),
+                try_recv(&mut links.external),
+                try_recv(&mut links.internal),
+            ) {
+                (None, None, None, None) => false,
+                (s, n, e, i) => {
+                    s.into_iter().for_each(|ev| d.session(ev));
+                    n.into_iter().for_each(|ev| d.node(ev));
+                    e.into_iter()
+                        .for_each(|ev| d.component(EXTERNAL_COMPONENT, Side::External, ev));
+                    i.into_iter()
+                        .for_each(|ev| d.component(INTERNAL_COMPONENT, Side::Internal, ev));
+                    true
+                }
+            };
+            if !taken {
+                break;
+            }
         }
         if draining && d.gw.calls_left(None) == 0 && !*stopped.borrow() {
             tracing::info!("drained: no call left");
