@@ -27,6 +27,7 @@ use rayo_proto::ns;
 use tokio::sync::oneshot;
 use xmpp_parsers::presence::{Presence, Show};
 
+mod requests;
 mod route;
 
 use route::{client_info, iq_error};
@@ -102,7 +103,7 @@ pub(crate) struct Core {
     connected: bool,
     jid: Option<FullJid>,
     seq: u64,
-    pending: HashMap<String, Pending>,
+    pending: requests::Requests,
     calls: HashMap<BareJid, crate::event_queue::Sender<CallEvent>>,
     components: HashMap<FullJid, ComponentEntry>,
     mixers: HashMap<BareJid, crate::event_queue::Sender<CallEvent>>,
@@ -135,7 +136,7 @@ impl Core {
             connected: false,
             jid: None,
             seq: 0,
-            pending: HashMap::new(),
+            pending: Default::default(),
             calls: HashMap::new(),
             components: HashMap::new(),
             mixers: HashMap::new(),
@@ -160,7 +161,7 @@ impl Core {
     pub(crate) fn disconnected(&mut self) {
         self.connected = false;
         self.out.clear();
-        for (_, p) in self.pending.drain() {
+        for p in self.pending.drain() {
             let _ = p.reply.send(Err(Error::Disconnected));
         }
         self.early.clear();
@@ -284,22 +285,14 @@ impl Core {
 
     /// When [`Core::handle_timeout`] must next run.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.pending.values().map(|p| p.deadline).min()
+        self.pending.next_deadline()
     }
 
     /// Fails every request whose deadline passed.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<String> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in due {
-            if let Some(p) = self.pending.remove(&id) {
-                tracing::debug!(%id, to = %p.to, "command timed out");
-                let _ = p.reply.send(Err(Error::Timeout));
-            }
+        for (id, p) in self.pending.take_due(now) {
+            tracing::debug!(%id, to = %p.to, "command timed out");
+            let _ = p.reply.send(Err(Error::Timeout));
         }
         self.forget_early_unless_awaited();
     }
@@ -356,7 +349,7 @@ impl Core {
 
     /// Whether a request whose `<ref/>` will name a new call or component is pending.
     pub(super) fn awaiting_ref(&self) -> bool {
-        self.pending.values().any(|p| p.expect != Expect::Nothing)
+        self.pending.awaiting_ref()
     }
 
     /// Keeps a presence from an entity not yet known, if a `<ref/>` may still name it.
