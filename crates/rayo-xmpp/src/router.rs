@@ -155,7 +155,11 @@ pub struct Router<H> {
     sessions: HashMap<FullJid, ConnId>,
     out: VecDeque<Routed>,
     announced: HashSet<BareJid>,
-    service_info: DiscoInfoResult,
+    /// The disco#info of the service, of a call and of a mixer, rendered once (rendering
+    /// one per query was most of the cost of answering it).
+    service_info: Element,
+    call_info: Element,
+    mixer_info: Element,
     call_caps: Caps,
     mixer_caps: Caps,
     routing: crate::cmr::MessageRouting,
@@ -192,7 +196,9 @@ impl<H: Handler> Router<H> {
             sessions: HashMap::new(),
             out: VecDeque::new(),
             announced: HashSet::new(),
-            service_info: crate::cmr::service_info(disco::service_info(), mode),
+            service_info: crate::cmr::service_info(disco::service_info(), mode).into(),
+            call_info: disco::call_info().into(),
+            mixer_info: disco::mixer_info().into(),
             call_caps: disco::caps(ns::CALL_CAPS, &disco::call_info()),
             mixer_caps: disco::caps(ns::MIXER_CAPS, &disco::mixer_info()),
             routing: crate::cmr::MessageRouting::default(),
@@ -216,7 +222,7 @@ impl<H: Handler> Router<H> {
 
     /// Replaces the service's disco#info (features it supports beyond the defaults).
     pub fn set_service_info(&mut self, info: DiscoInfoResult) {
-        self.service_info = info;
+        self.service_info = info.into();
     }
 
     /// What to send next.
@@ -390,19 +396,21 @@ impl<H: Handler> Router<H> {
             return None;
         }
         let info = match entity {
-            Entity::Service => self.service_info.clone(),
+            Entity::Service => &self.service_info,
             Entity::Call(_) | Entity::CallOrMixer(_, None) if self.handler.exists(entity) => {
-                disco::call_info()
+                &self.call_info
             }
-            Entity::Mixer(_) if self.handler.exists(entity) => disco::mixer_info(),
+            Entity::Mixer(_) if self.handler.exists(entity) => &self.mixer_info,
             Entity::Call(_) | Entity::Mixer(_) | Entity::CallOrMixer(_, None) => {
                 return Some(incoming(entity).error("cancel", "item-not-found"));
             }
             _ => return None,
         };
-        let mut info = info;
-        info.node = payload.attr("node").map(str::to_owned);
-        Some(incoming(entity).result(Some(info.into())))
+        let mut info = info.clone();
+        if let Some(node) = payload.attr("node") {
+            xml::set_attr(&mut info, "node", node);
+        }
+        Some(incoming(entity).result(Some(info)))
     }
 
     fn emit(&mut self, mut stanza: Element, now: SystemTime) {
