@@ -340,6 +340,9 @@ impl Transactions {
             sent_by: msg.sent_by(),
         };
         let invite = method == Method::INVITE;
+        // A branch is fresh for each request; a transaction already under this key (none
+        // is) would otherwise keep timers that fire into the new one.
+        self.remove(&key);
         let bytes = msg.to_bytes();
         let t1 = self.timers_cfg.t1;
         self.send(peer, bytes.clone());

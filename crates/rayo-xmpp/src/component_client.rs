@@ -285,6 +285,9 @@ async fn session(
         // wake-up left a backlog behind a pipelining peer.
         if tx.is_none() {
             for _ in 0..rx.max_capacity() {
+                if conn.is_closed() {
+                    break;
+                }
                 match rx.try_recv() {
                     Ok(el) => {
                         conn.send_stanza(&el, Instant::now());

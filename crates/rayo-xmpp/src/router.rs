@@ -221,7 +221,9 @@ impl<H: Handler> Router<H> {
     }
 
     /// Replaces the service's disco#info (features it supports beyond the defaults).
-    pub fn set_service_info(&mut self, info: DiscoInfoResult) {
+    pub fn set_service_info(&mut self, mut info: DiscoInfoResult) {
+        // A query's own `node` is set on each answer; none is kept from here.
+        info.node = None;
         self.service_info = info.into();
     }
 

@@ -59,23 +59,33 @@ const PORTS: std::ops::Range<u16> = 10_000..32_000;
 /// Ports handed out so far by this process.
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
-/// `n` consecutive ports free for UDP and TCP (even first), below the ephemeral range. Each
-/// process starts at its own offset (from its id) and moves on by `n` each time, so that a
-/// range is handed out again only after the whole of [`PORTS`] has been (ranges are not
-/// bound at once: a node binds its RTP ports call by call).
+/// How many blocks [`PORTS`] is cut into: a process hands out ports from its own block (by
+/// its id), so that test processes running at once (a test binary and the processes it
+/// starts, or binaries run side by side) draw from different ports unless their ids fall
+/// in the same block.
+const BLOCKS: u32 = 16;
+
+/// `n` consecutive ports free for UDP and TCP (even first), below the ephemeral range, from
+/// this process's block of [`PORTS`]: each call moves on by `n`, so that a range comes back
+/// only after the whole block has been handed out (ranges are not bound at once: a node
+/// binds its RTP ports call by call, so being free now is not enough).
 pub fn free_udp_ports(n: u16) -> u16 {
-    let span = u32::from(PORTS.end - PORTS.start);
+    // Even, so that every range starts on an even port.
+    let block = (u32::from(PORTS.end - PORTS.start) / BLOCKS) & !1;
+    let start = u32::from(PORTS.start) + (std::process::id() % BLOCKS) * block;
     let n32 = u32::from(n.max(1)).div_ceil(2) * 2;
-    let offset = (std::process::id() % 500) * 44;
+    assert!(n32 <= block, "{n} ports do not fit in a block of {block}");
     // Free for TCP too: the node's SIP listens on both.
     let free = |p: u16| {
         UdpSocket::bind((LOOPBACK, p)).is_ok() && std::net::TcpListener::bind((LOOPBACK, p)).is_ok()
     };
     for _ in 0..10_000 {
-        let at = (offset + NEXT.fetch_add(n32, Ordering::Relaxed)) % span;
-        // A range never runs past the end: it starts again at the beginning.
-        let at = if at + n32 > span { 0 } else { at };
-        let base = PORTS.start + at as u16;
+        let at = NEXT.fetch_add(n32, Ordering::Relaxed) % block;
+        // A range never runs past the block's end: it starts again at the beginning.
+        let at = if at + n32 > block { 0 } else { at };
+        let Ok(base) = u16::try_from(start + at) else {
+            break;
+        };
         if (0..n).all(|i| free(base + i)) {
             return base;
         }

@@ -19,13 +19,16 @@ pub(super) struct Requests {
 impl Requests {
     /// Request `id` waits for its answer.
     pub(super) fn insert(&mut self, id: String, p: Pending) {
-        self.by_deadline.insert((p.deadline, id.clone()));
+        let at = p.deadline;
         if p.expect != Expect::Nothing {
             self.awaiting_refs += 1;
         }
-        if let Some(old) = self.by_id.insert(id, p) {
+        // A request of the same id (ids are never reused; still) is replaced whole.
+        if let Some(old) = self.by_id.insert(id.clone(), p) {
+            self.by_deadline.remove(&(old.deadline, id.clone()));
             self.forget(&old);
         }
+        self.by_deadline.insert((at, id));
     }
 
     /// Request `id`, if it is pending.
@@ -117,6 +120,9 @@ mod tests {
         assert_eq!(due, ["c"]);
         assert!(!r.awaiting_ref(), "a needs no ref");
         assert!(r.get("a").is_some());
+        // The same id again: the new deadline only.
+        r.insert("a".into(), pending(t0 + 9 * s, Expect::Nothing));
+        assert_eq!(r.next_deadline(), Some(t0 + 9 * s));
         assert_eq!(r.drain().count(), 1);
         assert_eq!((r.next_deadline(), r.awaiting_ref()), (None, false));
     }
