@@ -322,15 +322,15 @@ impl<S: Store> Gateway<S> {
 
     /// Rewrites a stanza's payload for the external side.
     pub(crate) fn outward(&self, st: &mut Element) {
-        let ext = self.cfg.domains.external().clone();
         let cfg = &self.cfg;
+        let ext = cfg.domains.external();
         rewrite::payload_to_external_among(
             st,
             &|d| cfg.is_node_domain(d),
             &|v| self.node_names.may_name(v),
-            &ext,
+            ext,
         );
-        crate::tenancy::unscope_payload(st, &cfg.applications, &ext);
+        crate::tenancy::unscope_payload(st, &cfg.applications, ext);
     }
 
     fn handle_timeout(&mut self, now: Instant) {
