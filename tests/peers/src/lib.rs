@@ -66,7 +66,7 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 const BLOCKS: u32 = 16;
 
 /// `n` consecutive ports free for UDP and TCP (even first), below the ephemeral range, from
-/// this process's block of [`PORTS`]: each call moves on by `n`, so that a range comes back
+/// this process's block of the ports 10000–31999: each call moves on by `n`, so that a range comes back
 /// only after the whole block has been handed out (ranges are not bound at once: a node
 /// binds its RTP ports call by call, so being free now is not enough).
 pub fn free_udp_ports(n: u16) -> u16 {
