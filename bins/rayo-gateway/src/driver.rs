@@ -470,23 +470,23 @@ async fn run(
         // so that timers and control still get their turn): one event per wake-up made a
         // burst pay the wake-up and the timer's re-arming once per stanza.
         for _ in 0..BATCH {
-            let taken = match (
-                try_recv(&mut links.sessions),
-                try_recv(&mut links.nodes),
-                try_recv(&mut links.external),
-                try_recv(&mut links.internal),
-            ) {
-                (None, None, None, None) => false,
-                (s, n, e, i) => {
-                    s.into_iter().for_each(|ev| d.session(ev));
-                    n.into_iter().for_each(|ev| d.node(ev));
-                    e.into_iter()
-                        .for_each(|ev| d.component(EXTERNAL_COMPONENT, Side::External, ev));
-                    i.into_iter()
-                        .for_each(|ev| d.component(INTERNAL_COMPONENT, Side::Internal, ev));
-                    true
-                }
-            };
+            let mut taken = false;
+            if let Some(ev) = try_recv(&mut links.sessions) {
+                d.session(ev);
+                taken = true;
+            }
+            if let Some(ev) = try_recv(&mut links.nodes) {
+                d.node(ev);
+                taken = true;
+            }
+            if let Some(ev) = try_recv(&mut links.external) {
+                d.component(EXTERNAL_COMPONENT, Side::External, ev);
+                taken = true;
+            }
+            if let Some(ev) = try_recv(&mut links.internal) {
+                d.component(INTERNAL_COMPONENT, Side::Internal, ev);
+                taken = true;
+            }
             if !taken {
                 break;
             }
