@@ -272,35 +272,41 @@ impl StreamReader {
     }
 }
 
-/// Rebuilds `el` with every element in namespace `from` moved to `to` (component streams
-/// carry stanzas in `jabber:component:accept`; handlers see `jabber:client`). Only the
-/// elements on the way to one in `from` are rebuilt: a subtree with none (a stanza's payload,
-/// as a rule) is moved as it is, and attributes are moved, not copied.
+/// Moves every element of `el` in namespace `from` (`el` included) to `to` (component
+/// streams carry stanzas in `jabber:component:accept`; handlers see `jabber:client`). Only
+/// the elements in `from` are rebuilt, with their attributes and children moved into the new
+/// element; everything else (a stanza's payload, as a rule) stays where it is, in one walk.
 pub fn renamespace(mut el: Element, from: &str, to: &str) -> Element {
-    if from == to || !holds_ns(&el, from) {
+    if from == to {
         return el;
     }
-    let target = if el.has_ns(from) {
-        to.to_owned()
+    rename_below(&mut el, from, to);
+    if el.has_ns(from) {
+        moved_to(el, to)
     } else {
-        el.ns()
-    };
-    let mut out = Element::builder(el.name(), target).build();
-    *out.attrs_mut() = std::mem::take(el.attrs_mut());
-    for node in el.take_nodes() {
-        match node {
-            Node::Element(child) => {
-                out.append_child(renamespace(child, from, to));
-            }
-            Node::Text(t) => out.append_text_node(t),
-        }
+        el
     }
-    out
 }
 
-/// Whether `el` or an element below it is in namespace `ns`.
-fn holds_ns(el: &Element, ns: &str) -> bool {
-    el.has_ns(ns) || el.children().any(|c| holds_ns(c, ns))
+/// [`renamespace`] for the elements below `el`.
+fn rename_below(el: &mut Element, from: &str, to: &str) {
+    for child in el.children_mut() {
+        rename_below(child, from, to);
+        if child.has_ns(from) {
+            let old = std::mem::replace(child, Element::bare("x", ""));
+            *child = moved_to(old, to);
+        }
+    }
+}
+
+/// `el` in namespace `to`, its attributes and children moved over.
+fn moved_to(mut el: Element, to: &str) -> Element {
+    let mut out = Element::builder(el.name(), to).build();
+    *out.attrs_mut() = std::mem::take(el.attrs_mut());
+    for node in el.take_nodes() {
+        out.append_node(node);
+    }
+    out
 }
 
 /// Serialises a stanza into a stream whose default namespace is `stream_ns`: a top-level
