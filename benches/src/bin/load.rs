@@ -53,8 +53,9 @@ const GOAL_CPS: f64 = 200.0;
 const GOAL_CONCURRENT: u64 = 1000;
 /// Memory per call, KiB (the goal: at most this).
 const GOAL_KIB: f64 = 200.0;
-/// The node's RTP ports: 5 000 even ones, more than the largest step.
-const NODE_RTP: (u16, u16) = (20000, 29999);
+/// The node's RTP ports: 2 500 even ones (more than the largest step), in a range no other
+/// socket of the bench is bound in.
+const NODE_RTP: (u16, u16) = rayo_e2e::BENCH_RTP;
 /// sipp's media ports (its per-call rtp_stream ports count up from there).
 const UAC_MEDIA: u16 = 10000;
 const UAS_MEDIA: u16 = 40000;

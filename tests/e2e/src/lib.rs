@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rayo_client::{CallEvent, Client, Config as ClientConfig, EndReason, Offer, Offers, Trust};
-pub use rayo_peers::{free_tcp_port, free_udp_ports, prosody, scenario, Sipp, TempDir, LOOPBACK};
+pub use rayo_peers::{
+    free_tcp_port, free_udp_ports, prosody, scenario, Sipp, TempDir, BENCH_RTP, LOOPBACK,
+};
 use rayo_server::{Config, Node};
 
 pub mod gateway;
