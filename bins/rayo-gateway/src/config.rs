@@ -87,6 +87,11 @@ pub struct Gateway {
     pub max_client_links: usize,
     /// Seconds live calls may go on after SIGTERM before the rest are hung up.
     pub drain_time: f64,
+    /// Worker threads of the gateway's runtime. The routing core is one task whatever this
+    /// says; more threads parse and write the links' XML beside it, which pays only once
+    /// one core is busy, and costs latency otherwise (every stanza wakes another thread):
+    /// one thread is the default.
+    pub threads: usize,
 }
 
 impl Default for Gateway {
@@ -106,6 +111,7 @@ impl Default for Gateway {
             max_pending_iqs: rayo_cluster::DEFAULT_MAX_PENDING_IQS,
             max_client_links: rayo_cluster::DEFAULT_MAX_CLIENT_LINKS,
             drain_time: 30.0,
+            threads: 1,
         }
     }
 }
@@ -350,6 +356,12 @@ impl Config {
                 return bad(format!("user name {:?} is no JID local part", u.name));
             }
         }
+        if !(1..=1024).contains(&self.gateway.threads) {
+            return bad(format!(
+                "gateway.threads = {}: from 1 to 1024 worker threads",
+                self.gateway.threads
+            ));
+        }
         if !(self.gateway.drain_time >= 0.0 && self.gateway.drain_time < 86_400.0) {
             return bad("gateway.drain_time must be between 0 and 86400 seconds".into());
         }
@@ -510,6 +522,9 @@ mod tests {
         let bad_balance = "[gateway]\nbalance = \"random\"\n[c2s]\n[node_listener]\n";
         let e = Config::from_toml(bad_balance).expect_err("bad balance");
         assert!(e.to_string().contains("gateway.balance"), "{e}");
+        let no_threads = "[gateway]\nthreads = 0\n[c2s]\n[node_listener]\n";
+        let e = Config::from_toml(no_threads).expect_err("no worker thread");
+        assert!(e.to_string().contains("gateway.threads = 0"), "{e}");
         let own = "[c2s]\n[node_listener]\n[[nodes]]\ndomain = \"localhost\"\n";
         let e = Config::from_toml(own).expect_err("own domain");
         assert!(e.to_string().contains("gateway's own"), "{e}");

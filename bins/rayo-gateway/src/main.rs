@@ -42,8 +42,7 @@ fn secret(given: Option<String>, what: &str) -> Result<String, String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = Args::parse();
     rayo_daemon::logging::init(&args.log);
 
@@ -80,6 +79,22 @@ async fn main() -> ExitCode {
         println!("configuration ok");
         return ExitCode::SUCCESS;
     }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.gateway.threads)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rayo-gateway: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(serve(cfg))
+}
+
+/// Runs the gateway until SIGTERM or SIGINT, then drains it.
+async fn serve(cfg: Config) -> ExitCode {
     let stop = rayo_daemon::signals::Stop::listen();
     let gw = match Running::start(cfg).await {
         Ok(g) => g,
