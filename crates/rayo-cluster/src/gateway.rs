@@ -143,6 +143,13 @@ impl<S: Store> Gateway<S> {
         &self.store
     }
 
+    /// The shared state, for the driver to act on it between inputs (take a
+    /// [`crate::Journaled`] store's changes); a change made through it is not seen by the
+    /// gateway's timers or links.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
     /// Handles one input.
     pub fn handle(&mut self, now: Instant, input: Input) {
         match input {

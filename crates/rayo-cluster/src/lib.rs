@@ -70,4 +70,4 @@ pub use domains::{DomainError, Domains};
 pub use gateway::{Gateway, Input, Output};
 pub use link::{LinkId, Peer, Refusal, Side};
 pub use orphans::{ClientLoss, DEFAULT_ORPHAN_GRACE};
-pub use store::{MemoryStore, Store, StoreError};
+pub use store::{Change, Changes, Journaled, MemoryStore, Store, StoreError};

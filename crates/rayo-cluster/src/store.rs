@@ -10,6 +10,10 @@
 //! (a blocking client, or the driver running the gateway where it may block). Every
 //! operation may fail ([`StoreError`]); the gateway then refuses new work with a `wait` error
 //! and keeps forwarding what it can.
+//!
+//! [`Journaled`] wraps a store and writes down each change it made as a [`Change`], which
+//! applied in order to another store keeps it equal: the way for each gateway of a cluster
+//! to answer from a copy in its own memory while the changes travel between them.
 
 use std::collections::BTreeSet;
 
@@ -17,7 +21,9 @@ use jid::{BareJid, Jid};
 
 use crate::config::Distribution;
 
+mod journal;
 mod memory;
+pub use journal::{Change, Changes, Journaled};
 pub use memory::{MemoryLimits, MemoryStore};
 
 /// Why the store did not do what was asked.

@@ -7,7 +7,9 @@
 //! - nothing sent to the client side names a node (the harness checks every stanza), and
 //!   nothing had to be withheld for naming one: rewriting got every URI;
 //! - every IQ request a client sends is answered at most once, with its id;
-//! - nothing is sent to a node that is not an allow-listed node domain.
+//! - nothing is sent to a node that is not an allow-listed node domain;
+//! - a copy of the gateway's store fed its journal ([`Journaled`]) after every step equals
+//!   the store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -18,7 +20,7 @@ use std::time::Duration;
 use common::*;
 use minidom::Element;
 use proptest::prelude::*;
-use rayo_cluster::{Distribution, Input, Output, Peer, Side};
+use rayo_cluster::{Distribution, Input, Journaled, MemoryStore, Output, Peer, Side};
 
 const CLIENT_JIDS: [&str; 4] = [
     "juliet@capulet.lit/r0",
@@ -168,7 +170,11 @@ fn uri_value(node: &str, call: &str, attr: u8) -> String {
 }
 
 fn run(ops: Vec<Op>) {
-    let mut h = Harness::with_nodes(config(Distribution::All));
+    // The gateway's store is journaled, and its changes applied after every step to a
+    // copy, as another gateway would: the copy must stay equal to the store.
+    let journaled = Journaled::new(MemoryStore::default(), usize::MAX);
+    let mut h = Harness::with_nodes_and_store(config(Distribution::All), journaled);
+    let mut copy = MemoryStore::default();
     let mut seen = Seen::default();
     h.client_available(CLIENT_JIDS[0]);
     h.client_available(CLIENT_JIDS[1]);
@@ -323,6 +329,16 @@ fn run(ops: Vec<Op>) {
             Op::Advance { millis } => h.advance(Duration::from_millis(millis)),
         };
         record(&mut seen, &out);
+        let changes = h.gw.store_mut().take_changes();
+        assert_eq!(changes.lost, 0);
+        for c in changes.changes {
+            c.apply(&mut copy).unwrap();
+        }
+        assert_eq!(
+            &copy,
+            h.gw.store().inner(),
+            "a copy fed the journal is the store"
+        );
     }
     assert_eq!(
         h.gw.withheld(),

@@ -34,8 +34,9 @@ impl Default for MemoryLimits {
     }
 }
 
-/// A [`Store`] in this process's memory: one gateway, state lost when it stops.
-#[derive(Debug, Default)]
+/// A [`Store`] in this process's memory: one gateway, state lost when it stops. Two are
+/// equal when they hold the same records (and limits).
+#[derive(Debug, Default, PartialEq)]
 pub struct MemoryStore {
     limits: MemoryLimits,
     nodes: BTreeMap<String, NodeRecord>,

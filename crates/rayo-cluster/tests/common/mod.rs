@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use minidom::Element;
 use rayo_cluster::rewrite::node_jids_in;
 use rayo_cluster::{
-    Application, Config, Distribution, Domains, Gateway, Input, LinkId, Output, Peer, Side,
+    Application, Config, Distribution, Domains, Gateway, Input, LinkId, MemoryStore, Output, Peer,
+    Side, Store,
 };
 
 pub const EXT: &str = "shakespeare.lit";
@@ -31,8 +32,8 @@ pub fn el(s: &str) -> Element {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
-pub struct Harness {
-    pub gw: Gateway,
+pub struct Harness<S: Store = MemoryStore> {
+    pub gw: Gateway<S>,
     pub now: Instant,
     /// Whether the nodes answer the gateway's pings (by themselves, in [`Harness::advance`]).
     pub auto_pong: bool,
@@ -67,8 +68,20 @@ pub fn config(distribution: Distribution) -> Config {
 impl Harness {
     /// A gateway with its links up, no node registered yet.
     pub fn new(cfg: Config) -> Self {
+        Harness::with_store(cfg, MemoryStore::default())
+    }
+
+    /// A gateway with every node registered `chat`.
+    pub fn with_nodes(cfg: Config) -> Self {
+        Harness::with_nodes_and_store(cfg, MemoryStore::default())
+    }
+}
+
+impl<S: Store> Harness<S> {
+    /// A gateway on `store` with its links up, no node registered yet.
+    pub fn with_store(cfg: Config, store: S) -> Self {
         let mut h = Harness {
-            gw: Gateway::new(cfg),
+            gw: Gateway::with_store(cfg, store),
             now: Instant::now(),
             auto_pong: true,
         };
@@ -92,9 +105,9 @@ impl Harness {
         h
     }
 
-    /// A gateway with every node registered `chat`.
-    pub fn with_nodes(cfg: Config) -> Self {
-        let mut h = Harness::new(cfg);
+    /// A gateway on `store` with every node registered `chat`.
+    pub fn with_nodes_and_store(cfg: Config, store: S) -> Self {
+        let mut h = Harness::with_store(cfg, store);
         for i in 0..NODES.len() {
             h.node_show(i, "chat");
         }
@@ -199,7 +212,7 @@ pub fn condition(st: &Element) -> String {
 }
 
 /// Node `i` offers call `id` to the gateway, for `called`.
-pub fn offer(h: &mut Harness, i: usize, id: &str, called: &str) -> Vec<Output> {
+pub fn offer<S: Store>(h: &mut Harness<S>, i: usize, id: &str, called: &str) -> Vec<Output> {
     let xml = format!(
         "<presence xmlns='jabber:client' from='{id}@{}' to='{INT}'>\
          <c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:xmpp:rayo:call:1' \
@@ -211,14 +224,20 @@ pub fn offer(h: &mut Harness, i: usize, id: &str, called: &str) -> Vec<Output> {
 }
 
 /// A client's command IQ to `to`.
-pub fn command(h: &mut Harness, from: &str, to: &str, id: &str, payload: &str) -> Vec<Output> {
+pub fn command<S: Store>(
+    h: &mut Harness<S>,
+    from: &str,
+    to: &str,
+    id: &str,
+    payload: &str,
+) -> Vec<Output> {
     h.client(&format!(
         "<iq xmlns='jabber:client' from='{from}' to='{to}' type='set' id='{id}'>{payload}</iq>"
     ))
 }
 
 /// Node `i` answers the request `req` with a result carrying `payload`.
-pub fn answer(h: &mut Harness, i: usize, req: &Element, payload: &str) -> Vec<Output> {
+pub fn answer<S: Store>(h: &mut Harness<S>, i: usize, req: &Element, payload: &str) -> Vec<Output> {
     let xml = format!(
         "<iq xmlns='jabber:client' from='{}' to='{INT}' type='result' id='{}'>{payload}</iq>",
         req.attr("to").unwrap(),
@@ -228,7 +247,12 @@ pub fn answer(h: &mut Harness, i: usize, req: &Element, payload: &str) -> Vec<Ou
 }
 
 /// Node `i` answers the request `req` with an error.
-pub fn answer_error(h: &mut Harness, i: usize, req: &Element, condition: &str) -> Vec<Output> {
+pub fn answer_error<S: Store>(
+    h: &mut Harness<S>,
+    i: usize,
+    req: &Element,
+    condition: &str,
+) -> Vec<Output> {
     let xml = format!(
         "<iq xmlns='jabber:client' from='{}' to='{INT}' type='error' id='{}'>\
          <error type='cancel'><{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
