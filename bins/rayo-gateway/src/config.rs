@@ -90,7 +90,7 @@ pub struct Gateway {
     /// Worker threads of the gateway's runtime. The routing core is one task whatever this
     /// says; more threads parse and write the links' XML beside it, which pays only once
     /// one core is busy, and costs latency otherwise (every stanza wakes another thread):
-    /// one thread is the default.
+    /// one thread is the default. (Set here, it wins over tokio's `TOKIO_WORKER_THREADS`.)
     pub threads: usize,
 }
 

@@ -178,6 +178,19 @@ fn run(ops: Vec<Op>) {
     let mut seen = Seen::default();
     h.client_available(CLIENT_JIDS[0]);
     h.client_available(CLIENT_JIDS[1]);
+    let mut follow = |h: &mut Harness<Journaled<MemoryStore>>| {
+        let changes = h.gw.store_mut().take_changes();
+        assert_eq!(changes.lost, 0);
+        for c in changes.changes {
+            c.apply(&mut copy).unwrap();
+        }
+        assert_eq!(
+            &copy,
+            h.gw.store().inner(),
+            "a copy fed the journal is the store"
+        );
+    };
+    follow(&mut h);
     let mut sent_ids = 0u64;
     for op in ops {
         let out = match op {
@@ -329,16 +342,7 @@ fn run(ops: Vec<Op>) {
             Op::Advance { millis } => h.advance(Duration::from_millis(millis)),
         };
         record(&mut seen, &out);
-        let changes = h.gw.store_mut().take_changes();
-        assert_eq!(changes.lost, 0);
-        for c in changes.changes {
-            c.apply(&mut copy).unwrap();
-        }
-        assert_eq!(
-            &copy,
-            h.gw.store().inner(),
-            "a copy fed the journal is the store"
-        );
+        follow(&mut h);
     }
     assert_eq!(
         h.gw.withheld(),

@@ -2,13 +2,15 @@
 //! for a driver to carry to the other gateways of a cluster (the next step of issue 15: a
 //! Redis stream) and for each of them to [`Change::apply`] to its own copy.
 //!
-//! A change is recorded only when the store changed (an `insert_call` of a taken id, a
-//! `claim_call` lost or a `remove_call` of an unknown call record nothing), and only after
-//! the wrapped store said yes, so that applying the changes of one store in order to
-//! another that started equal leaves the two equal (the tests replay random gateway runs).
-//! Decisions that must be taken once for the whole cluster (who won an offer, the next
-//! round-robin turn) are journaled here as their outcome; taking them once across gateways
-//! is the shared store's part, not the journal's.
+//! A change is recorded whenever the store may have changed, and only after the wrapped
+//! store said yes: an `insert_call` of a taken id, a `claim_call` lost, a `move_offer` or
+//! `transfer_call` refused record nothing; a removal of what is not there, a `put_*` of the
+//! same record or a claim by the call's controller are recorded and replay as the no-ops
+//! they were. Applying the changes of one store in order to another that started equal
+//! leaves the two equal (the tests replay random gateway runs). A decision that must be
+//! taken once for the whole cluster (who won an offer, whose turn it is in a round robin)
+//! is journaled as the step the store took (the claim that won, the cursor moved on by
+//! one); taking it once across gateways is the shared store's part, not the journal's.
 
 use std::collections::VecDeque;
 
@@ -39,9 +41,9 @@ pub enum Change {
         /// The algorithm it chose.
         algorithm: Distribution,
     },
-    /// [`Store::insert_call`] that created the call.
+    /// [`Store::insert_call`] that created the call (one of a taken id is not recorded).
     InsertCall(CallRecord),
-    /// [`Store::claim_call`] that made `client` the call's controller.
+    /// [`Store::claim_call`] that made `client` the call's controller, or found it was.
     ClaimCall {
         /// The call.
         id: String,
@@ -64,11 +66,11 @@ pub enum Change {
         /// The controller it was given to.
         to: Jid,
     },
-    /// [`Store::remove_call`] of a call that existed.
+    /// [`Store::remove_call`] (with the call's component owners).
     RemoveCall(String),
     /// [`Store::put_mixer`].
     PutMixer(MixerRecord),
-    /// [`Store::remove_mixer`] of a mixer that existed.
+    /// [`Store::remove_mixer`] (with the mixer's component owners).
     RemoveMixer(String),
     /// [`Store::put_component_owner`].
     PutComponentOwner {
@@ -89,9 +91,11 @@ pub enum Change {
 }
 
 impl Change {
-    /// Makes the change in `store` (another gateway's copy). A change whose condition no
-    /// longer holds there (a claim of a call already claimed, a transfer from another
-    /// controller) leaves it as it is, as it would have at the source.
+    /// Makes the change in `store` (another gateway's copy). On a copy equal to the source
+    /// before the change, the change's condition holds as it did there (the claimed call is
+    /// offered to the claimant, the transferred call controlled by `from`); on a copy that
+    /// drifted, a change whose condition fails leaves it as it is. A copy with smaller
+    /// limits than the source can fail with [`StoreError::Full`].
     pub fn apply<S: Store + ?Sized>(self, store: &mut S) -> Result<(), StoreError> {
         match self {
             Change::PutNode(n) => store.put_node(n),
@@ -121,7 +125,8 @@ impl Change {
 /// A store whose changes are also kept, in order, until the driver takes them
 /// ([`Journaled::take_changes`]). The queue is bounded: when the driver falls behind, the
 /// oldest changes are dropped and counted, and whoever copies this store must copy it whole
-/// again (a change applied after a gap could contradict the lost ones).
+/// again (a change applied after a gap could contradict the lost ones): a clone of the
+/// store ([`Journaled::inner`]), then only the changes taken after the clone.
 #[derive(Debug)]
 pub struct Journaled<S> {
     inner: S,
@@ -290,8 +295,10 @@ impl<S: Store> Store for Journaled<S> {
     }
 
     fn remove_call(&mut self, id: &str) -> Result<Option<CallRecord>, StoreError> {
+        // Recorded even when no call was there: the store may still have dropped component
+        // owners recorded under the id after the call ended.
         let done = self.inner.remove_call(id);
-        self.record_if(done, Option::is_some, || Change::RemoveCall(id.to_owned()))
+        self.record_if(done, |_| true, || Change::RemoveCall(id.to_owned()))
     }
 
     fn calls_on(&self, node: &str) -> Result<Vec<CallRecord>, StoreError> {
@@ -316,10 +323,9 @@ impl<S: Store> Store for Journaled<S> {
     }
 
     fn remove_mixer(&mut self, name: &str) -> Result<Option<MixerRecord>, StoreError> {
+        // Recorded even when no mixer was there, as `remove_call`.
         let done = self.inner.remove_mixer(name);
-        self.record_if(done, Option::is_some, || {
-            Change::RemoveMixer(name.to_owned())
-        })
+        self.record_if(done, |_| true, || Change::RemoveMixer(name.to_owned()))
     }
 
     fn mixers_on(&self, node: &str) -> Result<Vec<MixerRecord>, StoreError> {
@@ -391,11 +397,9 @@ mod tests {
     }
 
     #[test]
-    fn what_changed_nothing_is_not_journaled() {
+    fn what_the_store_refused_is_not_journaled() {
         let mut j = Journaled::new(MemoryStore::default(), 16);
         let client: Jid = "juliet@capulet.lit/r".parse().unwrap();
-        assert!(j.remove_call("nope").unwrap().is_none());
-        assert!(j.remove_mixer("nope").unwrap().is_none());
         assert_eq!(j.claim_call("nope", &client).unwrap(), Claim::NoCall);
         assert!(!j.move_offer("nope", vec![client.clone()]).unwrap());
         assert!(!j.transfer_call("nope", &client, &client).unwrap());

@@ -35,8 +35,8 @@ impl Default for MemoryLimits {
 }
 
 /// A [`Store`] in this process's memory: one gateway, state lost when it stops. Two are
-/// equal when they hold the same records (and limits).
-#[derive(Debug, Default, PartialEq)]
+/// equal when they hold the same records (and limits); a clone is a copy of the state.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemoryStore {
     limits: MemoryLimits,
     nodes: BTreeMap<String, NodeRecord>,
