@@ -177,7 +177,16 @@ impl<S: Store> Journaled<S> {
         self.changes.push_back(change);
     }
 
-    /// Records `change` when `done` says the store changed.
+    /// Records `change` when the store said yes.
+    fn record_ok<T>(
+        &mut self,
+        done: Result<T, StoreError>,
+        change: impl FnOnce() -> Change,
+    ) -> Result<T, StoreError> {
+        self.record_if(done, |_| true, change)
+    }
+
+    /// Records `change` when the store said yes and `changed` says it changed.
     fn record_if<T>(
         &mut self,
         done: Result<T, StoreError>,
@@ -200,7 +209,7 @@ impl<S: Store> Store for Journaled<S> {
 
     fn put_node(&mut self, node: NodeRecord) -> Result<(), StoreError> {
         let done = self.inner.put_node(node.clone());
-        self.record_if(done, |_| true, || Change::PutNode(node))
+        self.record_ok(done, || Change::PutNode(node))
     }
 
     fn nodes(&self) -> Result<Vec<NodeRecord>, StoreError> {
@@ -209,23 +218,19 @@ impl<S: Store> Store for Journaled<S> {
 
     fn next_round_robin(&mut self, pool: &str) -> Result<u64, StoreError> {
         let done = self.inner.next_round_robin(pool);
-        self.record_if(
-            done,
-            |_| true,
-            || Change::RoundRobin {
-                pool: pool.to_owned(),
-            },
-        )
+        self.record_ok(done, || Change::RoundRobin {
+            pool: pool.to_owned(),
+        })
     }
 
     fn put_client(&mut self, client: ClientRecord) -> Result<(), StoreError> {
         let done = self.inner.put_client(client.clone());
-        self.record_if(done, |_| true, || Change::PutClient(client))
+        self.record_ok(done, || Change::PutClient(client))
     }
 
     fn remove_client(&mut self, jid: &Jid) -> Result<(), StoreError> {
         let done = self.inner.remove_client(jid);
-        self.record_if(done, |_| true, || Change::RemoveClient(jid.clone()))
+        self.record_ok(done, || Change::RemoveClient(jid.clone()))
     }
 
     fn clients_of(&self, bare: &BareJid) -> Result<Vec<ClientRecord>, StoreError> {
@@ -238,14 +243,10 @@ impl<S: Store> Store for Journaled<S> {
 
     fn set_routing(&mut self, bare: &BareJid, algorithm: Distribution) -> Result<(), StoreError> {
         let done = self.inner.set_routing(bare, algorithm);
-        self.record_if(
-            done,
-            |_| true,
-            || Change::SetRouting {
-                bare: bare.clone(),
-                algorithm,
-            },
-        )
+        self.record_ok(done, || Change::SetRouting {
+            bare: bare.clone(),
+            algorithm,
+        })
     }
 
     fn call(&self, id: &str) -> Result<Option<CallRecord>, StoreError> {
@@ -298,7 +299,7 @@ impl<S: Store> Store for Journaled<S> {
         // Recorded even when no call was there: the store may still have dropped component
         // owners recorded under the id after the call ended.
         let done = self.inner.remove_call(id);
-        self.record_if(done, |_| true, || Change::RemoveCall(id.to_owned()))
+        self.record_ok(done, || Change::RemoveCall(id.to_owned()))
     }
 
     fn calls_on(&self, node: &str) -> Result<Vec<CallRecord>, StoreError> {
@@ -319,13 +320,13 @@ impl<S: Store> Store for Journaled<S> {
 
     fn put_mixer(&mut self, mixer: MixerRecord) -> Result<(), StoreError> {
         let done = self.inner.put_mixer(mixer.clone());
-        self.record_if(done, |_| true, || Change::PutMixer(mixer))
+        self.record_ok(done, || Change::PutMixer(mixer))
     }
 
     fn remove_mixer(&mut self, name: &str) -> Result<Option<MixerRecord>, StoreError> {
         // Recorded even when no mixer was there, as `remove_call`.
         let done = self.inner.remove_mixer(name);
-        self.record_if(done, |_| true, || Change::RemoveMixer(name.to_owned()))
+        self.record_ok(done, || Change::RemoveMixer(name.to_owned()))
     }
 
     fn mixers_on(&self, node: &str) -> Result<Vec<MixerRecord>, StoreError> {
@@ -341,15 +342,11 @@ impl<S: Store> Store for Journaled<S> {
         let done = self
             .inner
             .put_component_owner(parent, resource, owner.clone());
-        self.record_if(
-            done,
-            |_| true,
-            || Change::PutComponentOwner {
-                parent: parent.to_owned(),
-                resource: resource.to_owned(),
-                owner,
-            },
-        )
+        self.record_ok(done, || Change::PutComponentOwner {
+            parent: parent.to_owned(),
+            resource: resource.to_owned(),
+            owner,
+        })
     }
 
     fn component_owner(&self, parent: &str, resource: &str) -> Result<Option<Jid>, StoreError> {
@@ -358,14 +355,10 @@ impl<S: Store> Store for Journaled<S> {
 
     fn remove_component(&mut self, parent: &str, resource: &str) -> Result<(), StoreError> {
         let done = self.inner.remove_component(parent, resource);
-        self.record_if(
-            done,
-            |_| true,
-            || Change::RemoveComponent {
-                parent: parent.to_owned(),
-                resource: resource.to_owned(),
-            },
-        )
+        self.record_ok(done, || Change::RemoveComponent {
+            parent: parent.to_owned(),
+            resource: resource.to_owned(),
+        })
     }
 }
 
