@@ -18,9 +18,9 @@
 //!   each, and their ratio (goal ≥ 0.7×).
 //! - Added latency per command: with one call up and answered, the bot sends disco#info to
 //!   the call ([`rayo_client::Call::info`]: the gateway forwards it to the node holding the
-//!   call, the node's router answers) paced at 1 000, 2 000, 5 000 and 10 000/s, three rounds of 2 s at each rate (the
-//!   p50 and p99 printed are the medians of the rounds')
-//!   (stopping after a rate with a failed command), many in flight at once (at most
+//!   call, the node's router answers) paced at 1 000, 2 000, 5 000 and 10 000/s, three
+//!   rounds of 2 s at each rate (the p50 and p99 printed are the medians of the rounds'),
+//!   stopping after a rate with a failed command, many in flight at once (at most
 //!   [`MAX_IN_FLIGHT`]), each timed from when it was queued to its answer. Printed per rate:
 //!   the rate achieved, p50/p99 of each path and what the gateway adds. The goal (added
 //!   p99 < 1 ms at 10 000 stanzas/s) is judged at 5 000 commands/s: each command is two
@@ -36,8 +36,9 @@
 //!
 //! Processes: the node, the gateway and the bot run in this process, each on a tokio runtime
 //! of its own with as many worker threads as their binaries would have on this box (the
-//! node one per core, the gateway its `threads` default, one; the bot 1), so none waits on another's scheduler; the kernel shares the cores among
-//! their threads as it would among processes. sipp is a child process. This process'
+//! node one per core, the gateway its `threads` default, one, or
+//! `RAYO_BENCH_GATEWAY_THREADS`; the bot 1), so none waits on another's scheduler; the
+//! kernel shares the cores among their threads as it would among processes. sipp is a child process. This process'
 //! orchestration is a fourth, idle runtime. The node, its configuration, the bot and sipp are
 //! the same on both paths; the gateway path has the gateway's threads in addition, competing
 //! for the same cores, as it would on one box.
@@ -155,7 +156,12 @@ fn main() {
     let threads = Threads {
         // The node's binary runs tokio's default runtime: a worker per core.
         node: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        gateway: rayo_gateway::config::Gateway::default().threads,
+        // The gateway's default, unless the run compares another (`[gateway] threads`).
+        gateway: std::env::var("RAYO_BENCH_GATEWAY_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(rayo_gateway::config::Gateway::default().threads),
         bot: 1,
     };
     let rts = Runtimes {
@@ -719,7 +725,7 @@ impl Latency {
             return String::new();
         }
         let each: Vec<String> = self.round_p99s.iter().map(|p| format!("{p:.3}")).collect();
-        format!(" (median of rounds' p99s {} ms)", each.join(", "))
+        format!(" (the rounds' p99s {} ms)", each.join(", "))
     }
 
     /// Whether the path kept up: every command answered, sent at (nearly) the rate asked,
